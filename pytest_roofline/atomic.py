@@ -1,0 +1,31 @@
+"""Write files whole or not at all.
+
+A report or baseline half-written when the process dies would be worse than none: a
+reader would trust it. The text goes to a temporary file in the same folder (same file
+system), is flushed to disk, then renamed over the target, which POSIX and Windows both
+do atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically; the folder must exist."""
+    folder = path.parent
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,101 @@
+"""The roofline itself: the fastest a piece of work can run on a piece of hardware.
+
+Each resource (compute, memory, interconnect) alone sets a lower limit on the time; the
+work cannot finish before the slowest of them, so the bound is their maximum and the
+resource that sets it is the bottleneck (Williams, Waterman and Patterson, "Roofline: an
+insightful visual performance model", CACM 52(4), 2009).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .errors import DeclarationError
+from .hardware import Hardware, default_catalog
+from .kernels import Kernel
+
+Bottleneck = Literal["compute", "memory", "network"]
+
+
+class Bound(BaseModel):
+    """The roofline time of one piece of work and what sets it.
+
+    >>> from pytest_roofline import kernels
+    >>> b = bound(kernels.dot(1_000_000, "fp32"), "h100-sxm")
+    >>> b.bottleneck, round(b.intensity, 3)
+    ('memory', 0.25)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    seconds: float
+    compute_seconds: float
+    memory_seconds: float
+    network_seconds: float
+    bottleneck: Bottleneck
+    intensity: float
+    """FLOP per byte of memory traffic of the work."""
+    ridge_point: float
+    """FLOP per byte at which the hardware turns from memory- to compute-bound."""
+    attainable_flops_per_second: float
+    """The FLOP rate the work can reach at best: FLOPs / seconds = min(peak, I·BW)."""
+    peak_flops_per_second: float
+    memory_bandwidth: float
+    hardware: str
+    dtype: str
+    ceiling_uncertainty: float = 0.0
+    """Relative uncertainty of the hardware's ceilings (0 for datasheet figures)."""
+
+    def utilization(self, measured_seconds: float) -> float:
+        """Achieved fraction of the bound: bound time / measured time."""
+        if not measured_seconds > 0:
+            raise DeclarationError(f"measured time must be > 0 seconds, got {measured_seconds!r}")
+        return self.seconds / measured_seconds
+
+
+def bound(work: Kernel, hardware: Hardware | str = "local") -> Bound:
+    """The roofline bound of ``work`` on ``hardware`` (a Hardware, a catalog name, "local").
+
+    time = max(FLOPs / peak(dtype), bytes / memory bandwidth,
+               network bytes / interconnect bandwidth)
+    """
+    __tracebackhide__ = True
+    if not isinstance(work, Kernel):
+        raise DeclarationError(f"bound() needs a Kernel, got {type(work).__name__}")
+    device = default_catalog().lookup(hardware)
+    peak = device.peak(work.dtype)
+    t_compute = work.flops / peak
+    t_memory = work.bytes / device.memory_bandwidth
+    if work.network_bytes == 0:
+        t_network = 0.0
+    elif device.interconnect_bandwidth is None:
+        raise DeclarationError(
+            f"{work.label} moves {work.network_bytes:g} network bytes but hardware"
+            f" {device.name!r} declares no interconnect_bandwidth"
+        )
+    else:
+        t_network = work.network_bytes / device.interconnect_bandwidth
+    terms: dict[Bottleneck, float] = {
+        "compute": t_compute,
+        "memory": t_memory,
+        "network": t_network,
+    }
+    bottleneck = max(terms, key=lambda resource: terms[resource])
+    seconds = terms[bottleneck]
+    return Bound(
+        seconds=seconds,
+        compute_seconds=t_compute,
+        memory_seconds=t_memory,
+        network_seconds=t_network,
+        bottleneck=bottleneck,
+        intensity=work.intensity,
+        ridge_point=device.ridge_point(work.dtype),
+        attainable_flops_per_second=work.flops / seconds,
+        peak_flops_per_second=peak,
+        memory_bandwidth=device.memory_bandwidth,
+        hardware=device.name,
+        dtype=work.dtype,
+        ceiling_uncertainty=device.ceiling_uncertainty,
+    )

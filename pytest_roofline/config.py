@@ -1,0 +1,121 @@
+"""Settings from the command line, ini files and ``[tool.pytest-roofline]``.
+
+Each setting is looked up in that order, the first one given wins: command-line options
+have ``default=None`` so that an ini value is never shadowed by an option's default.
+Bad values are a usage error when the run starts, naming where the value came from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from . import tomlfile
+from .errors import ConfigurationError, RooflineError, closest_names
+from .hardware import Catalog
+from .marker import check_budget, check_hardware
+
+PYPROJECT_SECTION = "tool.pytest-roofline"
+PYPROJECT_KEYS = ("hardware", "json", "warn_only", "min_utilization", "max_time", "calibrate")
+
+
+class Settings(BaseModel):
+    """The plugin's settings for one run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hardware: str | None = None
+    """Default hardware of tests that name none (None: ``local``)."""
+    json_path: Path | None = None
+    warn_only: bool = False
+    min_utilization: float | None = None
+    max_time: float | None = None
+    calibrate: bool = False
+
+
+def read_pyproject(path: Path) -> dict[str, Any]:
+    """The ``[tool.pytest-roofline]`` table of a pyproject.toml (empty when absent)."""
+    if not path.is_file():
+        return {}
+    try:
+        data = tomlfile.loads(path.read_text(encoding="utf-8"))
+    except (tomlfile.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"{path}: not valid TOML: {error}") from None
+    section = data.get("tool", {}).get("pytest-roofline", {})
+    if not isinstance(section, dict):
+        raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] must be a table")
+    for key in section:
+        if key not in PYPROJECT_KEYS:
+            near = closest_names(key, PYPROJECT_KEYS)
+            hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] unknown key {key!r}{hint}")
+    return dict(section)
+
+
+def _as_bool(value: Any, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigurationError(f"{source}: expected true or false, got {value!r}")
+
+
+def _as_seconds(value: Any, source: str) -> float:
+    from .units import SECONDS, parse
+
+    try:
+        seconds = parse(value, SECONDS)
+    except RooflineError as error:
+        raise ConfigurationError(f"{source}: {error}") from None
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigurationError(f"{source}: max_time must be > 0 seconds, got {value!r}")
+    return seconds
+
+
+def resolve(
+    sources: list[tuple[str, Mapping[str, Any]]],
+    catalog: Catalog,
+) -> Settings:
+    """Build Settings from ``(source name, values)`` pairs, most important first.
+
+    ``values`` use the pyproject key names (hardware, json, warn_only, ...); a value of
+    None or "" means "not given here".
+    """
+
+    def first(key: str) -> tuple[str, Any] | None:
+        for name, values in sources:
+            value = values.get(key)
+            if value is not None and value != "":
+                return f"{name} {key}", value
+        return None
+
+    def get(key: str, convert: Callable[[Any, str], Any]) -> Any:
+        found = first(key)
+        if found is None:
+            return None
+        source, value = found
+        try:
+            return convert(value, source)
+        except ConfigurationError:
+            raise
+        except RooflineError as error:
+            raise ConfigurationError(str(error)) from None
+
+    def hardware(value: Any, source: str) -> Any:
+        return check_hardware(str(value), catalog, source)
+
+    return Settings(
+        hardware=get("hardware", hardware),
+        json_path=get("json", lambda v, s: Path(str(v))),
+        warn_only=bool(get("warn_only", _as_bool)),
+        min_utilization=get("min_utilization", check_budget),
+        max_time=get("max_time", _as_seconds),
+        calibrate=bool(get("calibrate", _as_bool)),
+    )

@@ -1,0 +1,86 @@
+"""The exceptions users see, each meant to be read as one line.
+
+Everything the library rejects raises a subclass of :class:`RooflineError`, so the
+plugin (and any caller) can tell a bad declaration from a bug and show the message alone
+instead of a traceback from deep inside.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from pydantic import ValidationError
+
+
+class RooflineError(ValueError):
+    """Base of every error pytest-roofline raises for bad input.
+
+    A ``ValueError`` subclass so that code written against plain Python conventions
+    (``except ValueError``) keeps working.
+    """
+
+
+class UnitError(RooflineError):
+    """A quantity whose number or unit cannot be read, e.g. ``"3.35 TB/x"``."""
+
+
+class UnknownNameError(RooflineError):
+    """A name (hardware, dtype, model) that is not known, with the closest known names."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str], *, where: str = "") -> None:
+        known_names = sorted(set(known))
+        self.kind = kind
+        self.name = name
+        self.suggestions = closest_names(name, known_names)
+        place = f" in {where}" if where else ""
+        if self.suggestions:
+            hint = "did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
+        else:
+            hint = "known: " + ", ".join(known_names[:12]) + (", ..." if len(known_names) > 12 else "")
+        super().__init__(f"unknown {kind} {name!r}{place}; {hint}")
+
+
+class DeclarationError(RooflineError):
+    """A declared workload, hardware or marker that is invalid (negative size, bad budget)."""
+
+
+class ConfigurationError(RooflineError):
+    """Bad settings from the command line, an ini file or ``[tool.pytest-roofline]``."""
+
+
+def closest_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
+    """The known names nearest to ``name``, best first, for "did you mean" hints."""
+    known_list = list(known)
+    lowered = {k.lower(): k for k in known_list}
+    matches = difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.5)
+    prefixed = [k for k in known_list if k.lower().startswith(name.lower()) and name]
+    ordered = [lowered[m] for m in matches] + prefixed
+    return list(dict.fromkeys(ordered))[:limit]
+
+
+def one_line(owner: str, error: ValidationError, fields: Iterable[str] = ()) -> DeclarationError:
+    """Turn a pydantic ``ValidationError`` into a one-line :class:`DeclarationError`.
+
+    pydantic's own message spans several lines and links to its documentation; users of a
+    test marker want the field, the problem and the value they gave. ``fields`` are the
+    valid field names, offered when a field is misspelt.
+    """
+    parts = []
+    for detail in error.errors(include_url=False):
+        loc = [str(p) for p in detail["loc"] if p != "[key]"]
+        field = ".".join(loc) or "value"
+        message = str(detail["msg"])
+        ctx_error = (detail.get("ctx") or {}).get("error")
+        shown = detail.get("input")
+        given = "" if isinstance(shown, (dict, list)) else f" (got {shown!r})"
+        if isinstance(ctx_error, RooflineError):
+            message, given = str(ctx_error), ""
+        elif detail["type"] == "extra_forbidden":
+            near = closest_names(loc[-1], fields) if loc else []
+            hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            message, given, field = f"unknown field {loc[-1]!r}{hint}", "", ".".join(loc[:-1])
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        parts.append(f"{field}: {message}{given}" if field else f"{message}{given}")
+    return DeclarationError(f"{owner}: " + "; ".join(parts))

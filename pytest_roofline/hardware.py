@@ -1,0 +1,170 @@
+"""Hardware: the ceilings a roofline is drawn from, and the catalog that names them.
+
+A :class:`Hardware` holds one device's (or one machine's) dense peak FLOP/s per dtype, its
+memory bandwidth, and optionally its memory capacity and one-direction interconnect
+bandwidth. Catalog devices come from the TOML files in ``catalog/hardware/``, each figure
+with its source; ``local`` is this machine, measured (see :mod:`pytest_roofline.calibrate`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from importlib import resources
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from .dtypes import DType, canonical_dtype
+from . import tomlfile
+from .errors import DeclarationError, UnknownNameError
+from .spec import Spec
+from .units import Bandwidth, FlopRate, PositiveBytes
+
+LOCAL = "local"
+
+
+class Hardware(Spec):
+    """One device, or one machine, as the roofline sees it.
+
+    >>> h100 = Hardware.named("h100-sxm")
+    >>> round(h100.ridge_point("bf16"))
+    295
+    """
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    peak_flops: dict[DType, FlopRate] = Field(min_length=1)
+    """Dense peak FLOP/s (OP/s for integer types) per canonical dtype."""
+    memory_bandwidth: Bandwidth
+    memory_capacity: PositiveBytes | None = None
+    interconnect_bandwidth: Bandwidth | None = None
+    """Device-to-device bandwidth, one direction, per device (NVLink 4 on H100: 450e9)."""
+    interconnect: str = ""
+    ceiling_uncertainty: float = Field(default=0.0, ge=0.0, lt=1.0)
+    """Relative uncertainty of the ceilings: 0 for datasheet figures, > 0 when measured."""
+    measured: bool = False
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _normalize_name(cls, name: str) -> str:
+        return normalize(name)
+
+    def peak(self, dtype: str) -> float:
+        """Dense peak FLOP/s for ``dtype``; an error naming the dtypes this device has."""
+        __tracebackhide__ = True
+        key = canonical_dtype(dtype)
+        if key not in self.peak_flops:
+            have = ", ".join(sorted(self.peak_flops))
+            raise DeclarationError(f"hardware {self.name!r} has no {key} peak; it has {have}")
+        return self.peak_flops[key]
+
+    def ridge_point(self, dtype: str) -> float:
+        """Critical intensity in FLOP/byte: peak(dtype) / memory bandwidth.
+
+        Above it a kernel is compute-bound, below it memory-bound (Williams, Waterman and
+        Patterson, "Roofline", CACM 2009).
+        """
+        __tracebackhide__ = True
+        return self.peak(dtype) / self.memory_bandwidth
+
+    @classmethod
+    def named(cls, name: str) -> Hardware:
+        """The catalog device called ``name`` (case-insensitive, aliases too), or ``local``.
+
+        An unknown name raises :class:`UnknownNameError` with the closest known names.
+        """
+        __tracebackhide__ = True
+        return default_catalog().lookup(name)
+
+
+def normalize(name: str) -> str:
+    """The form names are compared in: lower case, '-' for spaces and underscores."""
+    return "-".join(name.strip().lower().replace("_", " ").split())
+
+
+class Catalog:
+    """Hardware by name and alias; ``local`` resolves to this machine's measured ceilings."""
+
+    def __init__(self, devices: Iterable[Hardware] = ()) -> None:
+        self._devices: dict[str, Hardware] = {}
+        self._aliases: dict[str, str] = {}
+        for device in devices:
+            self.add(device)
+
+    def add(self, device: Hardware, *, replace: bool = False) -> None:
+        """Add a device; its name and aliases must not clash unless ``replace``."""
+        keys = [device.name, *(normalize(a) for a in device.aliases)]
+        if not replace:
+            for key in keys:
+                if key in self._devices or key in self._aliases or key == LOCAL:
+                    raise DeclarationError(f"hardware name {key!r} is already in the catalog")
+        self._devices[device.name] = device
+        for alias in keys[1:]:
+            self._aliases[alias] = device.name
+
+    def copy(self) -> Catalog:
+        """An independent catalog with the same devices (to add a session's own hardware)."""
+        return Catalog(self)
+
+    def names(self) -> list[str]:
+        """Canonical names, sorted."""
+        return sorted(self._devices)
+
+    def __iter__(self) -> Iterator[Hardware]:
+        return iter(self._devices[name] for name in self.names())
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        key = normalize(name)
+        return key == LOCAL or key in self._devices or key in self._aliases
+
+    def lookup(self, name: str | Hardware) -> Hardware:
+        """Resolve a name, alias or ``local`` (measured lazily, once per process)."""
+        __tracebackhide__ = True
+        if isinstance(name, Hardware):
+            return name
+        if not isinstance(name, str):
+            raise DeclarationError(f"hardware must be a name or a Hardware, got {name!r}")
+        key = normalize(name)
+        if key == LOCAL:
+            from .calibrate import local_hardware
+
+            return local_hardware()
+        canonical = self._aliases.get(key, key)
+        if canonical in self._devices:
+            return self._devices[canonical]
+        raise UnknownNameError(
+            "hardware", name, [LOCAL, *self._devices, *self._aliases]
+        )
+
+
+def load_hardware_file(text: str, where: str) -> Hardware:
+    """Parse one TOML hardware description; errors name ``where`` (the file)."""
+    __tracebackhide__ = True
+    try:
+        data: dict[str, Any] = tomlfile.loads(text)
+    except tomlfile.TOMLDecodeError as error:
+        raise DeclarationError(f"{where}: not valid TOML: {error}") from None
+    hardware: Hardware = Hardware.from_data(data, where)
+    return hardware
+
+
+@functools.cache
+def builtin_catalog() -> Catalog:
+    """The devices shipped in ``catalog/hardware/*.toml``, read once."""
+    folder = resources.files("pytest_roofline").joinpath("catalog").joinpath("hardware")
+    devices = [
+        load_hardware_file(entry.read_text(encoding="utf-8"), f"catalog/hardware/{entry.name}")
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".toml")
+    ]
+    return Catalog(devices)
+
+
+def default_catalog() -> Catalog:
+    """The catalog ``Hardware.named`` uses: the built-in devices."""
+    return builtin_catalog()

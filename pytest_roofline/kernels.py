@@ -1,0 +1,161 @@
+"""Kernels: the work a test does, as FLOPs and bytes moved, and factories for common ones.
+
+The roofline needs only three counts (FLOPs, bytes to and from memory, bytes over the
+interconnect) and the dtype that picks the peak. The factories count them the way the
+reference notes do, with the notes' slips corrected (an FP32 dot product moves 8N + 4
+bytes, so its intensity is about 1/4 FLOP/byte, not 1/2).
+
+>>> from pytest_roofline import kernels
+>>> k = kernels.matmul(1024, 1024, 1024, dtype="fp32")
+>>> k.flops, k.bytes, round(k.intensity, 1)
+(2147483648.0, 12582912.0, 170.7)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from .dtypes import DType, dtype_bytes
+from .errors import DeclarationError
+from .spec import Spec
+from .units import ByteCount, FlopCount
+
+
+class Kernel(Spec):
+    """A unit of work: FLOPs, bytes moved to and from memory, bytes over the interconnect.
+
+    ``bytes`` counts the traffic to main memory (HBM on a GPU, DRAM on a CPU) that the
+    kernel cannot avoid: every input read once and every output written once.
+    """
+
+    name: str = Field(default="kernel", min_length=1)
+    flops: FlopCount
+    bytes: ByteCount
+    network_bytes: ByteCount = 0.0
+    dtype: DType = "fp32"
+
+    @model_validator(mode="after")
+    def _some_work(self) -> Kernel:
+        if self.flops == 0 and self.bytes == 0 and self.network_bytes == 0:
+            raise ValueError("a kernel must do some work: flops, bytes or network_bytes > 0")
+        return self
+
+    @property
+    def intensity(self) -> float:
+        """Operational intensity, FLOP per byte of memory traffic (inf if it moves none)."""
+        return self.flops / self.bytes if self.bytes else math.inf
+
+    @property
+    def label(self) -> str:
+        """How reports name the kernel: its name, with the dtype if the name lacks it."""
+        return self.name if self.dtype in self.name.split() else f"{self.name} {self.dtype}"
+
+
+def _size(value: Any, what: str, factory: str) -> int:
+    """A positive integer size, or a one-line error naming the factory and argument."""
+    __tracebackhide__ = True
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        if isinstance(value, float) and value.is_integer() and value > 0:
+            return int(value)
+        raise DeclarationError(f"{factory}: {what} must be a positive integer, got {value!r}")
+    return value
+
+
+def matmul(m: int, n: int, k: int, dtype: Any = "fp32", *, name: str | None = None) -> Kernel:
+    """Matrix product [m, n] x [n, k] -> [m, k], each matrix moved once.
+
+    FLOPs 2·m·n·k; bytes dtype_size·(m·n + n·k + m·k) (reference notes, "Matrix
+    Multiplication"). Both counts are symmetric in m, n, k, so the order of the sizes
+    does not matter. Intensity ≈ min(m, n, k) / (3/2 · dtype_size) for square-ish shapes.
+    """
+    __tracebackhide__ = True
+    m, n, k = (_size(v, w, "matmul") for v, w in ((m, "m"), (n, "n"), (k, "k")))
+    size = dtype_bytes(dtype)
+    return Kernel(
+        name=name or f"matmul {m}x{n}x{k}",
+        flops=2 * m * n * k,
+        bytes=size * (m * n + n * k + m * k),
+        dtype=dtype,
+    )
+
+
+def dot(n: int, dtype: Any = "fp32", *, name: str | None = None) -> Kernel:
+    """Dot product of two length-n vectors: 2n FLOPs, reads 2n elements, writes one.
+
+    FP32: 2N FLOPs over 8N + 4 bytes, intensity ≈ 1/4 (the reference notes' 1/2 divides by
+    4N + 4 and forgets one of the two input vectors).
+    """
+    __tracebackhide__ = True
+    n = _size(n, "n", "dot")
+    return Kernel(
+        name=name or f"dot {n}", flops=2 * n, bytes=dtype_bytes(dtype) * (2 * n + 1), dtype=dtype
+    )
+
+
+def elementwise(
+    n: int,
+    dtype: Any = "fp32",
+    inputs: int = 2,
+    outputs: int = 1,
+    flops_per_element: float = 1,
+    *,
+    name: str | None = None,
+) -> Kernel:
+    """An element-wise map over n elements: each input read once, each output written once.
+
+    ``a + b`` is the default (2 inputs, 1 output, 1 FLOP); the STREAM triad
+    ``a + s * b`` is ``flops_per_element=2``; a copy is ``inputs=1, flops_per_element=0``.
+    """
+    __tracebackhide__ = True
+    n = _size(n, "n", "elementwise")
+    inputs = _count(inputs, "inputs")
+    outputs = _count(outputs, "outputs")
+    if isinstance(flops_per_element, bool) or not flops_per_element >= 0:
+        raise DeclarationError(
+            f"elementwise: flops_per_element must be >= 0, got {flops_per_element!r}"
+        )
+    return Kernel(
+        name=name or f"elementwise {n}",
+        flops=flops_per_element * n,
+        bytes=dtype_bytes(dtype) * n * (inputs + outputs),
+        dtype=dtype,
+    )
+
+
+def _count(value: Any, what: str) -> int:
+    __tracebackhide__ = True
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DeclarationError(f"elementwise: {what} must be an integer >= 0, got {value!r}")
+    return value
+
+
+def triad(n: int, dtype: Any = "fp32", *, name: str | None = None) -> Kernel:
+    """STREAM triad ``a = b + s * c``: 2 FLOPs, two reads and one write per element."""
+    __tracebackhide__ = True
+    return elementwise(n, dtype, inputs=2, outputs=1, flops_per_element=2,
+                       name=name or f"triad {_size(n, 'n', 'triad')}")
+
+
+def copy(n: int, dtype: Any = "fp32", *, name: str | None = None) -> Kernel:
+    """A copy of n elements: no FLOPs, one read and one write per element."""
+    __tracebackhide__ = True
+    return elementwise(n, dtype, inputs=1, outputs=1, flops_per_element=0,
+                       name=name or f"copy {_size(n, 'n', 'copy')}")
+
+
+def custom(
+    name: str,
+    flops: float | str,
+    bytes: float | str,
+    network_bytes: float | str = 0,
+    dtype: Any = "fp32",
+) -> Kernel:
+    """Any kernel from its counts; quantities may carry units ("2 GFLOP", "12 MB")."""
+    __tracebackhide__ = True
+    return Kernel(name=name, flops=flops, bytes=bytes, network_bytes=network_bytes, dtype=dtype)
+
+
+__all__ = ["Kernel", "copy", "custom", "dot", "elementwise", "matmul", "triad"]

@@ -1,0 +1,36 @@
+"""A description of the machine a run happened on, stored in every report.
+
+Utilization is normalized by the machine's ceilings, but a reader still needs to know
+which machine produced a figure (and baselines compare fingerprints).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import sys
+from typing import Any
+
+import numpy as np
+
+
+def machine_info() -> dict[str, Any]:
+    """Host, CPU, Python and numpy versions: plain JSON-able values."""
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+    }
+
+
+def local_ceilings(spec: dict[str, Any]) -> dict[str, Any]:
+    """The ceilings of a measured ``local`` spec, keyed by dtype and by memory level."""
+    return {
+        "peak_flops": dict(spec.get("peak_flops", {})),
+        "memory_bandwidth": {"dram": spec.get("memory_bandwidth")},
+        "ceiling_uncertainty": spec.get("ceiling_uncertainty", 0.0),
+    }

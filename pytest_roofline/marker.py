@@ -1,0 +1,102 @@
+"""The ``roofline`` marker's arguments, checked before the test runs.
+
+``@pytest.mark.roofline(kernel=None, *, hardware=None, min_utilization=None)``: the
+kernel may be positional. Checking happens in the test's setup, so a bad marker is an
+error of that test alone and its neighbours still run (DESIGN.md section 6).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import DeclarationError, closest_names
+from .hardware import Catalog, Hardware
+from .kernels import Kernel
+
+MARKER_HELP = (
+    "roofline(kernel=None, *, hardware=None, min_utilization=None): declare the work this"
+    " test does (a pytest_roofline Kernel) and the hardware it runs on (a catalog name,"
+    " 'local' or a Hardware); the test fails when the measured time reaches less than"
+    " min_utilization of the roofline bound. Measure with the `roofline` fixture."
+)
+KEYWORDS = ("kernel", "hardware", "min_utilization")
+
+
+@dataclass(frozen=True)
+class MarkerSpec:
+    """The marker's arguments, validated."""
+
+    kernel: Kernel | None = None
+    hardware: str | Hardware | None = None
+    min_utilization: float | None = None
+
+
+def check_budget(value: Any, source: str) -> float | None:
+    """A utilization budget in (0, 1], or None; an error naming ``source`` otherwise."""
+    __tracebackhide__ = True
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
+        except ValueError:
+            raise DeclarationError(
+                f"{source}: min_utilization must be a number in (0, 1], got {value!r}"
+            ) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise DeclarationError(f"{source}: min_utilization must be a number in (0, 1], got {value!r}")
+    if not 0 < value <= 1:
+        hint = f" (did you mean {value / 100:g}?)" if 1 < value <= 100 else ""
+        raise DeclarationError(
+            f"{source}: min_utilization must be in (0, 1], got {value!r}{hint}"
+        )
+    return float(value)
+
+
+def check_hardware(value: Any, catalog: Catalog, source: str) -> str | Hardware | None:
+    """A known hardware name or a Hardware object, without measuring ``local``."""
+    __tracebackhide__ = True
+    if value is None or isinstance(value, Hardware):
+        return value
+    if not isinstance(value, str):
+        raise DeclarationError(
+            f"{source}: hardware must be a name or a Hardware, got {type(value).__name__}"
+        )
+    if value not in catalog:
+        catalog.lookup(value)  # raises the error with the closest names
+    return value
+
+
+def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalog) -> MarkerSpec:
+    """Validate one ``roofline`` marker's arguments; errors say what is wrong and where."""
+    __tracebackhide__ = True
+    source = "@pytest.mark.roofline"
+    unknown = [k for k in kwargs if k not in KEYWORDS]
+    if unknown:
+        near = closest_names(unknown[0], KEYWORDS)
+        hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+        raise DeclarationError(
+            f"{source}: unknown argument {unknown[0]!r}{hint} (takes kernel, hardware,"
+            " min_utilization)"
+        )
+    if len(args) > 1:
+        raise DeclarationError(
+            f"{source}: takes one positional argument (the kernel), got {len(args)};"
+            " pass hardware= and min_utilization= by keyword"
+        )
+    if args and "kernel" in kwargs:
+        raise DeclarationError(f"{source}: kernel given both positionally and as kernel=")
+    kernel = args[0] if args else kwargs.get("kernel")
+    if kernel is not None and not isinstance(kernel, Kernel):
+        raise DeclarationError(
+            f"{source}: kernel must be a Kernel (e.g. kernels.matmul(...)),"
+            f" got {type(kernel).__name__}"
+        )
+    return MarkerSpec(
+        kernel=kernel,
+        hardware=check_hardware(kwargs.get("hardware"), catalog, source),
+        min_utilization=check_budget(kwargs.get("min_utilization"), source),
+    )

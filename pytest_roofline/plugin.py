@@ -1,0 +1,290 @@
+"""pytest glue: options, the marker, the ``roofline`` fixture, the verdict, the summary.
+
+Every decision is made by the library; this module only translates pytest events into
+calls of it. Results travel from each test to the reports through the test's
+``user_properties`` (plain JSON-able values), which pytest-xdist carries to the
+controller, so the controller alone writes the reports and the summary.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import hooks
+from .calibrate import is_calibrated, local_hardware
+from .config import Settings, read_pyproject, resolve
+from .errors import RooflineError
+from .hardware import Catalog, Hardware, default_catalog
+from .marker import MARKER_HELP, parse_marker
+from .recorder import Recorder
+from .report import json_report, terminal
+from .results import Result
+from .units import BANDWIDTH, FLOP_RATE, format_quantity
+
+PROPERTY = "roofline"
+"""The user_properties key holding the whole result record as JSON."""
+FLAT_PROPERTIES = (
+    "utilization", "min_utilization", "bound_seconds", "measured_seconds", "bottleneck",
+    "hardware", "outcome",
+)
+
+manager_key = pytest.StashKey["RooflineManager"]()
+recorder_key = pytest.StashKey[Recorder]()
+
+
+class RooflineWarning(UserWarning):
+    """A roofline verdict that would have failed the test under ``--roofline-warn-only``."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("roofline", "roofline performance budgets")
+    options: list[tuple[str, str, dict[str, Any], str]] = [
+        ("hardware", "NAME", {}, "default hardware of roofline tests: a catalog name or"
+         " 'local' (this machine, measured)"),
+        ("json", "PATH", {}, "write every roofline result to PATH as JSON"),
+        ("warn-only", "", {"action": "store_true"}, "report roofline verdicts as warnings,"
+         " never fail a test"),
+        ("min-utilization", "FRACTION", {}, "default utilization budget in (0, 1] for tests"
+         " whose marker sets none"),
+        ("max-time", "SECONDS", {}, "time budget of one roofline.measure() call"),
+        ("calibrate", "", {"action": "store_true"}, "measure the 'local' ceilings when the"
+         " run starts (and show them in the header) instead of on first use"),
+    ]
+    for name, metavar, extra, help_text in options:
+        dest = "roofline_" + name.replace("-", "_")
+        kwargs: dict[str, Any] = {"dest": dest, "default": None, "help": help_text, **extra}
+        if metavar:
+            kwargs["metavar"] = metavar
+        group.addoption(f"--roofline-{name}", **kwargs)
+        ini_type = "bool" if extra else "string"
+        parser.addini(dest, help_text, type=ini_type, default=None)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hooks)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    manager = RooflineManager(config)
+    config.stash[manager_key] = manager
+    config.pluginmanager.register(manager, "roofline-manager")
+
+
+class RooflineManager:
+    """The run's roofline state: settings, catalog, and (on the controller) results."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.catalog = self._catalog(config)
+        self.settings = self._settings(config)
+        self.results: list[Result] = []
+        self.is_worker = hasattr(config, "workerinput")
+        if self.settings.calibrate and not self.is_worker:
+            local_hardware()
+
+    @staticmethod
+    def _catalog(config: pytest.Config) -> Catalog:
+        catalog = default_catalog()
+        extra = [hw for found in config.hook.pytest_roofline_hardware(config=config)
+                 for hw in (found or [])]
+        if not extra:
+            return catalog
+        catalog = catalog.copy()
+        for device in extra:
+            if not isinstance(device, Hardware):
+                raise pytest.UsageError(
+                    f"roofline: pytest_roofline_hardware returned {device!r}, not a Hardware"
+                )
+            try:
+                catalog.add(device)
+            except RooflineError as error:
+                raise pytest.UsageError(f"roofline: {error}") from None
+        return catalog
+
+    def _settings(self, config: pytest.Config) -> Settings:
+        keys = ("hardware", "json", "warn_only", "min_utilization", "max_time", "calibrate")
+        cli = {k: config.getoption("roofline_" + k) for k in keys}
+        ini = {k: config.getini("roofline_" + k) for k in keys}
+        # An unset bool ini reads as False: only an explicit True counts as given.
+        for key in ("warn_only", "calibrate"):
+            ini[key] = ini[key] or None
+        try:
+            pyproject = read_pyproject(config.rootpath / "pyproject.toml")
+            return resolve(
+                [("--roofline-*", cli), ("ini roofline_*", ini), ("[tool.pytest-roofline]",
+                                                                  pyproject)],
+                self.catalog,
+            )
+        except RooflineError as error:
+            raise pytest.UsageError(f"roofline: {error}") from None
+
+    # -- header and summary ------------------------------------------------------------
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        name = self.settings.hardware or "local"
+        if name != "local":
+            device = self.catalog.lookup(name)
+            peaks = ", ".join(
+                f"{dtype} {format_quantity(v, FLOP_RATE)}"
+                for dtype, v in device.peak_flops.items() if dtype in ("bf16", "fp32")
+            )
+            return (f"roofline: default hardware {device.name} ({peaks},"
+                    f" {format_quantity(device.memory_bandwidth, BANDWIDTH)})")
+        if is_calibrated():
+            return "roofline: default hardware " + describe_local(local_hardware())
+        return ("roofline: default hardware local (this machine; ceilings measured on first"
+                " use, shown in the summary; --roofline-calibrate measures them now)")
+
+    # -- per test ----------------------------------------------------------------------
+
+    def new_recorder(self, item: pytest.Item) -> Recorder:
+        return Recorder(
+            item.nodeid,
+            catalog=self.catalog,
+            default_hardware=self.settings.hardware,
+            max_time=self.settings.max_time,
+        )
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        markers = list(item.iter_markers(name="roofline"))
+        if not markers:
+            return
+        marker = markers[0]  # the closest to the test wins, as for every pytest marker
+        recorder = self.new_recorder(item)
+        try:
+            spec = parse_marker(marker.args, marker.kwargs, self.catalog)
+            recorder = Recorder(
+                item.nodeid,
+                catalog=self.catalog,
+                default_hardware=self.settings.hardware,
+                max_time=self.settings.max_time,
+                hardware=spec.hardware,
+                min_utilization=spec.min_utilization,
+                kernel=spec.kernel,
+            )
+            problem = ""
+        except RooflineError as error:
+            problem = f"roofline: {error}"
+        item.stash[recorder_key] = recorder
+        if problem:
+            pytest.fail(problem, pytrace=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if report.when != "call" or report.skipped:
+            return report
+        recorder = item.stash.get(recorder_key, None)
+        marked = item.get_closest_marker("roofline") is not None
+        if recorder is None or not (recorder.declared or marked):
+            return report
+        if report.failed and recorder.measurement is None:
+            return report  # the test's own failure says more than "unmeasured"
+        if not recorder.declared:
+            if report.passed:
+                self._fail(report, "roofline: the test declared no work: pass a kernel to"
+                           " @pytest.mark.roofline or call roofline.declare(kernel)")
+            return report
+        result = recorder.result(self.settings.min_utilization)
+        record = result.model_dump(mode="json")
+        properties = [(PROPERTY, json.dumps(record))]
+        properties += [(key, record[key]) for key in FLAT_PROPERTIES]
+        item.user_properties.extend(properties)
+        report.user_properties.extend(properties)
+        if not result.ok and report.passed:
+            if self.settings.warn_only:
+                item.warn(RooflineWarning(result.message))
+            else:
+                self._fail(report, result.message, result.details())
+        return report
+
+    @staticmethod
+    def _fail(report: pytest.TestReport, line: str, details: str = "") -> None:
+        report.outcome = "failed"
+        report.longrepr = line
+        if details:
+            report.sections.append(("roofline", details))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown" or self.is_worker:
+            return
+        for name, value in report.user_properties:
+            if name == PROPERTY:
+                result = Result.model_validate(json.loads(value))
+                self.results.append(result)
+                self.config.hook.pytest_roofline_result(config=self.config, result=result)
+
+    # -- end of run --------------------------------------------------------------------
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.results or self.is_worker:
+            return
+        writer = terminalreporter
+        writer.section("roofline")
+        local = next((r for r in self.results if r.hardware == "local"), None)
+        if local is not None:
+            writer.write_line("local: " + describe_spec(local.hardware_spec))
+        for line in terminal.summary_lines(self.results, writer._tw.fullwidth):
+            writer.write_line(line)
+        if self.settings.json_path is not None:
+            writer.write_line(f"roofline: wrote {len(self.results)} results to"
+                              f" {self.settings.json_path}")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return
+        document = json_report.build_document(self.results)
+        path = self.settings.json_path
+        if path is not None:
+            path = Path(self.config.invocation_params.dir, path)
+            try:
+                json_report.write(path, document)
+            except OSError as error:
+                self.settings = self.settings.model_copy(update={"json_path": None})
+                self.config.issue_config_time_warning(
+                    RooflineWarning(f"roofline: could not write {path}: {error}"), stacklevel=2
+                )
+        self.config.hook.pytest_roofline_report(
+            config=self.config, results=self.results, document=document
+        )
+
+
+def describe_local(device: Hardware) -> str:
+    """'local (fp32 185 GFLOP/s, fp64 85 GFLOP/s, memory 24 GB/s, ±10%)'."""
+    return "local (" + describe_spec(device.model_dump()) + ")"
+
+
+def describe_spec(spec: dict[str, Any]) -> str:
+    peaks = ", ".join(
+        f"{dtype} {format_quantity(v, FLOP_RATE)}" for dtype, v in spec["peak_flops"].items()
+    )
+    text = f"{peaks}, memory {format_quantity(spec['memory_bandwidth'], BANDWIDTH)}"
+    if spec.get("ceiling_uncertainty"):
+        text += f", ±{spec['ceiling_uncertainty']:.0%}"
+    return text
+
+
+@pytest.fixture
+def roofline(request: pytest.FixtureRequest) -> Recorder:
+    """Declare, measure and report the work of this test against its roofline bound.
+
+    ``roofline.measure(fn, *args)`` times ``fn``; ``roofline.report(seconds=...)`` takes a
+    figure measured elsewhere; ``roofline.declare(kernel)`` declares the work when the
+    marker cannot (parametrized shapes). The verdict comes when the test ends.
+    """
+    item = request.node
+    recorder = item.stash.get(recorder_key, None)
+    if recorder is None:
+        recorder = request.config.stash[manager_key].new_recorder(item)
+        item.stash[recorder_key] = recorder
+    return recorder

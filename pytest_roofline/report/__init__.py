@@ -1,0 +1,1 @@
+"""Writers that render result records: the terminal summary and the JSON report."""

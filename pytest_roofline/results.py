@@ -1,0 +1,173 @@
+"""Result: one test's bound, measurement and verdict, as a plain JSON-able record.
+
+The verdict rules (DESIGN.md sections 2 and 4):
+
+- no measurement: ``"unmeasured"``, a failure (a budget nobody checked guards nothing);
+- faster than the bound beyond the ceilings' uncertainty: ``"impossible"``, a failure,
+  because the declaration or the hardware figures are wrong (or the data sat in a cache);
+- faster than the bound within the uncertainty (a measured ``local`` ceiling): at the
+  roof, utilization 1.0;
+- below ``min_utilization``: ``"failed"``; otherwise ``"passed"``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .bound import Bound
+from .measure import Measurement
+from .units import BANDWIDTH, FLOP_RATE, format_quantity, format_seconds
+
+Outcome = Literal["passed", "failed", "impossible", "unmeasured"]
+NUMERIC_TOLERANCE = 1e-9
+
+
+class Result(BaseModel):
+    """What one roofline test found; the keys of DESIGN.md section 5, SI numbers only."""
+
+    model_config = ConfigDict(frozen=True)
+
+    nodeid: str
+    kind: Literal["kernel", "serving"] = "kernel"
+    label: str
+    workload: dict[str, Any]
+    hardware: str
+    hardware_spec: dict[str, Any]
+    bound_seconds: float
+    compute_seconds: float
+    memory_seconds: float
+    network_seconds: float
+    measured_seconds: float | None
+    utilization: float | None
+    raw_utilization: float | None
+    """bound / measured before capping at 1.0 within the ceilings' uncertainty."""
+    min_utilization: float | None
+    bottleneck: str
+    intensity: float | None
+    ridge_point: float
+    ceiling_uncertainty: float
+    outcome: Outcome
+    message: str
+    statistics: dict[str, Any] | None
+    optimal_tokens_per_second: float | None = None
+    measured_tokens_per_second: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the verdict lets the test pass."""
+        return self.outcome == "passed"
+
+    def details(self) -> str:
+        """The multi-line section shown under a failure: bound, bottleneck, statistics."""
+        spec = self.hardware_spec
+        peak = spec.get("peak_flops", {}).get(str(self.workload.get("dtype")), None)
+        ceilings = []
+        if peak:
+            ceilings.append(f"{format_quantity(peak, FLOP_RATE)} {self.workload.get('dtype')}")
+        ceilings.append(f"{format_quantity(spec['memory_bandwidth'], BANDWIDTH)} memory")
+        if self.ceiling_uncertainty:
+            ceilings.append(f"±{self.ceiling_uncertainty:.0%} measured")
+        lines = [
+            f"work         {self.label}",
+            f"hardware     {self.hardware} ({', '.join(ceilings)})",
+            f"bound        {format_seconds(self.bound_seconds)}, {self.bottleneck}-bound"
+            f" (compute {format_seconds(self.compute_seconds)},"
+            f" memory {format_seconds(self.memory_seconds)},"
+            f" network {format_seconds(self.network_seconds)})",
+        ]
+        if self.intensity is not None:
+            side = "above" if self.intensity > self.ridge_point else "below"
+            lines.append(
+                f"intensity    {self.intensity:.3g} FLOP/B, {side} the ridge point"
+                f" {self.ridge_point:.3g} FLOP/B"
+            )
+        if self.statistics is not None and self.measured_seconds is not None:
+            s = self.statistics
+            if s.get("reported"):
+                lines.append(f"measured     {format_seconds(self.measured_seconds)} (reported)")
+            else:
+                lines.append(
+                    f"measured     median {format_seconds(s['median'])}"
+                    f" (95% CI {format_seconds(s['ci_low'])} .. {format_seconds(s['ci_high'])}),"
+                    f" min {format_seconds(s['min'])}, IQR {format_seconds(s['iqr'])},"
+                    f" CV {s['cv']:.1%}, {s['rounds']} rounds of {s['loops']} call(s)"
+                )
+        if self.utilization is not None:
+            budget = "none" if self.min_utilization is None else f"{self.min_utilization:.1%}"
+            lines.append(f"utilization  {self.utilization:.1%} (budget {budget})")
+        return "\n".join(lines)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def evaluate(
+    *,
+    nodeid: str,
+    label: str,
+    workload: dict[str, Any],
+    hardware_spec: dict[str, Any],
+    bound: Bound,
+    measurement: Measurement | None,
+    min_utilization: float | None,
+    kind: Literal["kernel", "serving"] = "kernel",
+) -> Result:
+    """Judge one measurement against its bound and budget (see the module docstring)."""
+    where = f"{label} on {bound.hardware}"
+    measured = measurement.median if measurement is not None else None
+    raw = bound.seconds / measured if measured else None
+    tolerance = bound.ceiling_uncertainty + NUMERIC_TOLERANCE
+    utilization = raw
+    if raw is None:
+        outcome: Outcome = "unmeasured"
+        message = (
+            f"roofline: {where} ended without a measurement:"
+            " call roofline.measure(fn) or roofline.report(...)"
+        )
+    elif raw > 1 + tolerance:
+        outcome = "impossible"
+        allowed = f" (ceilings ±{bound.ceiling_uncertainty:.0%})" if bound.ceiling_uncertainty else ""
+        message = (
+            f"roofline: {where} measured {format_seconds(measured or 0)}, faster than the"
+            f" roofline allows ({format_seconds(bound.seconds)}{allowed}, {raw:.0%} of the"
+            " bound): check the declared FLOPs and bytes, whether the data sat in a cache,"
+            " and the hardware's ceilings"
+        )
+    else:
+        utilization = min(raw, 1.0)
+        if min_utilization is not None and utilization < min_utilization:
+            outcome = "failed"
+            message = (
+                f"roofline: {where} reached {utilization:.1%} of its bound,"
+                f" budget {min_utilization:.1%}"
+            )
+        else:
+            outcome = "passed"
+            message = f"roofline: {where} reached {utilization:.1%} of its bound"
+    return Result(
+        nodeid=nodeid,
+        kind=kind,
+        label=label,
+        workload=workload,
+        hardware=bound.hardware,
+        hardware_spec=hardware_spec,
+        bound_seconds=bound.seconds,
+        compute_seconds=bound.compute_seconds,
+        memory_seconds=bound.memory_seconds,
+        network_seconds=bound.network_seconds,
+        measured_seconds=measured,
+        utilization=utilization,
+        raw_utilization=raw,
+        min_utilization=min_utilization,
+        bottleneck=bound.bottleneck,
+        intensity=_finite(bound.intensity),
+        ridge_point=bound.ridge_point,
+        ceiling_uncertainty=bound.ceiling_uncertainty,
+        outcome=outcome,
+        message=message,
+        statistics=measurement.model_dump() if measurement is not None else None,
+    )

@@ -1,0 +1,44 @@
+"""The base of every specification a user declares: frozen, strict, one-line errors.
+
+Kernels, hardware and serving configurations are values: frozen so that a bound computed
+from one cannot go stale, ``extra="forbid"`` so that a misspelt field is an error rather
+than silently ignored, and constructed with errors that read as one line naming the
+class and field (see :func:`pytest_roofline.errors.one_line`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import one_line
+
+
+class Spec(BaseModel):
+    """A frozen pydantic model whose validation errors are one-line ``DeclarationError``s."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        __tracebackhide__ = True
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise one_line(self._describe(data), error, type(self).model_fields) from None
+
+    @classmethod
+    def _describe(cls, data: dict[str, Any]) -> str:
+        """How an error message names the object: the class and, when given, its name."""
+        name = data.get("name")
+        return f"{cls.__name__} {name!r}" if isinstance(name, str) else cls.__name__
+
+    @classmethod
+    def from_data(cls, data: Any, where: str = "") -> Any:
+        """Validate a mapping (from TOML or JSON), naming ``where`` it came from on error."""
+        __tracebackhide__ = True
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            owner = cls._describe(data if isinstance(data, dict) else {})
+            raise one_line(f"{where}: {owner}" if where else owner, error, cls.model_fields) from None
