@@ -22,10 +22,13 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
+from . import atomic
 from .hardware import LOCAL, Hardware
+from .runlock import RunLock
 
 MIN_UNCERTAINTY = 0.10
 GEMM_SIZE = 1024
@@ -45,8 +48,9 @@ def _best_seconds(work: Callable[[], object], repeats: int) -> list[float]:
     return sorted(times)
 
 
-def gemm_flops(dtype: type[np.floating], size: int = GEMM_SIZE,
-               repeats: int = REPEATS) -> list[float]:
+def gemm_flops(
+    dtype: type[np.floating], size: int = GEMM_SIZE, repeats: int = REPEATS
+) -> list[float]:
     """FLOP/s of repeated ``size``-square GEMMs in ``dtype``, best first (2·n³ FLOPs each)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((size, size)).astype(dtype)
@@ -56,8 +60,9 @@ def gemm_flops(dtype: type[np.floating], size: int = GEMM_SIZE,
     return [flops / t for t in _best_seconds(lambda: np.matmul(a, b, out=out), repeats)]
 
 
-def copy_bandwidth(threads: int, nbytes: int = COPY_BYTES,
-                   repeats: int = REPEATS * 2) -> list[float]:
+def copy_bandwidth(
+    threads: int, nbytes: int = COPY_BYTES, repeats: int = REPEATS * 2
+) -> list[float]:
     """Bytes/s of copying ``nbytes`` split over ``threads`` threads, best first.
 
     Counted as STREAM counts a copy: one read and one write per byte copied (2 · nbytes),
@@ -73,9 +78,7 @@ def copy_bandwidth(threads: int, nbytes: int = COPY_BYTES,
         if threads == 1:
             np.copyto(target, source)
             return
-        workers = [
-            threading.Thread(target=np.copyto, args=(target[c], source[c])) for c in chunks
-        ]
+        workers = [threading.Thread(target=np.copyto, args=(target[c], source[c])) for c in chunks]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -130,3 +133,37 @@ def local_hardware() -> Hardware:
 def is_calibrated() -> bool:
     """True once ``local`` has been measured in this process."""
     return local_hardware.cache_info().currsize > 0
+
+
+class SharedCalibration:
+    """``local`` for every process of one run: measured once, under the run's lock.
+
+    The first process that needs ``local`` measures it while holding the lock (so no
+    other process's measurement disturbs it) and leaves the ceilings in ``folder``; the
+    others read them, so every worker judges against the same ceilings. Without a folder
+    (a run in one process) this is :func:`local_hardware`.
+    """
+
+    def __init__(self, folder: Path | None = None, lock: RunLock | None = None) -> None:
+        self.folder = folder
+        self.lock = lock or RunLock(folder)
+        self._hardware: Hardware | None = None
+
+    @property
+    def calibrated(self) -> bool:
+        """True once this process holds the ceilings."""
+        return self._hardware is not None or (self.folder is None and is_calibrated())
+
+    def __call__(self) -> Hardware:
+        if self._hardware is None:
+            if self.folder is None:
+                self._hardware = local_hardware()
+            else:
+                with self.lock.held():
+                    path = self.folder / "local.json"
+                    if path.is_file():
+                        self._hardware = Hardware.model_validate_json(path.read_text("utf-8"))
+                    else:
+                        self._hardware = measure_local()
+                        atomic.write_text(path, self._hardware.model_dump_json())
+        return self._hardware

@@ -1,9 +1,9 @@
 """The ``roofline`` command: look at the hardware catalog, measure this machine, read reports.
 
-    roofline hardware            list the catalog
-    roofline hardware h100-sxm   one device: ceilings, ridge point per dtype, sources
-    roofline calibrate           measure this machine's ceilings ('local')
-    roofline summary out.json    the summary table of a saved JSON report
+roofline hardware            list the catalog
+roofline hardware h100-sxm   one device: ceilings, ridge point per dtype, sources
+roofline calibrate           measure this machine's ceilings ('local')
+roofline summary out.json    the summary table of a saved JSON report
 """
 
 from __future__ import annotations
@@ -25,15 +25,19 @@ def _list_hardware() -> list[str]:
     rows = [("name", "memory", "bandwidth", "bf16 peak", "bf16 ridge")]
     for device in default_catalog():
         bf16 = device.peak_flops.get("bf16")
-        rows.append((
-            device.name,
-            format_quantity(device.memory_capacity, BYTES) if device.memory_capacity else "-",
-            format_quantity(device.memory_bandwidth, BANDWIDTH),
-            format_quantity(bf16, FLOP_RATE) if bf16 else "-",
-            f"{device.ridge_point('bf16'):.0f} FLOP/B" if bf16 else "-",
-        ))
+        rows.append(
+            (
+                device.name,
+                format_quantity(device.memory_capacity, BYTES) if device.memory_capacity else "-",
+                format_quantity(device.memory_bandwidth, BANDWIDTH),
+                format_quantity(bf16, FLOP_RATE) if bf16 else "-",
+                f"{device.ridge_point('bf16'):.0f} FLOP/B" if bf16 else "-",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
 
 
 def _show_hardware(device: Hardware) -> list[str]:
@@ -52,8 +56,10 @@ def _show_hardware(device: Hardware) -> list[str]:
         lines.append(f"  ceiling uncertainty: ±{device.ceiling_uncertainty:.0%}")
     lines.append("  dense peak and ridge point per dtype:")
     for dtype, peak in device.peak_flops.items():
-        lines.append(f"    {dtype:5} {format_quantity(peak, FLOP_RATE):>14}"
-                     f"  ridge {device.ridge_point(dtype):8.1f} FLOP/B")
+        lines.append(
+            f"    {dtype:5} {format_quantity(peak, FLOP_RATE):>14}"
+            f"  ridge {device.ridge_point(dtype):8.1f} FLOP/B"
+        )
     for field, source in device.sources.items():
         lines.append(f"  source ({field}): {source}")
     return lines
@@ -82,8 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = [Result.model_validate(r) for r in document["results"]]
             lines = terminal.summary_lines(results)
     except (RooflineError, OSError, ValueError) as error:
-        message = str(error) if not isinstance(error, json.JSONDecodeError) else (
-            f"{args.report}: not JSON: {error}")
+        message = (
+            str(error)
+            if not isinstance(error, json.JSONDecodeError)
+            else (f"{args.report}: not JSON: {error}")
+        )
         print(f"roofline: {message}", file=sys.stderr)
         return 2
     print("\n".join(lines))

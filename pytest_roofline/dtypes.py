@@ -28,13 +28,32 @@ DTYPE_BYTES: dict[str, float] = {
 }
 
 ALIASES: dict[str, str] = {
-    "float64": "fp64", "double": "fp64", "f64": "fp64", "float": "fp32",
-    "float32": "fp32", "single": "fp32", "f32": "fp32",
-    "tensorfloat32": "tf32", "tensor-float-32": "tf32",
-    "bfloat16": "bf16", "float16": "fp16", "half": "fp16", "f16": "fp16",
-    "float8": "fp8", "fp8-e4m3": "fp8", "fp8-e5m2": "fp8", "e4m3": "fp8", "e5m2": "fp8",
-    "float8_e4m3fn": "fp8", "float8_e5m2": "fp8", "i8": "int8", "uint8": "int8",
-    "i4": "int4", "float4": "fp4", "nvfp4": "fp4", "mxfp4": "fp4",
+    "float64": "fp64",
+    "double": "fp64",
+    "f64": "fp64",
+    "float": "fp32",
+    "float32": "fp32",
+    "single": "fp32",
+    "f32": "fp32",
+    "tensorfloat32": "tf32",
+    "tensor-float-32": "tf32",
+    "bfloat16": "bf16",
+    "float16": "fp16",
+    "half": "fp16",
+    "f16": "fp16",
+    "float8": "fp8",
+    "fp8-e4m3": "fp8",
+    "fp8-e5m2": "fp8",
+    "e4m3": "fp8",
+    "e5m2": "fp8",
+    "float8_e4m3fn": "fp8",
+    "float8_e5m2": "fp8",
+    "i8": "int8",
+    "uint8": "int8",
+    "i4": "int4",
+    "float4": "fp4",
+    "nvfp4": "fp4",
+    "mxfp4": "fp4",
 }
 
 
@@ -45,7 +64,7 @@ def canonical_dtype(value: Any) -> str:
     ('fp32', 'bf16')
     """
     if not isinstance(value, str):
-        name = getattr(value, "name", None) or getattr(value, "__name__", None)
+        name: object = getattr(value, "name", None) or getattr(value, "__name__", None)
         if name is None:
             try:
                 import numpy
@@ -54,13 +73,14 @@ def canonical_dtype(value: Any) -> str:
             except TypeError:
                 name = repr(value)
         value = str(name)
-    key = value.strip().lower()
+    text: str = value
+    key = text.strip().lower()
     for spelling in (key, key.replace("_", "-"), key.replace("-", "_")):
         if spelling in DTYPE_BYTES:
             return spelling
         if spelling in ALIASES:
             return ALIASES[spelling]
-    raise UnknownNameError("dtype", value, list(DTYPE_BYTES) + list(ALIASES))
+    raise UnknownNameError("dtype", text, list(DTYPE_BYTES) + list(ALIASES))
 
 
 def dtype_bytes(dtype: str) -> float:

@@ -37,7 +37,8 @@ class UnknownNameError(RooflineError):
         if self.suggestions:
             hint = "did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
         else:
-            hint = "known: " + ", ".join(known_names[:12]) + (", ..." if len(known_names) > 12 else "")
+            more = ", ..." if len(known_names) > 12 else ""
+            hint = "known: " + ", ".join(known_names[:12]) + more
         super().__init__(f"unknown {kind} {name!r}{place}; {hint}")
 
 

@@ -9,14 +9,14 @@ with its source; ``local`` is this machine, measured (see :mod:`pytest_roofline.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from .dtypes import DType, canonical_dtype
 from . import tomlfile
+from .dtypes import DType, canonical_dtype
 from .errors import DeclarationError, UnknownNameError
 from .spec import Spec
 from .units import Bandwidth, FlopRate, PositiveBytes
@@ -88,9 +88,12 @@ def normalize(name: str) -> str:
 class Catalog:
     """Hardware by name and alias; ``local`` resolves to this machine's measured ceilings."""
 
-    def __init__(self, devices: Iterable[Hardware] = ()) -> None:
+    def __init__(
+        self, devices: Iterable[Hardware] = (), local: Callable[[], Hardware] | None = None
+    ) -> None:
         self._devices: dict[str, Hardware] = {}
         self._aliases: dict[str, str] = {}
+        self._local = local
         for device in devices:
             self.add(device)
 
@@ -105,9 +108,13 @@ class Catalog:
         for alias in keys[1:]:
             self._aliases[alias] = device.name
 
-    def copy(self) -> Catalog:
-        """An independent catalog with the same devices (to add a session's own hardware)."""
-        return Catalog(self)
+    def copy(self, local: Callable[[], Hardware] | None = None) -> Catalog:
+        """An independent catalog with the same devices (to add a session's own hardware).
+
+        ``local`` replaces how ``local`` is measured (the plugin shares one calibration
+        among the processes of a run).
+        """
+        return Catalog(self, local or self._local)
 
     def names(self) -> list[str]:
         """Canonical names, sorted."""
@@ -131,15 +138,15 @@ class Catalog:
             raise DeclarationError(f"hardware must be a name or a Hardware, got {name!r}")
         key = normalize(name)
         if key == LOCAL:
+            if self._local is not None:
+                return self._local()
             from .calibrate import local_hardware
 
             return local_hardware()
         canonical = self._aliases.get(key, key)
         if canonical in self._devices:
             return self._devices[canonical]
-        raise UnknownNameError(
-            "hardware", name, [LOCAL, *self._devices, *self._aliases]
-        )
+        raise UnknownNameError("hardware", name, [LOCAL, *self._devices, *self._aliases])
 
 
 def load_hardware_file(text: str, where: str) -> Hardware:

@@ -135,15 +135,27 @@ def _count(value: Any, what: str) -> int:
 def triad(n: int, dtype: Any = "fp32", *, name: str | None = None) -> Kernel:
     """STREAM triad ``a = b + s * c``: 2 FLOPs, two reads and one write per element."""
     __tracebackhide__ = True
-    return elementwise(n, dtype, inputs=2, outputs=1, flops_per_element=2,
-                       name=name or f"triad {_size(n, 'n', 'triad')}")
+    return elementwise(
+        n,
+        dtype,
+        inputs=2,
+        outputs=1,
+        flops_per_element=2,
+        name=name or f"triad {_size(n, 'n', 'triad')}",
+    )
 
 
 def copy(n: int, dtype: Any = "fp32", *, name: str | None = None) -> Kernel:
     """A copy of n elements: no FLOPs, one read and one write per element."""
     __tracebackhide__ = True
-    return elementwise(n, dtype, inputs=1, outputs=1, flops_per_element=0,
-                       name=name or f"copy {_size(n, 'n', 'copy')}")
+    return elementwise(
+        n,
+        dtype,
+        inputs=1,
+        outputs=1,
+        flops_per_element=0,
+        name=name or f"copy {_size(n, 'n', 'copy')}",
+    )
 
 
 def custom(

@@ -47,12 +47,12 @@ def check_budget(value: Any, source: str) -> float | None:
                 f"{source}: min_utilization must be a number in (0, 1], got {value!r}"
             ) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise DeclarationError(f"{source}: min_utilization must be a number in (0, 1], got {value!r}")
+        raise DeclarationError(
+            f"{source}: min_utilization must be a number in (0, 1], got {value!r}"
+        )
     if not 0 < value <= 1:
         hint = f" (did you mean {value / 100:g}?)" if 1 < value <= 100 else ""
-        raise DeclarationError(
-            f"{source}: min_utilization must be in (0, 1], got {value!r}{hint}"
-        )
+        raise DeclarationError(f"{source}: min_utilization must be in (0, 1], got {value!r}{hint}")
     return float(value)
 
 

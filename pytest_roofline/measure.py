@@ -94,8 +94,9 @@ class Measurement(BaseModel):
         if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
             raise DeclarationError(f"reported time must be a finite number > 0, got {seconds!r}")
         s = float(seconds)
-        return cls(rounds=1, median=s, min=s, mean=s, iqr=0.0, ci_low=s, ci_high=s, cv=0.0,
-                   reported=True)
+        return cls(
+            rounds=1, median=s, min=s, mean=s, iqr=0.0, ci_low=s, ci_high=s, cv=0.0, reported=True
+        )
 
 
 def median_ci_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int]:

@@ -9,6 +9,8 @@ controller, so the controller alone writes the reports and the summary.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 
 from . import hooks
-from .calibrate import is_calibrated, local_hardware
+from .calibrate import SharedCalibration
 from .config import Settings, read_pyproject, resolve
 from .errors import RooflineError
 from .hardware import Catalog, Hardware, default_catalog
@@ -24,13 +26,19 @@ from .marker import MARKER_HELP, parse_marker
 from .recorder import Recorder
 from .report import json_report, terminal
 from .results import Result
+from .runlock import RunLock
 from .units import BANDWIDTH, FLOP_RATE, format_quantity
 
 PROPERTY = "roofline"
 """The user_properties key holding the whole result record as JSON."""
 FLAT_PROPERTIES = (
-    "utilization", "min_utilization", "bound_seconds", "measured_seconds", "bottleneck",
-    "hardware", "outcome",
+    "utilization",
+    "min_utilization",
+    "bound_seconds",
+    "measured_seconds",
+    "bottleneck",
+    "hardware",
+    "outcome",
 )
 
 manager_key = pytest.StashKey["RooflineManager"]()
@@ -44,16 +52,34 @@ class RooflineWarning(UserWarning):
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("roofline", "roofline performance budgets")
     options: list[tuple[str, str, dict[str, Any], str]] = [
-        ("hardware", "NAME", {}, "default hardware of roofline tests: a catalog name or"
-         " 'local' (this machine, measured)"),
+        (
+            "hardware",
+            "NAME",
+            {},
+            "default hardware of roofline tests: a catalog name or"
+            " 'local' (this machine, measured)",
+        ),
         ("json", "PATH", {}, "write every roofline result to PATH as JSON"),
-        ("warn-only", "", {"action": "store_true"}, "report roofline verdicts as warnings,"
-         " never fail a test"),
-        ("min-utilization", "FRACTION", {}, "default utilization budget in (0, 1] for tests"
-         " whose marker sets none"),
+        (
+            "warn-only",
+            "",
+            {"action": "store_true"},
+            "report roofline verdicts as warnings, never fail a test",
+        ),
+        (
+            "min-utilization",
+            "FRACTION",
+            {},
+            "default utilization budget in (0, 1] for tests whose marker sets none",
+        ),
         ("max-time", "SECONDS", {}, "time budget of one roofline.measure() call"),
-        ("calibrate", "", {"action": "store_true"}, "measure the 'local' ceilings when the"
-         " run starts (and show them in the header) instead of on first use"),
+        (
+            "calibrate",
+            "",
+            {"action": "store_true"},
+            "measure the 'local' ceilings when the"
+            " run starts (and show them in the header) instead of on first use",
+        ),
     ]
     for name, metavar, extra, help_text in options:
         dest = "roofline_" + name.replace("-", "_")
@@ -61,8 +87,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         if metavar:
             kwargs["metavar"] = metavar
         group.addoption(f"--roofline-{name}", **kwargs)
-        ini_type = "bool" if extra else "string"
-        parser.addini(dest, help_text, type=ini_type, default=None)
+        if extra:
+            parser.addini(dest, help_text, type="bool", default=None)
+        else:
+            parser.addini(dest, help_text, type="string", default=None)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -81,18 +109,43 @@ class RooflineManager:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.catalog = self._catalog(config)
+        self.is_worker = hasattr(config, "workerinput")
+        self.run_folder = self._run_folder(config)
+        self.lock = RunLock(self.run_folder)
+        self.local = SharedCalibration(self.run_folder, self.lock)
+        self.catalog = self._catalog(config).copy(local=self.local)
         self.settings = self._settings(config)
         self.results: list[Result] = []
-        self.is_worker = hasattr(config, "workerinput")
         if self.settings.calibrate and not self.is_worker:
-            local_hardware()
+            self.local()
+
+    def _run_folder(self, config: pytest.Config) -> Path | None:
+        """The folder the processes of an xdist run share (lock, calibration); else None."""
+        if self.is_worker:
+            folder = getattr(config, "workerinput", {}).get("roofline_run_folder")
+            return Path(folder) if folder else None
+        if getattr(config.option, "dist", "no") == "no":
+            return None
+        return Path(tempfile.mkdtemp(prefix="roofline-run-"))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist: hand each worker the run's shared folder."""
+        if self.run_folder is not None:
+            node.workerinput["roofline_run_folder"] = str(self.run_folder)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.run_folder is not None and not self.is_worker:
+            shutil.rmtree(self.run_folder, ignore_errors=True)
 
     @staticmethod
     def _catalog(config: pytest.Config) -> Catalog:
         catalog = default_catalog()
-        extra = [hw for found in config.hook.pytest_roofline_hardware(config=config)
-                 for hw in (found or [])]
+        extra = [
+            hw
+            for found in config.hook.pytest_roofline_hardware(config=config)
+            for hw in (found or [])
+        ]
         if not extra:
             return catalog
         catalog = catalog.copy()
@@ -117,8 +170,11 @@ class RooflineManager:
         try:
             pyproject = read_pyproject(config.rootpath / "pyproject.toml")
             return resolve(
-                [("--roofline-*", cli), ("ini roofline_*", ini), ("[tool.pytest-roofline]",
-                                                                  pyproject)],
+                [
+                    ("--roofline-*", cli),
+                    ("ini roofline_*", ini),
+                    ("[tool.pytest-roofline]", pyproject),
+                ],
                 self.catalog,
             )
         except RooflineError as error:
@@ -132,14 +188,19 @@ class RooflineManager:
             device = self.catalog.lookup(name)
             peaks = ", ".join(
                 f"{dtype} {format_quantity(v, FLOP_RATE)}"
-                for dtype, v in device.peak_flops.items() if dtype in ("bf16", "fp32")
+                for dtype, v in device.peak_flops.items()
+                if dtype in ("bf16", "fp32")
             )
-            return (f"roofline: default hardware {device.name} ({peaks},"
-                    f" {format_quantity(device.memory_bandwidth, BANDWIDTH)})")
-        if is_calibrated():
-            return "roofline: default hardware " + describe_local(local_hardware())
-        return ("roofline: default hardware local (this machine; ceilings measured on first"
-                " use, shown in the summary; --roofline-calibrate measures them now)")
+            return (
+                f"roofline: default hardware {device.name} ({peaks},"
+                f" {format_quantity(device.memory_bandwidth, BANDWIDTH)})"
+            )
+        if self.local.calibrated:
+            return "roofline: default hardware " + describe_local(self.local())
+        return (
+            "roofline: default hardware local (this machine; ceilings measured on first"
+            " use, shown in the summary; --roofline-calibrate measures them now)"
+        )
 
     # -- per test ----------------------------------------------------------------------
 
@@ -149,6 +210,7 @@ class RooflineManager:
             catalog=self.catalog,
             default_hardware=self.settings.hardware,
             max_time=self.settings.max_time,
+            lock=self.lock,
         )
 
     @pytest.hookimpl(tryfirst=True)
@@ -168,6 +230,7 @@ class RooflineManager:
                 hardware=spec.hardware,
                 min_utilization=spec.min_utilization,
                 kernel=spec.kernel,
+                lock=self.lock,
             )
             problem = ""
         except RooflineError as error:
@@ -191,8 +254,11 @@ class RooflineManager:
             return report  # the test's own failure says more than "unmeasured"
         if not recorder.declared:
             if report.passed:
-                self._fail(report, "roofline: the test declared no work: pass a kernel to"
-                           " @pytest.mark.roofline or call roofline.declare(kernel)")
+                self._fail(
+                    report,
+                    "roofline: the test declared no work: pass a kernel to"
+                    " @pytest.mark.roofline or call roofline.declare(kernel)",
+                )
             return report
         result = recorder.result(self.settings.min_utilization)
         record = result.model_dump(mode="json")
@@ -218,8 +284,8 @@ class RooflineManager:
         if report.when != "teardown" or self.is_worker:
             return
         for name, value in report.user_properties:
-            if name == PROPERTY:
-                result = Result.model_validate(json.loads(value))
+            if name == PROPERTY and isinstance(value, str):
+                result = Result.model_validate_json(value)
                 self.results.append(result)
                 self.config.hook.pytest_roofline_result(config=self.config, result=result)
 
@@ -236,8 +302,9 @@ class RooflineManager:
         for line in terminal.summary_lines(self.results, writer._tw.fullwidth):
             writer.write_line(line)
         if self.settings.json_path is not None:
-            writer.write_line(f"roofline: wrote {len(self.results)} results to"
-                              f" {self.settings.json_path}")
+            writer.write_line(
+                f"roofline: wrote {len(self.results)} results to {self.settings.json_path}"
+            )
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -283,7 +350,7 @@ def roofline(request: pytest.FixtureRequest) -> Recorder:
     marker cannot (parametrized shapes). The verdict comes when the test ends.
     """
     item = request.node
-    recorder = item.stash.get(recorder_key, None)
+    recorder: Recorder | None = item.stash.get(recorder_key, None)
     if recorder is None:
         recorder = request.config.stash[manager_key].new_recorder(item)
         item.stash[recorder_key] = recorder

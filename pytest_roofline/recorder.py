@@ -18,6 +18,7 @@ from .kernels import Kernel
 from .marker import check_hardware
 from .measure import Measurement, measure
 from .results import Result, evaluate
+from .runlock import RunLock
 
 FIGURES = ("seconds", "flops_per_second", "bytes_per_second", "tokens_per_second")
 
@@ -39,8 +40,10 @@ class Recorder:
         kernel: Kernel | None = None,
         hardware: str | Hardware | None = None,
         min_utilization: float | None = None,
+        lock: RunLock | None = None,
     ) -> None:
         self.nodeid = nodeid
+        self._lock = lock or RunLock(None)
         self._catalog = catalog
         self._default_hardware = default_hardware
         self._max_time = max_time
@@ -134,15 +137,16 @@ class Recorder:
         """
         __tracebackhide__ = True
         self.kernel  # noqa: B018 - declare first, so a bad declaration is not timed
-        self.measurement = measure(
-            fn,
-            *args,
-            sync=sync,
-            warmup=warmup,
-            rounds=rounds,
-            max_time=self._max_time if max_time is None else max_time,
-            **kwargs,
-        )
+        with self._lock.held():
+            self.measurement = measure(
+                fn,
+                *args,
+                sync=sync,
+                warmup=warmup,
+                rounds=rounds,
+                max_time=self._max_time if max_time is None else max_time,
+                **kwargs,
+            )
         return self.measurement
 
     def report(
@@ -162,7 +166,9 @@ class Recorder:
         given = {
             name: value
             for name, value in zip(
-                FIGURES, (seconds, flops_per_second, bytes_per_second, tokens_per_second)
+                FIGURES,
+                (seconds, flops_per_second, bytes_per_second, tokens_per_second),
+                strict=True,
             )
             if value is not None
         }
@@ -172,9 +178,11 @@ class Recorder:
                 "report() takes exactly one of seconds=, flops_per_second=,"
                 f" bytes_per_second=, tokens_per_second=; got {found}"
             )
-        (name, value), = given.items()
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and value > 0
+        ((name, value),) = given.items()
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not (math.isfinite(value) and value > 0)
         ):
             raise DeclarationError(f"report(): {name} must be a finite number > 0, got {value!r}")
         kernel = self.kernel
@@ -200,16 +208,18 @@ class Recorder:
 
     def result(self, default_min_utilization: float | None = None) -> Result:
         """The verdict for this test, with the marker's budget or the session default."""
-        budget = self.min_utilization if self.min_utilization is not None else (
-            default_min_utilization
+        budget = (
+            self.min_utilization if self.min_utilization is not None else (default_min_utilization)
         )
         kernel = self.kernel
         device = self.hardware
         return evaluate(
             nodeid=self.nodeid,
             label=kernel.label,
-            workload={**kernel.model_dump(), "intensity": None if math.isinf(kernel.intensity)
-                      else kernel.intensity},
+            workload={
+                **kernel.model_dump(),
+                "intensity": None if math.isinf(kernel.intensity) else kernel.intensity,
+            },
             hardware_spec=device.model_dump(exclude={"sources", "aliases", "description"}),
             bound=self.bound,
             measurement=self.measurement,

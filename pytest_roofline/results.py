@@ -130,7 +130,8 @@ def evaluate(
         )
     elif raw > 1 + tolerance:
         outcome = "impossible"
-        allowed = f" (ceilings ±{bound.ceiling_uncertainty:.0%})" if bound.ceiling_uncertainty else ""
+        uncertainty = bound.ceiling_uncertainty
+        allowed = f" (ceilings ±{uncertainty:.0%})" if uncertainty else ""
         message = (
             f"roofline: {where} measured {format_seconds(measured or 0)}, faster than the"
             f" roofline allows ({format_seconds(bound.seconds)}{allowed}, {raw:.0%} of the"

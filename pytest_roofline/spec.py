@@ -41,4 +41,5 @@ class Spec(BaseModel):
             return cls.model_validate(data)
         except ValidationError as error:
             owner = cls._describe(data if isinstance(data, dict) else {})
-            raise one_line(f"{where}: {owner}" if where else owner, error, cls.model_fields) from None
+            owner = f"{where}: {owner}" if where else owner
+            raise one_line(owner, error, cls.model_fields) from None
