@@ -83,17 +83,18 @@ def resolve(
     sources: list[tuple[str, Mapping[str, Any]]],
     catalog: Catalog,
 ) -> Settings:
-    """Build Settings from ``(source name, values)`` pairs, most important first.
+    """Build Settings from ``(source pattern, values)`` pairs, most important first.
 
     ``values`` use the pyproject key names (hardware, json, warn_only, ...); a value of
-    None or "" means "not given here".
+    None or "" means "not given here". The pattern names a value's origin in errors:
+    ``"--roofline-{dashed}"``, ``"ini roofline_{key}"``, ``"[tool.pytest-roofline] {key}"``.
     """
 
     def first(key: str) -> tuple[str, Any] | None:
-        for name, values in sources:
+        for pattern, values in sources:
             value = values.get(key)
             if value is not None and value != "":
-                return f"{name} {key}", value
+                return pattern.format(key=key, dashed=key.replace("_", "-")), value
         return None
 
     def get(key: str, convert: Callable[[Any, str], Any]) -> Any:

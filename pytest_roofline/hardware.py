@@ -116,6 +116,10 @@ class Catalog:
         """
         return Catalog(self, local or self._local)
 
+    def known_names(self) -> list[str]:
+        """Every name a lookup accepts: ``local``, canonical names and aliases."""
+        return [LOCAL, *self._devices, *self._aliases]
+
     def names(self) -> list[str]:
         """Canonical names, sorted."""
         return sorted(self._devices)
@@ -146,7 +150,7 @@ class Catalog:
         canonical = self._aliases.get(key, key)
         if canonical in self._devices:
             return self._devices[canonical]
-        raise UnknownNameError("hardware", name, [LOCAL, *self._devices, *self._aliases])
+        raise UnknownNameError("hardware", name, self.known_names())
 
 
 def load_hardware_file(text: str, where: str) -> Hardware:

@@ -72,7 +72,7 @@ def matmul(m: int, n: int, k: int, dtype: Any = "fp32", *, name: str | None = No
     does not matter. Intensity ≈ min(m, n, k) / (3/2 · dtype_size) for square-ish shapes.
     """
     __tracebackhide__ = True
-    m, n, k = (_size(v, w, "matmul") for v, w in ((m, "m"), (n, "n"), (k, "k")))
+    m, n, k = _size(m, "m", "matmul"), _size(n, "n", "matmul"), _size(k, "k", "matmul")
     size = dtype_bytes(dtype)
     return Kernel(
         name=name or f"matmul {m}x{n}x{k}",

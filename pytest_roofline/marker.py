@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DeclarationError, closest_names
+from .errors import DeclarationError, UnknownNameError, closest_names
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
 
@@ -66,7 +66,7 @@ def check_hardware(value: Any, catalog: Catalog, source: str) -> str | Hardware 
             f"{source}: hardware must be a name or a Hardware, got {type(value).__name__}"
         )
     if value not in catalog:
-        catalog.lookup(value)  # raises the error with the closest names
+        raise UnknownNameError("hardware", value, catalog.known_names(), where=source)
     return value
 
 

@@ -91,7 +91,11 @@ class Measurement(BaseModel):
     @classmethod
     def from_reported(cls, seconds: float) -> Measurement:
         """A single figure the test reports (from an engine's benchmark, say)."""
-        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not (math.isfinite(seconds) and seconds > 0)
+        ):
             raise DeclarationError(f"reported time must be a finite number > 0, got {seconds!r}")
         s = float(seconds)
         return cls(
@@ -144,8 +148,8 @@ def measure(
 ) -> Measurement:
     """Time ``fn(*args, **kwargs)`` and return the statistics of one call.
 
-    ``warmup`` calls (default: at least one, and up to a tenth of the time budget) run
-    untimed first. Then ``rounds`` timed rounds (default: as many as fit in ``max_time``
+    ``warmup`` untimed calls run first (default: calls for a tenth of the time budget).
+    At least one always runs, because its duration sizes the rounds. Then ``rounds`` timed rounds (default: as many as fit in ``max_time``
     seconds, at least 5), each of one or more calls.
     """
     __tracebackhide__ = True
@@ -176,7 +180,7 @@ def measure(
             while clock() - started < budget_ns // 10 and first < budget_ns // 10:
                 first = min(first, call_batch(1))
         else:
-            for _ in range(warmup):
+            for _ in range(warmup - 1):  # the first call above is one of them
                 first = min(first, call_batch(1))
         loops = max(1, math.ceil(MIN_ROUND_SECONDS * 1e9 / max(first, 1)))
         samples: list[float] = []

@@ -171,9 +171,9 @@ class RooflineManager:
             pyproject = read_pyproject(config.rootpath / "pyproject.toml")
             return resolve(
                 [
-                    ("--roofline-*", cli),
-                    ("ini roofline_*", ini),
-                    ("[tool.pytest-roofline]", pyproject),
+                    ("--roofline-{dashed}", cli),
+                    ("ini roofline_{key}", ini),
+                    ("[tool.pytest-roofline] {key}", pyproject),
                 ],
                 self.catalog,
             )

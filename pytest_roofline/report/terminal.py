@@ -8,15 +8,17 @@ MARKS = {"passed": "ok", "failed": "LOW", "impossible": "IMPOSSIBLE", "unmeasure
 
 
 def shorten(nodeid: str, width: int) -> str:
-    """Fit a node id in ``width``: drop its folders first, then cut the middle with '...'."""
+    """Fit a node id in ``width``: drop its folders first, then cut its start with '...'.
+
+    The end (the test's name and parameters) is what tells rows apart, so it is kept.
+    """
     if len(nodeid) <= width:
         return nodeid
     path, sep, test = nodeid.partition("::")
     short = path.rsplit("/", 1)[-1] + sep + test
     if len(short) <= width:
         return short
-    head = max(1, (width - 3) // 3)
-    return short[:head] + "..." + short[-(width - 3 - head) :]
+    return "..." + short[-(width - 3) :]
 
 
 def _percent(value: float | None) -> str:
