@@ -149,8 +149,9 @@ def measure(
     """Time ``fn(*args, **kwargs)`` and return the statistics of one call.
 
     ``warmup`` untimed calls run first (default: calls for a tenth of the time budget).
-    At least one always runs, because its duration sizes the rounds. Then ``rounds`` timed rounds (default: as many as fit in ``max_time``
-    seconds, at least 5), each of one or more calls.
+    At least one always runs, because its duration sizes the rounds. Then ``rounds``
+    timed rounds (default: as many as fit in ``max_time`` seconds, at least 5), each of
+    one or more calls.
     """
     __tracebackhide__ = True
     if not callable(fn):
