@@ -2,10 +2,18 @@
 
 A CPU has no datasheet figure its numpy code can reach, so ``local`` is measured: peak
 FLOP/s per dtype from a GEMM large enough to run at the BLAS's plateau (all the threads
-it uses), and memory bandwidth from copies of arrays far larger than the last-level cache
-(run in as many threads as there are cores, so a multithreaded kernel is not called
-"faster than the roofline"). Each ceiling is the best of several repeats: a ceiling is
-what the machine *can* do, and noise only ever slows a run down.
+it uses), and memory bandwidth from streams over arrays far larger than the last-level
+cache, in as many threads as there are cores, so a multithreaded kernel is not called
+"faster than the roofline". Two streams are measured and the faster kept: a copy (one
+read and one write per byte) and a matrix-vector product (reads only). Reads alone go
+faster than a copy's bytes suggest, because every written cache line is first read
+(write-allocate), so a copy-only ceiling would call a read-only kernel impossible.
+
+Each ceiling is the best of several runs, interleaved over the calibration: a ceiling is
+what the machine *can* do, and noise only ever slows a run down. On a shared host a
+neighbour's load can still hold every run down; so when a measurement on ``local`` comes
+out faster than its bound, the plugin measures the ceilings again (:meth:`refresh`) and
+keeps the better of old and new before it calls the result impossible.
 
 Ceilings measured in about a second are estimates, so ``local`` carries a relative
 ``ceiling_uncertainty``: the spread of the repeats, and never less than
@@ -15,7 +23,6 @@ reaches a few percent more than a short one.
 
 from __future__ import annotations
 
-import functools
 import os
 import platform
 import statistics
@@ -32,107 +39,191 @@ from .runlock import RunLock
 
 MIN_UNCERTAINTY = 0.10
 GEMM_SIZE = 1024
-COPY_BYTES = 64 * 2**20
-"""Bytes per copied array: 64 MiB, far above any last-level cache of today's CPUs."""
-REPEATS = 5
+MIN_STREAM_BYTES = 64 * 2**20
+MAX_STREAM_BYTES = 512 * 2**20
 
 
-def _best_seconds(work: Callable[[], object], repeats: int) -> list[float]:
-    """Times of ``repeats`` runs of ``work`` after one warm-up run, fastest first."""
-    work()
-    times = []
+def last_level_cache_bytes() -> int | None:
+    """The largest CPU cache Linux reports in /sys (the LLC), or None where it cannot tell."""
+    sizes = []
+    for entry in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        text = entry.read_text().strip().upper()
+        factor = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+        try:
+            sizes.append(int(text.rstrip("KMG")) * factor)
+        except ValueError:
+            continue
+    return max(sizes) if sizes else None
+
+
+def stream_bytes() -> int:
+    """Bytes per streamed array: four times the last-level cache (the STREAM rule, so
+    the cache cannot hold a useful share of it between passes), at least 64 MiB."""
+    llc = last_level_cache_bytes() or 0
+    return min(MAX_STREAM_BYTES, max(MIN_STREAM_BYTES, 4 * llc))
+
+PASSES = 4
+"""Each probe runs in every pass, so a neighbour's burst of load cannot spoil them all."""
+REPEATS = 2
+
+
+def _rates(work: Callable[[], object], amount: float, repeats: int) -> list[float]:
+    """``amount`` (FLOPs or bytes) per second of ``repeats`` timed runs of ``work``."""
+    rates = []
     for _ in range(repeats):
         start = time.perf_counter()
         work()
-        times.append(time.perf_counter() - start)
-    return sorted(times)
+        rates.append(amount / (time.perf_counter() - start))
+    return rates
 
 
-def gemm_flops(
-    dtype: type[np.floating], size: int = GEMM_SIZE, repeats: int = REPEATS
-) -> list[float]:
-    """FLOP/s of repeated ``size``-square GEMMs in ``dtype``, best first (2·n³ FLOPs each)."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((size, size)).astype(dtype)
-    b = rng.standard_normal((size, size)).astype(dtype)
-    out = np.empty((size, size), dtype)
-    flops = 2.0 * size**3
-    return [flops / t for t in _best_seconds(lambda: np.matmul(a, b, out=out), repeats)]
+class GemmProbe:
+    """FLOP/s of a ``size``-square GEMM in ``dtype`` (2·n³ FLOPs), all BLAS threads."""
+
+    def __init__(self, dtype: type[np.floating], size: int = GEMM_SIZE) -> None:
+        rng = np.random.default_rng(0)
+        self.a = rng.standard_normal((size, size)).astype(dtype)
+        self.b = rng.standard_normal((size, size)).astype(dtype)
+        self.out = np.empty((size, size), dtype)
+        self.flops = 2.0 * size**3
+        self.run(1)  # warm-up: first-touch page faults, BLAS thread start
+
+    def run(self, repeats: int = REPEATS) -> list[float]:
+        return _rates(lambda: np.matmul(self.a, self.b, out=self.out), self.flops, repeats)
 
 
-def copy_bandwidth(
-    threads: int, nbytes: int = COPY_BYTES, repeats: int = REPEATS * 2
-) -> list[float]:
-    """Bytes/s of copying ``nbytes`` split over ``threads`` threads, best first.
+class CopyProbe:
+    """Bytes/s of a copy split over ``threads`` threads, counted as STREAM counts it.
 
-    Counted as STREAM counts a copy: one read and one write per byte copied (2 · nbytes),
-    the same way kernels declare their traffic. numpy releases the GIL while it copies,
-    so the threads run in parallel.
+    One read and one write per byte copied (2 · nbytes), the way kernels declare their
+    traffic. numpy releases the GIL while it copies, so the threads run in parallel.
     """
-    count = nbytes // 8
-    source = np.ones(count, np.float64)
-    target = np.zeros(count, np.float64)
-    chunks = [slice(i * count // threads, (i + 1) * count // threads) for i in range(threads)]
 
-    def copy_all() -> None:
-        if threads == 1:
-            np.copyto(target, source)
+    def __init__(self, threads: int, nbytes: int | None = None) -> None:
+        count = (nbytes or stream_bytes()) // 8
+        self.source = np.ones(count, np.float64)
+        self.target = np.zeros(count, np.float64)
+        self.threads = threads
+        self.chunks = [
+            slice(i * count // threads, (i + 1) * count // threads) for i in range(threads)
+        ]
+        self.bytes = 2.0 * count * 8
+        self.run(1)
+
+    def _copy(self) -> None:
+        if self.threads == 1:
+            np.copyto(self.target, self.source)
             return
-        workers = [threading.Thread(target=np.copyto, args=(target[c], source[c])) for c in chunks]
+        workers = [
+            threading.Thread(target=np.copyto, args=(self.target[c], self.source[c]))
+            for c in self.chunks
+        ]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
 
-    return [2.0 * count * 8 / t for t in _best_seconds(copy_all, repeats)]
+    def run(self, repeats: int = REPEATS) -> list[float]:
+        return _rates(self._copy, self.bytes, repeats)
+
+
+class GemvProbe:
+    """Bytes/s read by a BLAS fp32 matrix-vector product (reads only, all BLAS threads).
+
+    Only the matrix counts; the vectors are tiny.
+    """
+
+    def __init__(self, nbytes: int | None = None, columns: int = 4096) -> None:
+        rows = max(1, (nbytes or stream_bytes()) // (4 * columns))
+        self.matrix = np.ones((rows, columns), np.float32)
+        self.vector = np.ones(columns, np.float32)
+        self.out = np.empty(rows, np.float32)
+        self.run(1)
+
+    def run(self, repeats: int = REPEATS) -> list[float]:
+        work = lambda: np.matmul(self.matrix, self.vector, out=self.out)  # noqa: E731
+        return _rates(work, float(self.matrix.nbytes), repeats)
 
 
 def _relative_spread(rates: list[float]) -> float:
-    """How far the median of the better half of the repeats falls below the best one.
+    """How far the median of the better half of the runs falls below the best one.
 
-    The better half, because a ceiling is about what the machine can do: repeats slowed
-    by a neighbour's load say nothing about it, but a best run far above its peers does.
+    The better half, because a ceiling is about what the machine can do: runs slowed by
+    a neighbour's load say nothing about it, but a best run far above its peers does.
     """
-    better_half = rates[: max(1, (len(rates) + 1) // 2)]
-    return (rates[0] - statistics.median(better_half)) / rates[0]
+    ordered = sorted(rates, reverse=True)
+    better_half = ordered[: max(1, (len(ordered) + 1) // 2)]
+    return (ordered[0] - statistics.median(better_half)) / ordered[0]
 
 
-def measure_local() -> Hardware:
-    """Measure this machine's ceilings now (about a second) and return them as Hardware."""
+def measure_local(passes: int = PASSES) -> Hardware:
+    """Measure this machine's ceilings now (about a second) and return them as Hardware.
+
+    Every probe runs ``REPEATS`` times in each of ``passes`` interleaved passes; each
+    ceiling is the best rate any run reached.
+    """
     started = time.perf_counter()
-    fp64 = gemm_flops(np.float64)
-    fp32 = gemm_flops(np.float32)
     cores = os.cpu_count() or 1
-    bandwidth = max(
-        (copy_bandwidth(threads) for threads in sorted({1, cores})), key=lambda rates: rates[0]
-    )
-    spread = max(_relative_spread(r) for r in (fp64, fp32, bandwidth))
+    compute = {"fp64": GemmProbe(np.float64), "fp32": GemmProbe(np.float32)}
+    streams: dict[str, CopyProbe | GemvProbe] = {
+        f"copy, {t} thread(s)": CopyProbe(t) for t in sorted({1, cores})
+    }
+    streams["fp32 matrix-vector product"] = GemvProbe()
+    probes: dict[str, GemmProbe | CopyProbe | GemvProbe] = {**compute, **streams}
+    rates: dict[str, list[float]] = {name: [] for name in probes}
+    for _ in range(passes):
+        for name, probe in probes.items():
+            rates[name] += probe.run()
+    best_stream = max(streams, key=lambda name: max(rates[name]))
+    spread = max(_relative_spread(rates[name]) for name in [*compute, best_stream])
     elapsed = time.perf_counter() - started
+    runs = passes * REPEATS
     return Hardware(
         name=LOCAL,
         description=f"this machine ({platform.processor() or platform.machine()},"
         f" {cores} cores), measured in {elapsed:.2f} s",
-        peak_flops={"fp64": fp64[0], "fp32": fp32[0]},
-        memory_bandwidth=bandwidth[0],
+        peak_flops={dtype: max(rates[dtype]) for dtype in compute},
+        memory_bandwidth=max(rates[best_stream]),
         ceiling_uncertainty=min(0.5, max(MIN_UNCERTAINTY, spread)),
         measured=True,
         sources={
-            "peak_flops": f"numpy {GEMM_SIZE}x{GEMM_SIZE} GEMM, best of {REPEATS}",
-            "memory_bandwidth": f"numpy copy of {COPY_BYTES // 2**20} MiB arrays in up to"
-            f" {cores} threads, best of {REPEATS * 2}, read + write counted",
+            "peak_flops": f"numpy {GEMM_SIZE}x{GEMM_SIZE} GEMM, best of {runs} runs",
+            "memory_bandwidth": f"{best_stream} over {stream_bytes() // 2**20} MiB, the best of"
+            f" {len(streams)} streams (copies count read + write), best of {runs} runs",
         },
     )
 
 
-@functools.cache
+_process_local: dict[str, Hardware] = {}
+"""This process's ``local`` ceilings, once measured (a dict, so refreshes can replace it)."""
+
+
 def local_hardware() -> Hardware:
     """This machine's ceilings, measured on first use and kept for the process's life."""
-    return measure_local()
+    if LOCAL not in _process_local:
+        _process_local[LOCAL] = measure_local()
+    return _process_local[LOCAL]
 
 
 def is_calibrated() -> bool:
     """True once ``local`` has been measured in this process."""
-    return local_hardware.cache_info().currsize > 0
+    return LOCAL in _process_local
+
+
+def merge(old: Hardware, new: Hardware) -> Hardware:
+    """The better ceiling of two calibrations, per dtype and for memory.
+
+    Noise only slows a probe down, so the higher of two estimates is the better one.
+    """
+    peaks = {d: max(old.peak_flops.get(d, 0.0), v) for d, v in new.peak_flops.items()}
+    return new.model_copy(
+        update={
+            "peak_flops": {**old.peak_flops, **peaks},
+            "memory_bandwidth": max(old.memory_bandwidth, new.memory_bandwidth),
+            "ceiling_uncertainty": max(old.ceiling_uncertainty, new.ceiling_uncertainty),
+            "description": new.description + " (best of repeated calibrations)",
+        }
+    )
 
 
 class SharedCalibration:
@@ -141,7 +232,7 @@ class SharedCalibration:
     The first process that needs ``local`` measures it while holding the lock (so no
     other process's measurement disturbs it) and leaves the ceilings in ``folder``; the
     others read them, so every worker judges against the same ceilings. Without a folder
-    (a run in one process) this is :func:`local_hardware`.
+    (a run in one process) the ceilings are this process's :func:`local_hardware`.
     """
 
     def __init__(self, folder: Path | None = None, lock: RunLock | None = None) -> None:
@@ -150,20 +241,48 @@ class SharedCalibration:
         self._hardware: Hardware | None = None
 
     @property
+    def _path(self) -> Path | None:
+        return None if self.folder is None else self.folder / "local.json"
+
+    @property
     def calibrated(self) -> bool:
         """True once this process holds the ceilings."""
         return self._hardware is not None or (self.folder is None and is_calibrated())
 
+    def _stored(self) -> Hardware | None:
+        path = self._path
+        if path is None:
+            return _process_local.get(LOCAL)
+        if path.is_file():
+            return Hardware.model_validate_json(path.read_text("utf-8"))
+        return None
+
+    def _store(self, hardware: Hardware) -> None:
+        path = self._path
+        if path is None:
+            _process_local[LOCAL] = hardware
+        else:
+            atomic.write_text(path, hardware.model_dump_json())
+        self._hardware = hardware
+
     def __call__(self) -> Hardware:
+        if self.folder is None:
+            return local_hardware()
         if self._hardware is None:
-            if self.folder is None:
-                self._hardware = local_hardware()
-            else:
-                with self.lock.held():
-                    path = self.folder / "local.json"
-                    if path.is_file():
-                        self._hardware = Hardware.model_validate_json(path.read_text("utf-8"))
-                    else:
-                        self._hardware = measure_local()
-                        atomic.write_text(path, self._hardware.model_dump_json())
+            with self.lock.held():
+                stored = self._stored()
+                if stored is None:
+                    self._store(measure_local())
+                else:
+                    self._hardware = stored
+        assert self._hardware is not None
+        return self._hardware
+
+    def refresh(self) -> Hardware:
+        """Measure again and keep the better of the stored and the new ceilings."""
+        with self.lock.held():
+            fresh = measure_local(passes=2)
+            stored = self._stored()
+            self._store(fresh if stored is None else merge(stored, fresh))
+        assert self._hardware is not None
         return self._hardware

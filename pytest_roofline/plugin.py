@@ -211,6 +211,7 @@ class RooflineManager:
             default_hardware=self.settings.hardware,
             max_time=self.settings.max_time,
             lock=self.lock,
+            refresh_local=self.local.refresh,
         )
 
     @pytest.hookimpl(tryfirst=True)
@@ -231,6 +232,7 @@ class RooflineManager:
                 min_utilization=spec.min_utilization,
                 kernel=spec.kernel,
                 lock=self.lock,
+                refresh_local=self.local.refresh,
             )
             problem = ""
         except RooflineError as error:

@@ -79,3 +79,53 @@ def test_measure_local_measures_this_machine() -> None:
     # Short measurements are estimates: at least ±10 % (calibrate.MIN_UNCERTAINTY).
     assert 0.10 <= local.ceiling_uncertainty < 1
     assert {"peak_flops", "memory_bandwidth"} <= set(local.sources)
+
+
+def test_merge_keeps_the_better_ceiling_of_two_calibrations() -> None:
+    # Noise only slows a probe down, so the higher estimate of each ceiling is kept.
+    busy = FAKE_LOCAL.model_copy(
+        update={"peak_flops": {"fp64": 4e10, "fp32": 1.5e11}, "memory_bandwidth": 3e10}
+    )
+    merged = calibrate.merge(FAKE_LOCAL, busy)
+    assert merged.peak_flops == {"fp64": 5e10, "fp32": 1.5e11}
+    assert merged.memory_bandwidth == 3e10
+    assert merged.name == "local"
+    assert merged.measured
+
+
+def test_refresh_raises_the_shared_ceilings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quieter = FAKE_LOCAL.model_copy(update={"memory_bandwidth": 4e10})
+    results = iter([FAKE_LOCAL, quieter])
+    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4: next(results))
+    shared = SharedCalibration(tmp_path)
+    assert shared().memory_bandwidth == 2e10
+    assert shared.refresh().memory_bandwidth == 4e10
+    assert shared().memory_bandwidth == 4e10
+    # Other processes of the run read the refreshed ceilings.
+    assert SharedCalibration(tmp_path)().memory_bandwidth == 4e10
+
+
+def test_refresh_without_a_folder_updates_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    quieter = FAKE_LOCAL.model_copy(update={"peak_flops": {"fp64": 9e10, "fp32": 2e11}})
+    results = iter([FAKE_LOCAL, quieter])
+    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4: next(results))
+    monkeypatch.setattr(calibrate, "_process_local", {})
+    shared = SharedCalibration()
+    assert shared().peak("fp32") == 1e11
+    shared.refresh()
+    assert calibrate.local_hardware().peak("fp32") == 2e11
+    assert Hardware.named("local").peak("fp32") == 2e11
+
+
+def test_stream_arrays_are_four_times_the_last_level_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # STREAM's rule (McCalpin, stream.c): each array at least 4x the sum of the caches.
+    monkeypatch.setattr(calibrate, "last_level_cache_bytes", lambda: 32 * 2**20)
+    assert calibrate.stream_bytes() == 128 * 2**20
+    monkeypatch.setattr(calibrate, "last_level_cache_bytes", lambda: None)
+    assert calibrate.stream_bytes() == calibrate.MIN_STREAM_BYTES
+    monkeypatch.setattr(calibrate, "last_level_cache_bytes", lambda: 2**40)
+    assert calibrate.stream_bytes() == calibrate.MAX_STREAM_BYTES

@@ -246,3 +246,58 @@ def test_recorder_measures_under_its_lock(tmp_path: Path) -> None:
     assert seen
     assert not any(seen)
     assert _can_lock(path)
+
+
+MEASURED = Hardware(
+    name="local",
+    peak_flops={"fp32": 1e11},
+    memory_bandwidth=2e10,
+    ceiling_uncertainty=0.1,
+    measured=True,
+)
+
+
+def _on_measured(refreshed: Hardware) -> tuple[Recorder, list[int]]:
+    calls: list[int] = []
+
+    def refresh() -> Hardware:
+        calls.append(1)
+        return refreshed
+
+    recorder = Recorder("t", catalog=default_catalog(), refresh_local=refresh)
+    # copy of 1e6 fp32: 8e6 bytes at 2e10 B/s is a 400 µs bound.
+    recorder.declare(kernels.copy(1_000_000), hardware=MEASURED)
+    return recorder, calls
+
+
+def test_impossible_on_measured_hardware_recalibrates_before_judging() -> None:
+    # 300 µs is faster than the 400 µs bound beyond ±10 %: impossible on the first
+    # ceilings. Re-measured at 4e10 B/s the bound is 200 µs, and 300 µs is 66.7 % of it.
+    recorder, calls = _on_measured(MEASURED.model_copy(update={"memory_bandwidth": 4e10}))
+    recorder.report(seconds=300e-6)
+    result = recorder.result()
+    assert calls == [1]
+    assert result.outcome == "passed"
+    assert result.utilization == pytest.approx(200 / 300)
+    assert result.hardware_spec["memory_bandwidth"] == 4e10
+
+
+def test_still_impossible_after_recalibration_is_impossible() -> None:
+    recorder, calls = _on_measured(MEASURED)
+    recorder.report(seconds=100e-6)
+    assert recorder.result().outcome == "impossible"
+    assert calls == [1]
+
+
+def test_catalog_hardware_is_never_recalibrated() -> None:
+    calls: list[int] = []
+
+    def refresh() -> Hardware:
+        calls.append(1)
+        return MEASURED
+
+    recorder = Recorder("t", catalog=default_catalog(), refresh_local=refresh)
+    recorder.declare(kernels.copy(1_000_000), hardware="h100-sxm")
+    recorder.report(seconds=1e-9)
+    assert recorder.result().outcome == "impossible"
+    assert calls == []

@@ -21,7 +21,8 @@ SCHEMA = "pytest-roofline/1"
 def build_document(results: list[Result]) -> dict[str, Any]:
     """The report as a JSON-able dict; ``machine`` carries the ``local`` ceilings if used."""
     machine = machine_info()
-    local = next((r.hardware_spec for r in results if r.hardware == "local"), None)
+    # The last result on local holds the best ceilings (a re-calibration only raises them).
+    local = next((r.hardware_spec for r in reversed(results) if r.hardware == "local"), None)
     if local is not None:
         machine.update(local_ceilings(local))
     return {
