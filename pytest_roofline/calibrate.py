@@ -62,6 +62,7 @@ def stream_bytes() -> int:
     llc = last_level_cache_bytes() or 0
     return min(MAX_STREAM_BYTES, max(MIN_STREAM_BYTES, 4 * llc))
 
+
 PASSES = 4
 """Each probe runs in every pass, so a neighbour's burst of load cannot spoil them all."""
 REPEATS = 2

@@ -95,5 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"roofline: {message}", file=sys.stderr)
         return 2
-    print("\n".join(lines))
+    try:
+        print("\n".join(lines))
+    except BrokenPipeError:  # `roofline hardware | head`
+        sys.stderr.close()
     return 0

@@ -63,6 +63,7 @@ def canonical_dtype(value: Any) -> str:
     >>> canonical_dtype("float32"), canonical_dtype("BF16")
     ('fp32', 'bf16')
     """
+    __tracebackhide__ = True
     if not isinstance(value, str):
         name: object = getattr(value, "name", None) or getattr(value, "__name__", None)
         if name is None:
@@ -85,6 +86,7 @@ def canonical_dtype(value: Any) -> str:
 
 def dtype_bytes(dtype: str) -> float:
     """Bytes per element of ``dtype`` (0.5 for the 4-bit types)."""
+    __tracebackhide__ = True
     return DTYPE_BYTES[canonical_dtype(dtype)]
 
 

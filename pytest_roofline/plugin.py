@@ -116,6 +116,7 @@ class RooflineManager:
         self.catalog = self._catalog(config).copy(local=self.local)
         self.settings = self._settings(config)
         self.results: list[Result] = []
+        self.write_error = ""
         if self.settings.calibrate and not self.is_worker:
             self.local()
 
@@ -294,7 +295,7 @@ class RooflineManager:
     # -- end of run --------------------------------------------------------------------
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.results or self.is_worker:
+        if self.is_worker or not (self.results or self.write_error):
             return
         writer = terminalreporter
         writer.section("roofline")
@@ -303,7 +304,9 @@ class RooflineManager:
             writer.write_line("local: " + describe_spec(local.hardware_spec))
         for line in terminal.summary_lines(self.results, writer._tw.fullwidth):
             writer.write_line(line)
-        if self.settings.json_path is not None:
+        if self.write_error:
+            writer.write_line(self.write_error, red=True, bold=True)
+        elif self.settings.json_path is not None:
             writer.write_line(
                 f"roofline: wrote {len(self.results)} results to {self.settings.json_path}"
             )
@@ -319,10 +322,8 @@ class RooflineManager:
             try:
                 json_report.write(path, document)
             except OSError as error:
-                self.settings = self.settings.model_copy(update={"json_path": None})
-                self.config.issue_config_time_warning(
-                    RooflineWarning(f"roofline: could not write {path}: {error}"), stacklevel=2
-                )
+                reason = error.strerror or str(error)
+                self.write_error = f"roofline: could not write {path}: {reason}"
         self.config.hook.pytest_roofline_report(
             config=self.config, results=self.results, document=document
         )

@@ -241,13 +241,21 @@ from pytest_roofline import Kernel
 def test_k(roofline):
     pass
 """,
+        test_bad_dtype="""
+import pytest
+from pytest_roofline import kernels
+
+@pytest.mark.roofline(kernels.dot(1024, dtype="fp33"), hardware="h100")
+def test_d(roofline):
+    pass
+""",
         test_good="""
 def test_fine():
     pass
 """,
     )
     result = run()
-    result.assert_outcomes(errors=2)  # pytest stops after collection errors, as it decides
+    result.assert_outcomes(errors=3)  # pytest stops after collection errors, as it decides
     output = result.stdout.str()
     result.stdout.fnmatch_lines_random(
         [
@@ -255,11 +263,14 @@ def test_fine():
             " integer, got -1024",
             "E   pytest_roofline.errors.DeclarationError: Kernel 'k': flops: Input should be"
             " greater than or equal to 0 (got -1)",
+            "E   pytest_roofline.errors.UnknownNameError: unknown dtype 'fp33'; did you mean"
+            " 'fp32', 'fp8', 'fp4'?",
         ]
     )
     assert "pydantic" not in output
-    assert "kernels.py" not in output  # no frames from inside the library
-    run("--continue-on-collection-errors").assert_outcomes(passed=1, errors=2)
+    for module in ("kernels.py", "dtypes.py", "spec.py"):
+        assert module not in output  # no frames from inside the library
+    run("--continue-on-collection-errors").assert_outcomes(passed=1, errors=3)
 
 
 def test_ini_sets_default_hardware_and_budget(pytester: pytest.Pytester, run) -> None:
@@ -358,8 +369,7 @@ def test_dot(roofline):
     roofline.report(bytes_per_second=1.675e12)
 """
     )
-    run("--roofline-json", "report/out.json")  # a missing folder is not ours to create
-    pytester.mkdir("report")
+    # A missing folder is created, as for --junit-xml.
     run("--roofline-json", "report/out.json").assert_outcomes(passed=1)
     document = json.loads((pytester.path / "report" / "out.json").read_text())
     assert {"schema", "created", "machine", "results"} <= document.keys()
@@ -393,6 +403,27 @@ def test_dot(roofline):
     assert record["hardware_spec"]["memory_bandwidth"] == 3.35e12
     assert record["statistics"]["rounds"] == 1
     assert "peak_flops" not in document["machine"]  # local was never measured
+
+
+def test_unwritable_report_is_one_line_and_hides_no_outcome(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.mark.roofline(GEMM, hardware="h100-sxm", min_utilization=0.4)
+def test_low(roofline):
+    roofline.report(seconds=1e-3)
+
+def test_plain():
+    pass
+"""
+    )
+    pytester.makefile(".txt", blocker="a file where a folder should be")
+    result = run("--roofline-json", "blocker.txt/out.json", "--junit-xml", "junit.xml")
+    result.assert_outcomes(passed=1, failed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["roofline: could not write */blocker.txt/out.json: *"])
+    assert "Traceback" not in result.stdout.str()
+    assert (pytester.path / "junit.xml").is_file()
 
 
 def test_junit_xml_carries_the_result(pytester: pytest.Pytester, run) -> None:

@@ -34,7 +34,11 @@ def build_document(results: list[Result]) -> dict[str, Any]:
 
 
 def write(path: Path, document: dict[str, Any]) -> None:
-    """Write the document atomically (the previous file stays whole on a crash)."""
+    """Write the document atomically (the previous file stays whole on a crash).
+
+    A missing folder is created, as pytest does for ``--junit-xml``.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
 
 
