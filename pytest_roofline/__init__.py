@@ -22,6 +22,8 @@ from .kernels import Kernel
 from .measure import Measurement, measure
 from .recorder import Recorder
 from .results import Result
+from .serving import ServingBound, ServingConfig
+from .transformer import Transformer
 
 __version__ = "0.1.0"
 
@@ -36,6 +38,9 @@ __all__ = [
     "Recorder",
     "Result",
     "RooflineError",
+    "ServingBound",
+    "ServingConfig",
+    "Transformer",
     "UnitError",
     "UnknownNameError",
     "__version__",

@@ -8,13 +8,16 @@ insightful visual performance model", CACM 52(4), 2009).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, overload
 
 from pydantic import BaseModel, ConfigDict
 
 from .errors import DeclarationError
 from .hardware import Hardware, default_catalog
 from .kernels import Kernel
+
+if TYPE_CHECKING:
+    from .serving import ServingBound, ServingConfig
 
 Bottleneck = Literal["compute", "memory", "network"]
 
@@ -55,16 +58,41 @@ class Bound(BaseModel):
         return self.seconds / measured_seconds
 
 
-def bound(work: Kernel, hardware: Hardware | str = "local") -> Bound:
+@overload
+def bound(work: Kernel, hardware: Hardware | str | None = None) -> Bound: ...
+
+
+@overload
+def bound(work: ServingConfig, hardware: Hardware | str | None = None) -> ServingBound: ...
+
+
+def bound(work: Kernel | ServingConfig, hardware: Hardware | str | None = None) -> Bound:
     """The roofline bound of ``work`` on ``hardware`` (a Hardware, a catalog name, "local").
 
-    time = max(FLOPs / peak(dtype), bytes / memory bandwidth,
-               network bytes / interconnect bandwidth)
+    For a kernel (hardware default ``local``):
+
+        time = max(FLOPs / peak(dtype), bytes / memory bandwidth,
+                   network bytes / interconnect bandwidth)
+
+    For a :class:`~pytest_roofline.serving.ServingConfig`, the bound of one dense
+    iteration (hardware default: the config's own); see :mod:`pytest_roofline.serving`.
     """
     __tracebackhide__ = True
+    from .serving import ServingConfig, serving_bound
+    from .serving import resolve_hardware as serving_hardware
+
+    if isinstance(work, ServingConfig):
+        return serving_bound(work, serving_hardware(work, hardware))
     if not isinstance(work, Kernel):
-        raise DeclarationError(f"bound() needs a Kernel, got {type(work).__name__}")
-    device = default_catalog().lookup(hardware)
+        raise DeclarationError(
+            f"bound() needs a Kernel or a ServingConfig, got {type(work).__name__}"
+        )
+    return kernel_bound(work, default_catalog().lookup(hardware or "local"))
+
+
+def kernel_bound(work: Kernel, device: Hardware) -> Bound:
+    """The roofline bound of a kernel on a resolved device."""
+    __tracebackhide__ = True
     peak = device.peak(work.dtype)
     t_compute = work.flops / peak
     t_memory = work.bytes / device.memory_bandwidth

@@ -14,14 +14,18 @@ bytes, so its intensity is about 1/4 FLOP/byte, not 1/2).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
 from .dtypes import DType, dtype_bytes
+from .dtypes import canonical_dtype as canonical
 from .errors import DeclarationError
 from .spec import Spec
 from .units import ByteCount, FlopCount
+
+if TYPE_CHECKING:
+    from .transformer import Transformer
 
 
 class Kernel(Spec):
@@ -170,4 +174,83 @@ def custom(
     return Kernel(name=name, flops=flops, bytes=bytes, network_bytes=network_bytes, dtype=dtype)
 
 
-__all__ = ["Kernel", "copy", "custom", "dot", "elementwise", "matmul", "triad"]
+def _model(model: Any) -> Transformer:
+    __tracebackhide__ = True
+    from .transformer import Transformer, model_catalog
+
+    if isinstance(model, Transformer):
+        return model
+    return model_catalog().lookup(model)
+
+
+def decode_step(
+    model: Any,
+    batch_size: int,
+    context: int,
+    dtype: Any = "fp16",
+    *,
+    kv_dtype: Any = None,
+    name: str | None = None,
+) -> Kernel:
+    """One decode step: ``batch_size`` sequences, each ``context`` tokens long, emit a token.
+
+    FLOPs: 2·B·P_active for the weights, plus attention, 4·B·L·heads·head_dim·context
+    (QK^T and AV over the context). Bytes: every stored weight once, plus the KV cache of
+    B sequences of ``context`` tokens read and one new token's K and V written per
+    sequence. At small batch the weights dominate and the step is memory-bound: its bound
+    is the floor of the time per output token (Pope et al., "Efficiently Scaling
+    Transformer Inference", 2022; the scaling book's inference chapter).
+    """
+    __tracebackhide__ = True
+    transformer = _model(model)
+    batch = _size(batch_size, "batch_size", "decode_step")
+    context = _size(context, "context", "decode_step")
+    kv = transformer.kv_bytes_per_token(kv_dtype or dtype)
+    assert transformer.head_dim is not None
+    attention = 4 * batch * transformer.layers * transformer.heads * transformer.head_dim
+    return Kernel(
+        name=name or f"decode_step {transformer.name} B={batch} ctx={context}",
+        flops=2 * batch * transformer.active_params + attention * context,
+        bytes=transformer.weight_bytes(canonical(dtype)) + batch * (context + 1) * kv,
+        dtype=dtype,
+    )
+
+
+def prefill(
+    model: Any,
+    tokens: int,
+    dtype: Any = "fp16",
+    *,
+    kv_dtype: Any = None,
+    name: str | None = None,
+) -> Kernel:
+    """Prefill of one prompt of ``tokens`` tokens.
+
+    FLOPs: 2·tokens·P_active, plus causal attention, 2·L·heads·head_dim·tokens² (half of
+    the full QK^T and AV). Bytes: the weights once and the prompt's KV cache written.
+    """
+    __tracebackhide__ = True
+    transformer = _model(model)
+    tokens = _size(tokens, "tokens", "prefill")
+    assert transformer.head_dim is not None
+    attention = 2 * transformer.layers * transformer.heads * transformer.head_dim * tokens**2
+    return Kernel(
+        name=name or f"prefill {transformer.name} tokens={tokens}",
+        flops=2 * tokens * transformer.active_params + attention,
+        bytes=transformer.weight_bytes(canonical(dtype))
+        + tokens * transformer.kv_bytes_per_token(kv_dtype or dtype),
+        dtype=dtype,
+    )
+
+
+__all__ = [
+    "Kernel",
+    "copy",
+    "custom",
+    "decode_step",
+    "dot",
+    "elementwise",
+    "matmul",
+    "prefill",
+    "triad",
+]

@@ -15,14 +15,16 @@ from typing import Any
 from .errors import DeclarationError, UnknownNameError, closest_names
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
+from .serving import ServingConfig
 
 MARKER_HELP = (
-    "roofline(kernel=None, *, hardware=None, min_utilization=None): declare the work this"
-    " test does (a pytest_roofline Kernel) and the hardware it runs on (a catalog name,"
-    " 'local' or a Hardware); the test fails when the measured time reaches less than"
-    " min_utilization of the roofline bound. Measure with the `roofline` fixture."
+    "roofline(kernel=None, *, serving=None, hardware=None, min_utilization=None): declare"
+    " the work this test does (a pytest_roofline Kernel, or a ServingConfig as serving=)"
+    " and the hardware it runs on (a catalog name, 'local' or a Hardware); the test fails"
+    " when the measured time reaches less than min_utilization of the roofline bound."
+    " Measure or report with the `roofline` fixture."
 )
-KEYWORDS = ("kernel", "hardware", "min_utilization")
+KEYWORDS = ("kernel", "serving", "hardware", "min_utilization")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class MarkerSpec:
     """The marker's arguments, validated."""
 
     kernel: Kernel | None = None
+    serving: ServingConfig | None = None
     hardware: str | Hardware | None = None
     min_utilization: float | None = None
 
@@ -79,8 +82,8 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalo
         near = closest_names(unknown[0], KEYWORDS)
         hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
         raise DeclarationError(
-            f"{source}: unknown argument {unknown[0]!r}{hint} (takes kernel, hardware,"
-            " min_utilization)"
+            f"{source}: unknown argument {unknown[0]!r}{hint} (takes kernel, serving,"
+            " hardware, min_utilization)"
         )
     if len(args) > 1:
         raise DeclarationError(
@@ -95,8 +98,18 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalo
             f"{source}: kernel must be a Kernel (e.g. kernels.matmul(...)),"
             f" got {type(kernel).__name__}"
         )
+    serving = kwargs.get("serving")
+    if serving is not None and not isinstance(serving, ServingConfig):
+        raise DeclarationError(
+            f"{source}: serving must be a ServingConfig, got {type(serving).__name__}"
+        )
+    if serving is not None and kernel is not None:
+        raise DeclarationError(f"{source}: give a kernel or serving=, not both")
+    if serving is not None and isinstance(serving.hardware, str):
+        check_hardware(serving.hardware, catalog, f"{source} serving=")
     return MarkerSpec(
         kernel=kernel,
+        serving=serving,
         hardware=check_hardware(kwargs.get("hardware"), catalog, source),
         min_utilization=check_budget(kwargs.get("min_utilization"), source),
     )

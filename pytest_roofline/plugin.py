@@ -231,7 +231,7 @@ class RooflineManager:
                 max_time=self.settings.max_time,
                 hardware=spec.hardware,
                 min_utilization=spec.min_utilization,
-                kernel=spec.kernel,
+                kernel=spec.kernel or spec.serving,
                 lock=self.lock,
                 refresh_local=self.local.refresh,
             )

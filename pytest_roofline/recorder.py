@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .bound import Bound, bound
+from .bound import Bound, kernel_bound
 from .errors import DeclarationError
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
@@ -19,8 +19,19 @@ from .marker import check_hardware
 from .measure import Measurement, measure
 from .results import Result, evaluate
 from .runlock import RunLock
+from .serving import ServingBound, ServingConfig, serving_bound
 
-FIGURES = ("seconds", "flops_per_second", "bytes_per_second", "tokens_per_second")
+Work = Kernel | ServingConfig
+KERNEL_FIGURES = ("seconds", "flops_per_second", "bytes_per_second", "seconds_per_token")
+SERVING_FIGURES = ("tokens_per_second", "output_tokens_per_second", "seconds_per_token")
+FIGURES = (
+    "seconds",
+    "flops_per_second",
+    "bytes_per_second",
+    "tokens_per_second",
+    "output_tokens_per_second",
+    "seconds_per_token",
+)
 
 
 class Recorder:
@@ -38,7 +49,7 @@ class Recorder:
         catalog: Catalog,
         default_hardware: str | Hardware | None = None,
         max_time: float | None = None,
-        kernel: Kernel | None = None,
+        kernel: Work | None = None,
         hardware: str | Hardware | None = None,
         min_utilization: float | None = None,
         lock: RunLock | None = None,
@@ -50,12 +61,13 @@ class Recorder:
         self._catalog = catalog
         self._default_hardware = default_hardware
         self._max_time = max_time
-        self._kernel: Kernel | None = None
+        self._work: Work | None = None
         self._hardware_choice = hardware
         self._device: Hardware | None = None
         self._bound: Bound | None = None
         self.min_utilization = min_utilization
         self.measurement: Measurement | None = None
+        self.measured_tokens_per_second: float | None = None
         if kernel is not None:
             self.declare(kernel)
 
@@ -64,53 +76,73 @@ class Recorder:
     @property
     def declared(self) -> bool:
         """True once some work has been declared (by the marker or ``declare``)."""
-        return self._kernel is not None
+        return self._work is not None
 
-    def declare(self, kernel: Kernel, hardware: str | Hardware | None = None) -> Bound:
+    def declare(self, work: Work, hardware: str | Hardware | None = None) -> Bound:
         """Declare the work this test does (and optionally the hardware); returns its bound.
 
-        For parametrized shapes, where the marker cannot know the sizes::
+        ``work`` is a Kernel or a ServingConfig. For parametrized shapes, where the marker
+        cannot know the sizes::
 
             roofline.declare(kernels.matmul(n, n, n, "fp32"))
         """
         __tracebackhide__ = True
-        if not isinstance(kernel, Kernel):
+        if not isinstance(work, (Kernel, ServingConfig)):
             raise DeclarationError(
-                f"declare() needs a Kernel (e.g. kernels.matmul(...)), got {type(kernel).__name__}"
+                "declare() needs a Kernel (e.g. kernels.matmul(...)) or a ServingConfig,"
+                f" got {type(work).__name__}"
             )
         if hardware is not None:
-            self._hardware_choice = check_hardware(hardware, self._catalog, "declare()")
-        choice = self._hardware_choice or self._default_hardware or "local"
+            hardware = check_hardware(hardware, self._catalog, "declare()")
+        if isinstance(work, ServingConfig):
+            choice = hardware or work.hardware or self._hardware_choice or self._default_hardware
+            if choice is None:
+                raise DeclarationError(
+                    f"{work.label}: name the hardware (ServingConfig(hardware=...), the"
+                    " marker's hardware= or --roofline-hardware)"
+                )
+        else:
+            choice = hardware or self._hardware_choice or self._default_hardware or "local"
+        if hardware is not None:
+            self._hardware_choice = hardware
         device = self._catalog.lookup(choice)
-        result = bound(kernel, device)
-        self._kernel, self._device, self._bound = kernel, device, result
+        result = self._bound_on(work, device)
+        self._work, self._device, self._bound = work, device, result
         self.measurement = None
+        self.measured_tokens_per_second = None
         return result
 
-    @property
-    def kernel(self) -> Kernel:
-        """The declared kernel."""
+    @staticmethod
+    def _bound_on(work: Work, device: Hardware) -> Bound:
         __tracebackhide__ = True
-        if self._kernel is None:
+        if isinstance(work, ServingConfig):
+            return serving_bound(work, device)
+        return kernel_bound(work, device)
+
+    @property
+    def work(self) -> Work:
+        """The declared kernel or serving configuration."""
+        __tracebackhide__ = True
+        if self._work is None:
             raise DeclarationError(
-                "no work declared: pass a kernel to @pytest.mark.roofline or call"
-                " roofline.declare(kernel)"
+                "no work declared: pass a kernel (or serving=) to @pytest.mark.roofline or"
+                " call roofline.declare(...)"
             )
-        return self._kernel
+        return self._work
 
     @property
     def hardware(self) -> Hardware:
         """The hardware the declared work is bounded on."""
         __tracebackhide__ = True
-        self.kernel  # noqa: B018 - raises when nothing is declared
+        self.work  # noqa: B018 - raises when nothing is declared
         assert self._device is not None
         return self._device
 
     @property
     def bound(self) -> Bound:
-        """The roofline bound of the declared work."""
+        """The roofline bound of the declared work (a ServingBound for serving work)."""
         __tracebackhide__ = True
-        self.kernel  # noqa: B018
+        self.work  # noqa: B018
         assert self._bound is not None
         return self._bound
 
@@ -139,7 +171,7 @@ class Recorder:
         A later call replaces an earlier measurement.
         """
         __tracebackhide__ = True
-        self.kernel  # noqa: B018 - declare first, so a bad declaration is not timed
+        self.work  # noqa: B018 - declare first, so a bad declaration is not timed
         with self._lock.held():
             self.measurement = measure(
                 fn,
@@ -159,53 +191,76 @@ class Recorder:
         flops_per_second: float | None = None,
         bytes_per_second: float | None = None,
         tokens_per_second: float | None = None,
+        output_tokens_per_second: float | None = None,
+        seconds_per_token: float | None = None,
     ) -> Measurement:
         """Report a figure measured elsewhere: exactly one of the keyword arguments.
 
-        ``seconds`` is the time of the whole declared work; a rate is converted with the
-        declared FLOPs or bytes.
+        For a kernel: ``seconds`` (the whole declared work), ``flops_per_second`` or
+        ``bytes_per_second`` (converted with the declared FLOPs or bytes), or
+        ``seconds_per_token`` (a decode step's time per output token, the same thing).
+
+        For serving: ``tokens_per_second`` counts prompt and output tokens together, the
+        quantity Compute / (2 · P_model) bounds; ``output_tokens_per_second`` (what
+        engines print as output throughput) is the decode share d/(p + d) of it and is
+        converted; ``seconds_per_token`` is the time per output token (one iteration).
         """
         __tracebackhide__ = True
+        values = (
+            seconds,
+            flops_per_second,
+            bytes_per_second,
+            tokens_per_second,
+            output_tokens_per_second,
+            seconds_per_token,
+        )
         given = {
-            name: value
-            for name, value in zip(
-                FIGURES,
-                (seconds, flops_per_second, bytes_per_second, tokens_per_second),
-                strict=True,
-            )
-            if value is not None
+            name: value for name, value in zip(FIGURES, values, strict=True) if value is not None
         }
+        work = self.work
+        allowed = SERVING_FIGURES if isinstance(work, ServingConfig) else KERNEL_FIGURES
+        wanted = ", ".join(f"{name}=" for name in allowed)
         if len(given) != 1:
             found = ", ".join(given) if given else "none"
-            raise DeclarationError(
-                "report() takes exactly one of seconds=, flops_per_second=,"
-                f" bytes_per_second=, tokens_per_second=; got {found}"
-            )
+            raise DeclarationError(f"report() takes exactly one of {wanted}; got {found}")
         ((name, value),) = given.items()
+        if name not in allowed:
+            kind = "serving work" if isinstance(work, ServingConfig) else "a kernel"
+            raise DeclarationError(f"report(): {name}= does not apply to {kind}; use {wanted}")
         if (
             isinstance(value, bool)
             or not isinstance(value, (int, float))
             or not (math.isfinite(value) and value > 0)
         ):
             raise DeclarationError(f"report(): {name} must be a finite number > 0, got {value!r}")
-        kernel = self.kernel
-        if name == "seconds":
+        if isinstance(work, ServingConfig):
+            elapsed = self._serving_seconds(work, name, float(value))
+        elif name in ("seconds", "seconds_per_token"):
             elapsed = float(value)
         elif name == "flops_per_second":
-            if kernel.flops == 0:
-                raise DeclarationError(f"report(): {kernel.label} does no FLOPs; report seconds=")
-            elapsed = kernel.flops / value
-        elif name == "bytes_per_second":
-            if kernel.bytes == 0:
-                raise DeclarationError(f"report(): {kernel.label} moves no bytes; report seconds=")
-            elapsed = kernel.bytes / value
+            if work.flops == 0:
+                raise DeclarationError(f"report(): {work.label} does no FLOPs; report seconds=")
+            elapsed = work.flops / value
         else:
-            raise DeclarationError(
-                "report(): tokens_per_second needs a serving declaration; a kernel takes"
-                " seconds=, flops_per_second= or bytes_per_second="
-            )
+            if work.bytes == 0:
+                raise DeclarationError(f"report(): {work.label} moves no bytes; report seconds=")
+            elapsed = work.bytes / value
         self.measurement = Measurement.from_reported(elapsed)
         return self.measurement
+
+    def _serving_seconds(self, work: ServingConfig, name: str, value: float) -> float:
+        """The measured time of one dense iteration, from a serving figure."""
+        bound = self.bound
+        assert isinstance(bound, ServingBound)
+        if name == "seconds_per_token":
+            tokens_per_second = bound.batch_size / value
+        elif name == "output_tokens_per_second":
+            p, d = work.prompt_tokens, work.decode_tokens
+            tokens_per_second = value * (p + d) / d
+        else:
+            tokens_per_second = value
+        self.measured_tokens_per_second = tokens_per_second
+        return bound.batch_size / tokens_per_second
 
     # -- judging -----------------------------------------------------------------------
 
@@ -219,26 +274,58 @@ class Recorder:
             # Measured ceilings are estimates a busy host can hold down: measure them
             # again before calling the result impossible.
             self._device = self._refresh_local()
-            self._bound = bound(self.kernel, self._device)
+            self._bound = self._bound_on(self.work, self._device)
             verdict = self._evaluate(budget)
         return verdict
 
     def _evaluate(self, budget: float | None) -> Result:
-        kernel = self.kernel
-        device = self.hardware
+        work, device, bound = self.work, self.hardware, self.bound
+        measured = self.measurement.median if self.measurement is not None else None
+        flops = bound.attainable_flops_per_second * bound.seconds
+        extra: dict[str, Any] = {}
+        if isinstance(work, ServingConfig):
+            assert isinstance(bound, ServingBound)
+            workload: dict[str, Any] = work.model_dump(mode="json")
+            moved = bound.bytes_per_iteration
+            extra["optimal_tokens_per_second"] = bound.optimal_tokens_per_second
+            extra["serving"] = bound.model_dump(
+                include={
+                    "batch_size",
+                    "gpus",
+                    "attainable_tokens_per_second",
+                    "optimal_tokens_per_second_per_gpu",
+                    "optimal_requests_per_second",
+                    "optimal_decode_tokens_per_second",
+                    "kv_bytes_per_token",
+                    "weight_bytes",
+                    "bytes_per_iteration",
+                    "network_to_compute",
+                    "memory_to_compute",
+                }
+            )
+            if measured is not None:
+                extra["measured_tokens_per_second"] = bound.batch_size / measured
+        else:
+            workload = {
+                **work.model_dump(mode="json"),
+                "intensity": None if math.isinf(work.intensity) else work.intensity,
+            }
+            moved = work.bytes
+        if measured is not None:
+            extra["mfu"] = flops / measured / bound.peak_flops_per_second if flops else None
+            extra["mbu"] = moved / measured / bound.memory_bandwidth if moved else None
         return evaluate(
             nodeid=self.nodeid,
-            label=kernel.label,
-            workload={
-                **kernel.model_dump(),
-                "intensity": None if math.isinf(kernel.intensity) else kernel.intensity,
-            },
+            label=work.label,
+            kind="serving" if isinstance(work, ServingConfig) else "kernel",
+            workload=workload,
             hardware_spec=device.model_dump(exclude={"sources", "aliases", "description"}),
-            bound=self.bound,
+            bound=bound,
             measurement=self.measurement,
             min_utilization=budget,
+            extra=extra,
         )
 
     def __repr__(self) -> str:
-        what = self._kernel.label if self._kernel else "nothing declared"
+        what = self._work.label if self._work else "nothing declared"
         return f"<roofline {self.nodeid}: {what}>"

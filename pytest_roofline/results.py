@@ -54,6 +54,12 @@ class Result(BaseModel):
     statistics: dict[str, Any] | None
     optimal_tokens_per_second: float | None = None
     measured_tokens_per_second: float | None = None
+    serving: dict[str, Any] | None = None
+    """Serving work: B_dense, the T ratios, KV bytes per token, throughputs."""
+    mfu: float | None = None
+    """Model FLOPs utilization: FLOPs done / measured time / peak FLOP/s."""
+    mbu: float | None = None
+    """Model bandwidth utilization: bytes the work must move / measured time / bandwidth."""
 
     @property
     def ok(self) -> bool:
@@ -115,6 +121,7 @@ def evaluate(
     measurement: Measurement | None,
     min_utilization: float | None,
     kind: Literal["kernel", "serving"] = "kernel",
+    extra: dict[str, Any] | None = None,
 ) -> Result:
     """Judge one measurement against its bound and budget (see the module docstring)."""
     where = f"{label} on {bound.hardware}"
@@ -171,4 +178,5 @@ def evaluate(
         outcome=outcome,
         message=message,
         statistics=measurement.model_dump() if measurement is not None else None,
+        **(extra or {}),
     )

@@ -211,7 +211,7 @@ def test_neighbour(roofline):
     result.stdout.fnmatch_lines(
         [
             "E * report() takes exactly one of seconds=, flops_per_second=, bytes_per_second=,"
-            " tokens_per_second=; got seconds, flops_per_second"
+            " seconds_per_token=; got seconds, flops_per_second"
         ]
     )
     result.stdout.fnmatch_lines_random(

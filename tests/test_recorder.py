@@ -34,7 +34,7 @@ def test_declare_returns_the_bound() -> None:
     assert b == bound(GEMM, "h100-sxm")
     assert r.bound == b
     assert r.declared
-    assert r.kernel == GEMM
+    assert r.work == GEMM
     assert r.hardware.name == "h100-sxm"
 
 
@@ -115,7 +115,7 @@ def test_report_needs_exactly_one_figure(figures: dict[str, float]) -> None:
 def test_report_tokens_per_second_on_a_kernel() -> None:
     r = recorder()
     r.declare(GEMM)
-    with pytest.raises(DeclarationError, match="tokens_per_second needs a serving"):
+    with pytest.raises(DeclarationError, match="tokens_per_second= does not apply to a kernel"):
         r.report(tokens_per_second=1000.0)
 
 
