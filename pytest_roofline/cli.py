@@ -4,6 +4,9 @@ roofline hardware            list the catalog
 roofline hardware h100-sxm   one device: ceilings, ridge point per dtype, sources
 roofline calibrate           measure this machine's ceilings ('local')
 roofline summary out.json    the summary table of a saved JSON report
+roofline serving --model llama-2-70b --hardware a100-sxm4-80gb --gpus 8 \
+                 --prompt 1024 --decode 512
+                             the serving bound of a configuration (--json for machines)
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from .bound import bound
 from .errors import RooflineError
 from .hardware import Hardware, default_catalog
 from .report import json_report, terminal
 from .results import Result
-from .units import BANDWIDTH, BYTES, FLOP_RATE, format_quantity
+from .serving import ServingConfig
+from .transformer import Transformer
+from .units import BANDWIDTH, BYTES, FLOP_COUNT, FLOP_RATE, format_quantity, format_seconds, parse
 
 
 def _list_hardware() -> list[str]:
@@ -65,6 +72,57 @@ def _show_hardware(device: Hardware) -> list[str]:
     return lines
 
 
+def _serving(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
+    """The notes' table for one serving configuration, and the same figures as JSON."""
+    if (args.model is None) == (args.hf_config is None):
+        raise RooflineError("give exactly one of --model NAME and --hf-config PATH")
+    model = (
+        Transformer.from_hf_config(args.hf_config)
+        if args.hf_config
+        else Transformer.named(args.model)
+    )
+    if args.params is not None:
+        model = Transformer(**{**model.model_dump(), "params": parse(args.params, FLOP_COUNT)})
+    config = ServingConfig(
+        model=model,
+        hardware=args.hardware,
+        gpus=args.gpus,
+        prompt_tokens=args.prompt,
+        decode_tokens=args.decode,
+        dtype=args.dtype,
+        kv_dtype=args.kv_dtype,
+        batch_size=args.batch,
+    )
+    b = bound(config)
+    per_gpu = b.optimal_tokens_per_second_per_gpu
+    params = model.params or model.counted_params
+    lines = [
+        f"{model.name} on {config.gpus} x {b.hardware}, p={config.prompt_tokens:g},"
+        f" d={config.decode_tokens:g}, {config.dtype}",
+        f"  params            {params / 1e9:.2f}e9 ({model.active_params / 1e9:.2f}e9"
+        " active per token)",
+        f"  B_dense           {b.batch_size:,.0f} tokens per iteration",
+        f"  T_memory          {format_seconds(b.memory_seconds)}",
+        f"  T_compute         {format_seconds(b.compute_seconds)}",
+        f"  T_net             {format_seconds(b.network_seconds)}",
+        f"  T_net/T_compute   {b.network_to_compute:.3f}",
+        f"  T_mem/T_compute   {b.memory_to_compute:.3f}",
+        f"  bottleneck        {b.bottleneck}",
+        f"  optimal           {b.optimal_tokens_per_second:,.0f} tokens/s"
+        f" ({per_gpu:,.0f} per GPU; {b.optimal_decode_tokens_per_second:,.0f} output"
+        f" tokens/s; {b.optimal_requests_per_second:,.2f} requests/s)",
+        f"  attainable        {b.attainable_tokens_per_second:,.0f} tokens/s (B_dense / bound)",
+        f"  KV cache          {format_quantity(b.kv_bytes_per_token, BYTES)} per token"
+        f" ({config.kv_dtype or config.dtype}), GQA group {model.gqa_group_size:g}",
+    ]
+    document = {
+        "model": model.model_dump(mode="json", exclude={"sources", "aliases", "description"}),
+        "config": config.model_dump(mode="json", exclude={"model"}),
+        "bound": b.model_dump(mode="json"),
+    }
+    return lines, document
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (2 for bad input, with one line)."""
     parser = argparse.ArgumentParser(prog="roofline", description=__doc__.split("\n")[0])
@@ -74,6 +132,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("calibrate", help="measure this machine's ceilings")
     summary = commands.add_parser("summary", help="print the summary of a JSON report")
     summary.add_argument("report", type=Path)
+    serving = commands.add_parser("serving", help="the serving bound of a configuration")
+    serving.add_argument("--model", help="a catalog model, e.g. llama-2-70b")
+    serving.add_argument("--hf-config", help="a Hugging Face config.json instead of --model")
+    serving.add_argument("--params", help="nominal parameter count, e.g. 70e9")
+    serving.add_argument("--hardware", required=True, help="a catalog hardware name")
+    serving.add_argument("--gpus", type=int, default=1)
+    serving.add_argument("--prompt", type=float, required=True, help="p, prompt tokens")
+    serving.add_argument("--decode", type=float, required=True, help="d, output tokens")
+    serving.add_argument("--batch", type=float, help="B_dense (default: what memory holds)")
+    serving.add_argument("--dtype", default="fp16")
+    serving.add_argument("--kv-dtype")
+    serving.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     try:
         if args.command == "hardware":
@@ -83,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lines = _list_hardware()
         elif args.command == "calibrate":
             lines = _show_hardware(default_catalog().lookup("local"))
+        elif args.command == "serving":
+            lines, document = _serving(args)
+            if args.json:
+                lines = [json.dumps(document, indent=2)]
         else:
             document = json_report.read(args.report)
             results = [Result.model_validate(r) for r in document["results"]]
