@@ -549,3 +549,124 @@ def test_gemm(roofline):
 def test_disabled_plugin_leaves_plain_tests_alone(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile("def test_plain(): pass")
     run("-p", "no:roofline").assert_outcomes(passed=1)
+
+
+SERVING_HEADER = """
+import pytest
+from pytest_roofline import ServingConfig, Transformer
+
+# LLaMA-2-70B at its nominal 70e9 parameters on 8 A100 SXM4 80GB, p=1024, d=512: the
+# configuration of NanoFlow's (arXiv 2408.12757) offline throughput comparison.
+LLAMA_70B = Transformer(**{**Transformer.named("llama-2-70b").model_dump(), "params": 70e9})
+CONFIG = ServingConfig(model=LLAMA_70B, hardware="a100-sxm4-80gb", gpus=8,
+                       prompt_tokens=1024, decode_tokens=512)
+"""
+# Optimal throughput = Compute / (2 P_model) = 8 * 312e12 / (2 * 70e9) tokens/s (A100
+# datasheet fp16 dense): 2228.6 tokens/s per GPU. NanoFlow's measured baselines for this
+# workload (efeslab/Nanoflow, pipeline/eval/baseline_data.py): vLLM 549 tokens/s/GPU,
+# TensorRT-LLM 817 tokens/s/GPU.
+A100_OPTIMAL_PER_GPU = 312e12 / (2 * 70e9)
+
+
+def test_serving_engine_throughput_is_budgeted(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        SERVING_HEADER
+        + """
+@pytest.mark.roofline(serving=CONFIG, min_utilization=0.3)
+def test_vllm(roofline):
+    roofline.report(tokens_per_second=8 * 549)
+
+@pytest.mark.roofline(serving=CONFIG, min_utilization=0.3)
+def test_tensorrt_llm(roofline):
+    roofline.report(tokens_per_second=8 * 817)
+
+@pytest.mark.roofline(serving=CONFIG, min_utilization=0.3)
+def test_output_tokens(roofline):
+    # Engines print output tokens/s: the decode share d/(p+d) = 1/3 of all tokens.
+    roofline.report(output_tokens_per_second=8 * 817 / 3)
+"""
+    )
+    result = run("--roofline-json", "out.json")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"roofline: llama-2-70b serving p=1024 d=512 fp16 x8 on a100-sxm4-80gb reached"
+            f" {549 / A100_OPTIMAL_PER_GPU:.1%} of its bound, budget 30.0%",
+        ]
+    )
+    records = results_of(pytester.path / "out.json")
+    vllm, trt, output = (
+        records["test_vllm"],
+        records["test_tensorrt_llm"],
+        records["test_output_tokens"],
+    )
+    assert vllm["kind"] == "serving"
+    assert vllm["bottleneck"] == "compute"
+    assert vllm["optimal_tokens_per_second"] == pytest.approx(8 * A100_OPTIMAL_PER_GPU)
+    assert vllm["measured_tokens_per_second"] == pytest.approx(8 * 549)
+    assert vllm["utilization"] == pytest.approx(549 / A100_OPTIMAL_PER_GPU)
+    assert vllm["mfu"] == pytest.approx(549 / A100_OPTIMAL_PER_GPU)
+    assert trt["utilization"] == pytest.approx(817 / A100_OPTIMAL_PER_GPU)
+    assert output["measured_tokens_per_second"] == pytest.approx(8 * 817)
+    assert vllm["serving"]["network_to_compute"] == pytest.approx(0.2726, abs=5e-4)
+    assert vllm["workload"]["model"]["params"] == 70e9
+
+
+def test_serving_errors_are_their_test_alone(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        SERVING_HEADER
+        + """
+@pytest.mark.roofline(serving="llama-2-70b")
+def test_not_a_config(roofline):
+    pass
+
+@pytest.mark.roofline(serving=ServingConfig(model="llama-2-70b", hardware="a1000",
+                                            prompt_tokens=1, decode_tokens=1))
+def test_unknown_hardware(roofline):
+    pass
+
+@pytest.mark.roofline(serving=ServingConfig(model="llama-2-70b", hardware="a100-sxm4-80gb",
+                                            prompt_tokens=1024, decode_tokens=512))
+def test_does_not_fit(roofline):
+    pass
+
+@pytest.mark.roofline(serving=CONFIG)
+def test_kernel_figure(roofline):
+    roofline.report(flops_per_second=1e15)
+
+@pytest.mark.roofline(serving=CONFIG)
+def test_neighbour(roofline):
+    roofline.report(seconds_per_token=0.5)
+"""
+    )
+    result = run()
+    result.assert_outcomes(passed=1, failed=1, errors=3)
+    result.stdout.fnmatch_lines_random(
+        [
+            "ERROR *test_not_a_config - *serving must be a ServingConfig, got str",
+            "ERROR *test_unknown_hardware - *unknown hardware 'a1000' in"
+            " @pytest.mark.roofline serving=; did you mean*",
+            "ERROR *test_does_not_fit - *llama-2-70b weights (138.0 GB in fp16) do not fit in"
+            " 1 x a100-sxm4-80gb (80 GB)*",
+            "FAILED *test_kernel_figure - *flops_per_second= does not apply to serving work*",
+        ]
+    )
+
+
+def test_serving_hardware_from_the_session(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+import pytest
+from pytest_roofline import ServingConfig
+
+@pytest.mark.roofline(serving=ServingConfig(model="llama-3-8b", prompt_tokens=512,
+                                            decode_tokens=256))
+def test_engine(roofline):
+    assert roofline.bound.hardware == "h100-sxm"
+    roofline.report(tokens_per_second=0.5 * roofline.bound.attainable_tokens_per_second)
+"""
+    )
+    run("--roofline-hardware", "h100").assert_outcomes(passed=1)
+    result = run()  # no hardware anywhere: one clear line
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*llama-3-8b serving p=512 d=256 fp16: name the hardware*"])
