@@ -20,7 +20,17 @@ from .hardware import Catalog
 from .marker import check_budget, check_hardware
 
 PYPROJECT_SECTION = "tool.pytest-roofline"
-PYPROJECT_KEYS = ("hardware", "json", "warn_only", "min_utilization", "max_time", "calibrate")
+PYPROJECT_KEYS = (
+    "hardware",
+    "default_hardware",
+    "hardware_file",
+    "models",
+    "json",
+    "warn_only",
+    "min_utilization",
+    "max_time",
+    "calibrate",
+)
 
 
 class Settings(BaseModel):
@@ -54,6 +64,29 @@ def read_pyproject(path: Path) -> dict[str, Any]:
             hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
             raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] unknown key {key!r}{hint}")
     return dict(section)
+
+
+def split_pyproject(
+    section: Mapping[str, Any], path: Path
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Settings, hardware tables and model tables of a ``[tool.pytest-roofline]`` section.
+
+    ``hardware`` is the default hardware's name when it is a string, and a table of
+    custom devices (``[tool.pytest-roofline.hardware.my-gpu]``) when it is a table; the
+    default can then be named with ``default_hardware``.
+    """
+    values = dict(section)
+    hardware = values.pop("hardware", None)
+    models = values.pop("models", {})
+    tables: dict[str, Any] = {}
+    if isinstance(hardware, dict):
+        tables = hardware
+    elif hardware is not None:
+        values.setdefault("default_hardware", hardware)
+    if not isinstance(models, dict):
+        raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}.models] must be a table")
+    values["hardware"] = values.pop("default_hardware", None)
+    return values, tables, models
 
 
 def _as_bool(value: Any, source: str) -> bool:

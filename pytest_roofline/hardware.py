@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -19,7 +20,7 @@ from . import tomlfile
 from .dtypes import DType, canonical_dtype
 from .errors import DeclarationError, UnknownNameError
 from .spec import Spec
-from .units import Bandwidth, FlopRate, PositiveBytes
+from .units import Bandwidth, FlopRate, PositiveBytes, Watts
 
 LOCAL = "local"
 
@@ -42,6 +43,12 @@ class Hardware(Spec):
     interconnect_bandwidth: Bandwidth | None = None
     """Device-to-device bandwidth, one direction, per device (NVLink 4 on H100: 450e9)."""
     interconnect: str = ""
+    """The interconnect's name: "NVLink 4", "Infinity Fabric", "ICI"."""
+    pcie_generation: int | None = Field(default=None, ge=1)
+    tdp: Watts | None = None
+    """Board power in watts."""
+    sparse_dtypes: tuple[DType, ...] = ()
+    """Dtypes whose 2:4 structured sparsity doubles the tensor throughput (NVIDIA)."""
     ceiling_uncertainty: float = Field(default=0.0, ge=0.0, lt=1.0)
     """Relative uncertainty of the ceilings: 0 for datasheet figures, > 0 when measured."""
     measured: bool = False
@@ -52,13 +59,28 @@ class Hardware(Spec):
     def _normalize_name(cls, name: str) -> str:
         return normalize(name)
 
-    def peak(self, dtype: str) -> float:
-        """Dense peak FLOP/s for ``dtype``; an error naming the dtypes this device has."""
+    def peak(self, dtype: str, *, sparse: bool = False) -> float:
+        """Peak FLOP/s for ``dtype``: dense, or with ``sparse=True`` the 2:4-sparse ceiling
+        (twice the dense one) where the device supports it.
+
+        An unknown dtype is an error naming the dtypes this device has.
+        """
         __tracebackhide__ = True
         key = canonical_dtype(dtype)
         if key not in self.peak_flops:
             have = ", ".join(sorted(self.peak_flops))
             raise DeclarationError(f"hardware {self.name!r} has no {key} peak; it has {have}")
+        if sparse:
+            if key not in self.sparse_dtypes:
+                raise DeclarationError(
+                    f"hardware {self.name!r} has no 2:4-sparse {key} peak"
+                    + (
+                        f"; sparse dtypes: {', '.join(self.sparse_dtypes)}"
+                        if self.sparse_dtypes
+                        else ""
+                    )
+                )
+            return 2 * self.peak_flops[key]
         return self.peak_flops[key]
 
     def ridge_point(self, dtype: str) -> float:
@@ -69,6 +91,17 @@ class Hardware(Spec):
         """
         __tracebackhide__ = True
         return self.peak(dtype) / self.memory_bandwidth
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Hardware:
+        """The device a TOML file describes (the catalog's schema; ``extends`` allowed).
+
+        >>> Hardware.from_toml("my-gpu.toml")  # doctest: +SKIP
+        """
+        __tracebackhide__ = True
+        from .hardware_files import from_toml
+
+        return from_toml(path)
 
     @classmethod
     def named(cls, name: str) -> Hardware:
@@ -176,6 +209,21 @@ def builtin_catalog() -> Catalog:
     return Catalog(devices)
 
 
+_active: list[Catalog] = []
+
+
 def default_catalog() -> Catalog:
-    """The catalog ``Hardware.named`` uses: the built-in devices."""
-    return builtin_catalog()
+    """The catalog ``Hardware.named`` and ``bound`` use: the built-in devices, or, during
+    a pytest run, the run's catalog (with the hardware declared in its configuration)."""
+    return _active[-1] if _active else builtin_catalog()
+
+
+def activate(catalog: Catalog) -> None:
+    """Make ``catalog`` the default until :func:`deactivate` (the plugin, for one run)."""
+    _active.append(catalog)
+
+
+def deactivate(catalog: Catalog) -> None:
+    """Undo :func:`activate`."""
+    if catalog in _active:
+        _active.remove(catalog)

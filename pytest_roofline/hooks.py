@@ -8,6 +8,10 @@ Registered through ``pytest_addhooks``; implement them in a ``conftest.py`` or a
 
     def pytest_roofline_result(config, result):
         print(result.nodeid, result.utilization)
+
+``pytest_roofline_models`` adds models, ``pytest_roofline_report`` writes a report of
+your own at the end, and ``pytest_roofline_detect_hardware`` names the device behind
+``hardware="auto"``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pluggy import HookspecMarker
 if TYPE_CHECKING:
     from .hardware import Hardware
     from .results import Result
+    from .transformer import Transformer
 
 hookspec = HookspecMarker("pytest")
 
@@ -40,3 +45,17 @@ def pytest_roofline_result(config: Any, result: Result) -> None:
 @hookspec
 def pytest_roofline_report(config: Any, results: list[Result], document: dict[str, Any]) -> None:
     """Write a report of your own from every result of the run (once, at the end)."""
+
+
+@hookspec
+def pytest_roofline_models(config: Any) -> list[Transformer]:  # type: ignore[empty-body]
+    """Return models to add to this run's model catalog (called once, at the start)."""
+
+
+@hookspec(firstresult=True)
+def pytest_roofline_detect_hardware(config: Any) -> str | Hardware | None:
+    """Name the device the tests run on, for ``hardware="auto"``; None to pass.
+
+    The first implementation that returns a name or a Hardware wins; when none does,
+    ``auto`` tries NVML and torch, then falls back to ``local``.
+    """

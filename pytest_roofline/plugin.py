@@ -17,16 +17,17 @@ from typing import Any
 
 import pytest
 
-from . import hooks
+from . import hardware, hardware_files, hooks, transformer
 from .calibrate import SharedCalibration
-from .config import Settings, read_pyproject, resolve
-from .errors import RooflineError
+from .config import Settings, read_pyproject, resolve, split_pyproject
+from .errors import ConfigurationError, RooflineError
 from .hardware import Catalog, Hardware, default_catalog
 from .marker import MARKER_HELP, parse_marker
 from .recorder import Recorder
 from .report import json_report, terminal
 from .results import Result
 from .runlock import RunLock
+from .transformer import Transformer
 from .units import BANDWIDTH, FLOP_RATE, format_quantity
 
 PROPERTY = "roofline"
@@ -74,6 +75,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ),
         ("max-time", "SECONDS", {}, "time budget of one roofline.measure() call"),
         (
+            "hardware-file",
+            "PATH",
+            {"action": "append"},
+            "a TOML file of custom hardware (the catalog's schema; may repeat)",
+        ),
+        (
             "calibrate",
             "",
             {"action": "store_true"},
@@ -87,8 +94,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         if metavar:
             kwargs["metavar"] = metavar
         group.addoption(f"--roofline-{name}", **kwargs)
-        if extra:
+        if extra.get("action") == "store_true":
             parser.addini(dest, help_text, type="bool", default=None)
+        elif extra.get("action") == "append":
+            parser.addini(dest, help_text, type="paths", default=[])
         else:
             parser.addini(dest, help_text, type="string", default=None)
 
@@ -113,8 +122,18 @@ class RooflineManager:
         self.run_folder = self._run_folder(config)
         self.lock = RunLock(self.run_folder)
         self.local = SharedCalibration(self.run_folder, self.lock)
-        self.catalog = self._catalog(config).copy(local=self.local)
-        self.settings = self._settings(config)
+        try:
+            pyproject_path = config.rootpath / "pyproject.toml"
+            values, hardware_tables, model_tables = split_pyproject(
+                read_pyproject(pyproject_path), pyproject_path
+            )
+            self.models = self._models(config, model_tables, pyproject_path)
+            transformer.activate(self.models)
+            self.catalog = self._catalog(config, hardware_tables, pyproject_path, values)
+            hardware.activate(self.catalog)
+            self.settings = self._settings(config, values)
+        except RooflineError as error:
+            raise pytest.UsageError(f"roofline: {error}") from None
         self.results: list[Result] = []
         self.write_error = ""
         if self.settings.calibrate and not self.is_worker:
@@ -136,50 +155,88 @@ class RooflineManager:
             node.workerinput["roofline_run_folder"] = str(self.run_folder)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        hardware.deactivate(self.catalog)
+        transformer.deactivate(self.models)
         if self.run_folder is not None and not self.is_worker:
             shutil.rmtree(self.run_folder, ignore_errors=True)
 
     @staticmethod
-    def _catalog(config: pytest.Config) -> Catalog:
-        catalog = default_catalog()
-        extra = [
-            hw
-            for found in config.hook.pytest_roofline_hardware(config=config)
-            for hw in (found or [])
-        ]
-        if not extra:
-            return catalog
-        catalog = catalog.copy()
-        for device in extra:
-            if not isinstance(device, Hardware):
-                raise pytest.UsageError(
-                    f"roofline: pytest_roofline_hardware returned {device!r}, not a Hardware"
-                )
+    def _models(
+        config: pytest.Config, tables: dict[str, Any], pyproject: Path
+    ) -> transformer.ModelCatalog:
+        """Built-in models, plus those of pyproject.toml and of plugins."""
+        models = transformer.builtin_models().copy()
+        for key, fields in tables.items():
+            place = f"{pyproject} [tool.pytest-roofline.models.{key}]"
+            if not isinstance(fields, dict):
+                raise ConfigurationError(f"{place}: must be a table of the model's fields")
+            model = Transformer.from_data({"name": key, **fields}, place)
             try:
-                catalog.add(device)
+                models.add(model)
             except RooflineError as error:
-                raise pytest.UsageError(f"roofline: {error}") from None
+                raise ConfigurationError(f"{place}: {error}") from None
+        for found in config.hook.pytest_roofline_models(config=config):
+            for model in found or []:
+                if not isinstance(model, Transformer):
+                    raise ConfigurationError(
+                        f"pytest_roofline_models returned {model!r}, not a Transformer"
+                    )
+                models.add(model)
+        return models
+
+    def _catalog(
+        self,
+        config: pytest.Config,
+        tables: dict[str, Any],
+        pyproject: Path,
+        values: dict[str, Any],
+    ) -> Catalog:
+        """Built-in hardware, plus plugins', pyproject.toml's and hardware files' devices."""
+        catalog = default_catalog().copy(local=self.local)
+        for found in config.hook.pytest_roofline_hardware(config=config):
+            for device in found or []:
+                if not isinstance(device, Hardware):
+                    raise ConfigurationError(
+                        f"pytest_roofline_hardware returned {device!r}, not a Hardware"
+                    )
+                catalog.add(device)
+        if tables:
+            where = f"{pyproject} [tool.pytest-roofline.hardware]"
+            devices = hardware_files.resolve(tables, catalog, where)
+            catalog = hardware_files.extend_catalog(catalog, devices, where)
+        for path in self._hardware_files(config, values):
+            devices = hardware_files.load(path, catalog)
+            catalog = hardware_files.extend_catalog(catalog, devices, str(path))
         return catalog
 
-    def _settings(self, config: pytest.Config) -> Settings:
+    @staticmethod
+    def _hardware_files(config: pytest.Config, values: dict[str, Any]) -> list[Path]:
+        """``--roofline-hardware-file`` (from the invocation folder), else the ini's or
+        pyproject's (from the root folder)."""
+        given: Any = config.getoption("roofline_hardware_file")
+        if given:
+            return [Path(config.invocation_params.dir, p) for p in given]
+        ini = config.getini("roofline_hardware_file")
+        listed = ini or values.get("hardware_file") or []
+        if isinstance(listed, str):
+            listed = [listed]
+        return [Path(config.rootpath, str(p)) for p in listed]
+
+    def _settings(self, config: pytest.Config, pyproject: dict[str, Any]) -> Settings:
         keys = ("hardware", "json", "warn_only", "min_utilization", "max_time", "calibrate")
         cli = {k: config.getoption("roofline_" + k) for k in keys}
         ini = {k: config.getini("roofline_" + k) for k in keys}
         # An unset bool ini reads as False: only an explicit True counts as given.
         for key in ("warn_only", "calibrate"):
             ini[key] = ini[key] or None
-        try:
-            pyproject = read_pyproject(config.rootpath / "pyproject.toml")
-            return resolve(
-                [
-                    ("--roofline-{dashed}", cli),
-                    ("ini roofline_{key}", ini),
-                    ("[tool.pytest-roofline] {key}", pyproject),
-                ],
-                self.catalog,
-            )
-        except RooflineError as error:
-            raise pytest.UsageError(f"roofline: {error}") from None
+        return resolve(
+            [
+                ("--roofline-{dashed}", cli),
+                ("ini roofline_{key}", ini),
+                ("[tool.pytest-roofline] {key}", pyproject),
+            ],
+            self.catalog,
+        )
 
     # -- header and summary ------------------------------------------------------------
 

@@ -319,7 +319,9 @@ class Recorder:
             label=work.label,
             kind="serving" if isinstance(work, ServingConfig) else "kernel",
             workload=workload,
-            hardware_spec=device.model_dump(exclude={"sources", "aliases", "description"}),
+            hardware_spec=device.model_dump(
+                mode="json", exclude={"sources", "aliases", "description"}
+            ),
             bound=bound,
             measurement=self.measurement,
             min_utilization=budget,

@@ -235,6 +235,20 @@ class ModelCatalog:
         self._models = {normalize(m.name): m for m in models}
         self._aliases = {normalize(a): normalize(m.name) for m in models for a in m.aliases}
 
+    def copy(self) -> ModelCatalog:
+        """An independent catalog with the same models."""
+        return ModelCatalog(list(self))
+
+    def add(self, model: Transformer) -> None:
+        """Add a model; its name and aliases must not clash with another's."""
+        keys = [normalize(model.name), *(normalize(a) for a in model.aliases)]
+        for key in keys:
+            if key in self._models or key in self._aliases:
+                raise DeclarationError(f"model name {key!r} is already in the catalog")
+        self._models[keys[0]] = model
+        for alias in keys[1:]:
+            self._aliases[alias] = keys[0]
+
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._models[name] for name in sorted(self._models))
 
@@ -254,8 +268,28 @@ class ModelCatalog:
         raise UnknownNameError("model", name, [*self._models, *self._aliases])
 
 
-@functools.cache
+_active: list[ModelCatalog] = []
+
+
 def model_catalog() -> ModelCatalog:
+    """The models names resolve against: the built-in ones, or, during a pytest run, the
+    run's catalog (with the models its configuration and plugins declare)."""
+    return _active[-1] if _active else builtin_models()
+
+
+def activate(catalog: ModelCatalog) -> None:
+    """Make ``catalog`` the one names resolve against, until :func:`deactivate`."""
+    _active.append(catalog)
+
+
+def deactivate(catalog: ModelCatalog) -> None:
+    """Undo :func:`activate`."""
+    if catalog in _active:
+        _active.remove(catalog)
+
+
+@functools.cache
+def builtin_models() -> ModelCatalog:
     """The models shipped in ``catalog/models/*.toml``, read once."""
     folder = resources.files("pytest_roofline").joinpath("catalog").joinpath("models")
     models = []

@@ -63,6 +63,7 @@ BYTES = Kind(
     {"B": 1, "byte": 1, "bytes": 1, "b": 1 / 8, "bit": 1 / 8, "bits": 1 / 8, "": 1},
     binary_prefixes=True,
 )
+POWER = Kind("power", "W", {"W": 1, "watt": 1, "watts": 1}, binary_prefixes=False)
 SECONDS = Kind(
     "time",
     "s",
@@ -185,12 +186,14 @@ Bandwidth = Annotated[float, _validator(BANDWIDTH), Field(gt=0)]
 ByteCount = Annotated[float, _validator(BYTES), Field(ge=0)]
 PositiveBytes = Annotated[float, _validator(BYTES), Field(gt=0)]
 Seconds = Annotated[float, _validator(SECONDS), Field(gt=0)]
+Watts = Annotated[float, _validator(POWER), Field(gt=0)]
 
 __all__ = [
     "BANDWIDTH",
     "BYTES",
     "FLOP_COUNT",
     "FLOP_RATE",
+    "POWER",
     "SECONDS",
     "TOKEN_RATE",
     "Bandwidth",
@@ -200,6 +203,7 @@ __all__ = [
     "Kind",
     "PositiveBytes",
     "Seconds",
+    "Watts",
     "format_quantity",
     "format_seconds",
     "parse",

@@ -48,7 +48,9 @@ def test_hardware_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
 def test_summary_of_a_saved_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gemm = kernels.matmul(1024, 1024, 1024, "bf16")
     b = bound(gemm, "h100-sxm")
-    spec = Hardware.named("h100-sxm").model_dump(exclude={"sources", "aliases", "description"})
+    spec = Hardware.named("h100-sxm").model_dump(
+        mode="json", exclude={"sources", "aliases", "description"}
+    )
     results = [
         evaluate(
             nodeid=nodeid,

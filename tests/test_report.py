@@ -42,7 +42,7 @@ def result(
         nodeid=nodeid,
         label=kernel.label,
         workload=kernel.model_dump(),
-        hardware_spec=device.model_dump(exclude={"sources", "aliases", "description"}),
+        hardware_spec=device.model_dump(mode="json", exclude={"sources", "aliases", "description"}),
         bound=b,
         measurement=measurement,
         min_utilization=budget,

@@ -32,7 +32,9 @@ def judge(
 ) -> Result:
     b: Bound = bound(kernel, hardware)
     device = hardware if isinstance(hardware, Hardware) else Hardware.named(hardware)
-    spec: dict[str, Any] = device.model_dump(exclude={"sources", "aliases", "description"})
+    spec: dict[str, Any] = device.model_dump(
+        mode="json", exclude={"sources", "aliases", "description"}
+    )
     return evaluate(
         nodeid=nodeid,
         label=kernel.label,
