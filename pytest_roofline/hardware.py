@@ -23,6 +23,7 @@ from .spec import Spec
 from .units import Bandwidth, FlopRate, PositiveBytes, Watts
 
 LOCAL = "local"
+AUTO = "auto"
 
 
 class Hardware(Spec):
@@ -122,11 +123,15 @@ class Catalog:
     """Hardware by name and alias; ``local`` resolves to this machine's measured ceilings."""
 
     def __init__(
-        self, devices: Iterable[Hardware] = (), local: Callable[[], Hardware] | None = None
+        self,
+        devices: Iterable[Hardware] = (),
+        local: Callable[[], Hardware] | None = None,
+        auto: Callable[[], Hardware] | None = None,
     ) -> None:
         self._devices: dict[str, Hardware] = {}
         self._aliases: dict[str, str] = {}
         self._local = local
+        self._auto = auto
         for device in devices:
             self.add(device)
 
@@ -135,23 +140,27 @@ class Catalog:
         keys = [device.name, *(normalize(a) for a in device.aliases)]
         if not replace:
             for key in keys:
-                if key in self._devices or key in self._aliases or key == LOCAL:
+                if key in self._devices or key in self._aliases or key in (LOCAL, AUTO):
                     raise DeclarationError(f"hardware name {key!r} is already in the catalog")
         self._devices[device.name] = device
         for alias in keys[1:]:
             self._aliases[alias] = device.name
 
-    def copy(self, local: Callable[[], Hardware] | None = None) -> Catalog:
+    def copy(
+        self,
+        local: Callable[[], Hardware] | None = None,
+        auto: Callable[[], Hardware] | None = None,
+    ) -> Catalog:
         """An independent catalog with the same devices (to add a session's own hardware).
 
         ``local`` replaces how ``local`` is measured (the plugin shares one calibration
-        among the processes of a run).
+        among the processes of a run); ``auto`` how ``auto`` is detected.
         """
-        return Catalog(self, local or self._local)
+        return Catalog(self, local or self._local, auto or self._auto)
 
     def known_names(self) -> list[str]:
         """Every name a lookup accepts: ``local``, canonical names and aliases."""
-        return [LOCAL, *self._devices, *self._aliases]
+        return [LOCAL, AUTO, *self._devices, *self._aliases]
 
     def names(self) -> list[str]:
         """Canonical names, sorted."""
@@ -164,7 +173,7 @@ class Catalog:
         if not isinstance(name, str):
             return False
         key = normalize(name)
-        return key == LOCAL or key in self._devices or key in self._aliases
+        return key in (LOCAL, AUTO) or key in self._devices or key in self._aliases
 
     def lookup(self, name: str | Hardware) -> Hardware:
         """Resolve a name, alias or ``local`` (measured lazily, once per process)."""
@@ -174,6 +183,12 @@ class Catalog:
         if not isinstance(name, str):
             raise DeclarationError(f"hardware must be a name or a Hardware, got {name!r}")
         key = normalize(name)
+        if key == AUTO:
+            if self._auto is not None:
+                return self._auto()
+            from .detect import detect
+
+            return detect(self).hardware
         if key == LOCAL:
             if self._local is not None:
                 return self._local()

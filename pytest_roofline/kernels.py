@@ -195,11 +195,13 @@ def decode_step(
     """One decode step: ``batch_size`` sequences, each ``context`` tokens long, emit a token.
 
     FLOPs: 2·B·P_active for the weights, plus attention, 4·B·L·heads·head_dim·context
-    (QK^T and AV over the context). Bytes: every stored weight once, plus the KV cache of
-    B sequences of ``context`` tokens read and one new token's K and V written per
-    sequence. At small batch the weights dominate and the step is memory-bound: its bound
-    is the floor of the time per output token (Pope et al., "Efficiently Scaling
-    Transformer Inference", 2022; the scaling book's inference chapter).
+    (QK^T and AV over the context). Bytes: the weights the step reads once (all of them
+    for a dense model; for a mixture of experts, the experts B tokens are expected to
+    pick), plus the KV cache of B sequences of ``context`` tokens read and one new
+    token's K and V written per sequence. At small batch the weights dominate and the
+    step is memory-bound: its bound is the floor of the time per output token (Pope et
+    al., "Efficiently Scaling Transformer Inference", 2022; the scaling book's inference
+    chapter).
     """
     __tracebackhide__ = True
     transformer = _model(model)
@@ -211,7 +213,7 @@ def decode_step(
     return Kernel(
         name=name or f"decode_step {transformer.name} B={batch} ctx={context}",
         flops=2 * batch * transformer.active_params + attention * context,
-        bytes=transformer.weight_bytes(canonical(dtype)) + batch * (context + 1) * kv,
+        bytes=transformer.params_read(batch) * dtype_bytes(dtype) + batch * (context + 1) * kv,
         dtype=dtype,
     )
 

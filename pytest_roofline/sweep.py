@@ -90,6 +90,10 @@ def serving_sweep(
     dtype = canonical_dtype(dtype)
     kv = canonical_dtype(kv_dtype or dtype)
     n = _positive("gpus", gpus, 1, allow_equal=True)
+    if np.any(n != np.floor(n)):
+        raise DeclarationError(
+            f"serving_sweep: gpus must be whole numbers, got {n[n != np.floor(n)].flat[0]!r}"
+        )
     p = _positive("prompt_tokens", prompt_tokens, 0, allow_equal=True)
     d = _positive("decode_tokens", decode_tokens, 0, allow_equal=False)
     n, p, d = np.broadcast_arrays(n, p, d)

@@ -144,6 +144,23 @@ class Transformer(Spec):
         counted = self.counted_params
         return self.params * (counted - skipped) / counted
 
+    def params_read(self, batch_size: float) -> float:
+        """Parameters one forward pass over ``batch_size`` tokens must read from memory.
+
+        Dense models read them all. A mixture-of-experts layer reads only the experts its
+        tokens pick: with uniform routing, E · (1 - (1 - k/E)^B) distinct experts of E
+        for B tokens choosing k each, so small decode batches read far less than
+        ``params`` (Mixtral 8x7B at batch 1: 2 of 8 experts).
+        """
+        assert self.params is not None
+        if self.experts == 1:
+            return self.params
+        k, e = self.experts_per_token, self.experts
+        touched = e * (1 - (1 - k / e) ** batch_size)
+        skipped = self.layers * (e - touched) * self._expert_params
+        counted = self.counted_params
+        return float(self.params * (counted - skipped) / counted)
+
     def kv_bytes_per_token(self, kv_dtype: str = "fp16") -> float:
         """KV cache per token: 2 (K and V) · L · kv_heads · head_dim · bytes per element."""
         return 2 * self.layers * self._kv_heads * self._head_dim * dtype_bytes(kv_dtype)

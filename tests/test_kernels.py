@@ -228,3 +228,26 @@ def test_json_round_trip(kernel: Kernel) -> None:
     back = Kernel.model_validate_json(kernel.model_dump_json())
     assert back == kernel
     assert back.intensity == kernel.intensity
+
+
+def test_decode_step_of_a_mixture_of_experts_reads_only_the_experts_picked() -> None:
+    # Mixtral 8x7B routes each token to 2 of 8 experts (Mistral AI: 12.9e9 of 46.7e9
+    # parameters per token). One sequence reads only its 2 experts; with uniform routing
+    # B tokens touch 8 * (1 - (3/4)^B) distinct experts per layer, all 8 as B grows.
+    from pytest_roofline import Transformer
+
+    mixtral = Transformer.named("mixtral-8x7b")
+    single = kernels.decode_step(mixtral, 1, 1, "bf16")
+    assert single.bytes == pytest.approx(
+        2 * mixtral.active_params + 2 * mixtral.kv_bytes_per_token("bf16"), rel=1e-9
+    )
+    expert = 3 * 4096 * 14336
+    touched = 8 * (1 - 0.75**2)
+    expected = 2 * (mixtral.params - 32 * (8 - touched) * expert)
+    assert kernels.decode_step(mixtral, 2, 1, "bf16").bytes == pytest.approx(
+        expected + 2 * 2 * mixtral.kv_bytes_per_token("bf16"), rel=1e-9
+    )
+    many = kernels.decode_step(mixtral, 1024, 1, "bf16")
+    assert many.bytes - 1024 * 2 * mixtral.kv_bytes_per_token("bf16") == pytest.approx(
+        2 * mixtral.params, rel=1e-6
+    )
