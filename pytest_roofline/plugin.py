@@ -20,8 +20,9 @@ import pytest
 from . import hardware, hardware_files, hooks, transformer
 from .calibrate import SharedCalibration
 from .config import Settings, read_pyproject, resolve, split_pyproject
+from .detect import Detection, detect
 from .errors import ConfigurationError, RooflineError
-from .hardware import Catalog, Hardware, default_catalog
+from .hardware import AUTO, Catalog, Hardware, default_catalog, normalize
 from .marker import MARKER_HELP, parse_marker
 from .recorder import Recorder
 from .report import json_report, terminal
@@ -122,6 +123,7 @@ class RooflineManager:
         self.run_folder = self._run_folder(config)
         self.lock = RunLock(self.run_folder)
         self.local = SharedCalibration(self.run_folder, self.lock)
+        self.detection: Detection | None = None
         try:
             pyproject_path = config.rootpath / "pyproject.toml"
             values, hardware_tables, model_tables = split_pyproject(
@@ -138,6 +140,13 @@ class RooflineManager:
         self.write_error = ""
         if self.settings.calibrate and not self.is_worker:
             self.local()
+
+    def _auto(self) -> Hardware:
+        """``hardware="auto"``: detected once per run (see :mod:`pytest_roofline.detect`)."""
+        if self.detection is None:
+            answer = self.config.hook.pytest_roofline_detect_hardware(config=self.config)
+            self.detection = detect(self.catalog, answer)
+        return self.detection.hardware
 
     def _run_folder(self, config: pytest.Config) -> Path | None:
         """The folder the processes of an xdist run share (lock, calibration); else None."""
@@ -192,7 +201,7 @@ class RooflineManager:
         values: dict[str, Any],
     ) -> Catalog:
         """Built-in hardware, plus plugins', pyproject.toml's and hardware files' devices."""
-        catalog = default_catalog().copy(local=self.local)
+        catalog = default_catalog().copy(local=self.local, auto=self._auto)
         for found in config.hook.pytest_roofline_hardware(config=config):
             for device in found or []:
                 if not isinstance(device, Hardware):
@@ -240,8 +249,16 @@ class RooflineManager:
 
     # -- header and summary ------------------------------------------------------------
 
-    def pytest_report_header(self, config: pytest.Config) -> str:
+    def pytest_report_header(self, config: pytest.Config) -> str | list[str]:
         name = self.settings.hardware or "local"
+        if normalize(name) == AUTO:
+            self._auto()
+            assert self.detection is not None
+            name = self.detection.hardware.name
+            return [self._describe_default(name), "roofline: " + self.detection.note]
+        return self._describe_default(name)
+
+    def _describe_default(self, name: str) -> str:
         if name != "local":
             device = self.catalog.lookup(name)
             peaks = ", ".join(
