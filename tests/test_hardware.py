@@ -16,6 +16,23 @@ CATALOG_DEVICES = [
     "a100-sxm4-40gb",
     "l4",
     "mi300x",
+    # The full catalog: every device a user deploys on (NVIDIA, AMD, Google, Intel).
+    "h100-nvl",
+    "b200",
+    "gb200",
+    "a100-pcie-80gb",
+    "l40s",
+    "a10g",
+    "v100-sxm2-32gb",
+    "rtx-4090",
+    "mi325x",
+    "mi250x",
+    "tpu-v4",
+    "tpu-v5e",
+    "tpu-v5p",
+    "tpu-v6e",
+    "gaudi2",
+    "gaudi3",
 ]
 
 
