@@ -46,6 +46,9 @@ class Bound(BaseModel):
     """The FLOP rate the work can reach at best: FLOPs / seconds = min(peak, I·BW)."""
     peak_flops_per_second: float
     memory_bandwidth: float
+    """The bandwidth of the memory level the work is served from."""
+    memory_level: str = "memory"
+    """"memory" (HBM, DRAM), or the cache ("L2") that holds the working set."""
     hardware: str
     dtype: str
     ceiling_uncertainty: float = 0.0
@@ -95,7 +98,8 @@ def kernel_bound(work: Kernel, device: Hardware) -> Bound:
     __tracebackhide__ = True
     peak = device.peak(work.dtype)
     t_compute = work.flops / peak
-    t_memory = work.bytes / device.memory_bandwidth
+    memory_level, bandwidth = device.bandwidth_for(work.working_set)
+    t_memory = work.bytes / bandwidth
     if work.network_bytes == 0:
         t_network = 0.0
     elif device.interconnect_bandwidth is None:
@@ -119,10 +123,11 @@ def kernel_bound(work: Kernel, device: Hardware) -> Bound:
         network_seconds=t_network,
         bottleneck=bottleneck,
         intensity=work.intensity,
-        ridge_point=device.ridge_point(work.dtype),
+        ridge_point=peak / bandwidth,
         attainable_flops_per_second=work.flops / seconds,
         peak_flops_per_second=peak,
-        memory_bandwidth=device.memory_bandwidth,
+        memory_bandwidth=bandwidth,
+        memory_level=memory_level,
         hardware=device.name,
         dtype=work.dtype,
         ceiling_uncertainty=device.ceiling_uncertainty,

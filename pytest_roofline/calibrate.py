@@ -23,18 +23,23 @@ reaches a few percent more than a short one.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
 import os
 import platform
 import statistics
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from . import atomic
-from .hardware import LOCAL, Hardware
+from .hardware import LOCAL, Hardware, MemoryLevel
 from .runlock import RunLock
 
 MIN_UNCERTAINTY = 0.10
@@ -61,6 +66,84 @@ def stream_bytes() -> int:
     the cache cannot hold a useful share of it between passes), at least 64 MiB."""
     llc = last_level_cache_bytes() or 0
     return min(MAX_STREAM_BYTES, max(MIN_STREAM_BYTES, 4 * llc))
+
+
+@dataclass(frozen=True)
+class Cache:
+    """One CPU data cache level as Linux describes it in /sys."""
+
+    level: int
+    size: int
+    """Bytes of one instance."""
+    instances: int
+    """How many instances the machine has (one per core for a private L1 or L2)."""
+
+    @property
+    def name(self) -> str:
+        return f"L{self.level}"
+
+
+def _size(text: str) -> int:
+    text = text.strip().upper()
+    factor = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+    return int(text.rstrip("KMG")) * factor
+
+
+def cpu_caches(root: Path = Path("/sys/devices/system/cpu")) -> list[Cache]:
+    """The data and unified caches of the machine, smallest level first ([] if unknown)."""
+    found: dict[int, tuple[int, set[str]]] = {}
+    for index in sorted(root.glob("cpu[0-9]*/cache/index[0-9]*")):
+        try:
+            kind = (index / "type").read_text().strip()
+            if kind not in ("Data", "Unified"):
+                continue
+            level = int((index / "level").read_text())
+            size = _size((index / "size").read_text())
+            shared = (index / "shared_cpu_list").read_text().strip()
+        except (OSError, ValueError):
+            continue
+        found.setdefault(level, (size, set()))[1].add(shared)
+    return [Cache(level, size, len(sharers)) for level, (size, sharers) in sorted(found.items())]
+
+
+def fingerprint() -> dict[str, object]:
+    """What makes measured ceilings valid for a machine: CPU, cores, caches, numpy, BLAS
+    and its threads. Calibrations are cached under a hash of it."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = "unknown"
+    try:
+        config = np.show_config(mode="dicts")
+        info = config["Build Dependencies"]["blas"]
+        blas = f"{info.get('name')} {info.get('version')}"
+    except Exception:
+        pass
+    threads = {
+        k: os.environ[k]
+        for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+        if k in os.environ
+    }
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "machine": platform.machine(),
+        "caches": [f"{c.name} {c.size} x{c.instances}" for c in cpu_caches()],
+        "numpy": np.__version__,
+        "blas": blas,
+        "blas_threads": threads,
+    }
+
+
+def fingerprint_key() -> str:
+    """A short stable hash of :func:`fingerprint`."""
+    text = json.dumps(fingerprint(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 PASSES = 4
@@ -146,6 +229,43 @@ class GemvProbe:
         return _rates(work, float(self.matrix.nbytes), repeats)
 
 
+class CacheProbe:
+    """Bytes/s of numpy reads (a dot product) and copies over a working set of ``nbytes``,
+    which stays in the cache it was sized for, repeated to move ``traffic`` bytes a run.
+
+    Small arrays cost a numpy call each, so the figure is what numpy code can reach at
+    that size, not the hardware's peak; it only serves to keep kernels whose data sits in
+    a cache from being called faster than the roofline.
+    """
+
+    def __init__(self, nbytes: int, traffic: int = 16 * 2**20) -> None:
+        count = max(256, nbytes // 2 // 4)  # two fp32 arrays share the working set
+        self.a = np.ones(count, np.float32)
+        self.b = np.ones(count, np.float32)
+        self.calls = max(1, traffic // self.a.nbytes)
+        self.run(1)
+
+    def _dots(self) -> None:
+        a, b = self.a, self.b
+        for _ in range(self.calls):
+            np.dot(a, b)
+
+    def _copies(self) -> None:
+        a, b = self.a, self.b
+        for _ in range(self.calls):
+            np.copyto(b, a)
+
+    def run(self, repeats: int = REPEATS) -> list[float]:
+        moved = float(self.calls * 2 * self.a.nbytes)  # dot: two reads; copy: read + write
+        return _rates(self._dots, moved, repeats) + _rates(self._copies, moved, repeats)
+
+
+def cache_working_set(cache: Cache) -> int:
+    """The working set a probe of ``cache`` uses: half of one private instance (the
+    other half for the code, the stack and the neighbours), a quarter of a shared one."""
+    return cache.size // 2 if cache.instances > 1 else cache.size // 4
+
+
 def _relative_spread(rates: list[float]) -> float:
     """How far the median of the better half of the runs falls below the best one.
 
@@ -170,7 +290,12 @@ def measure_local(passes: int = PASSES) -> Hardware:
         f"copy, {t} thread(s)": CopyProbe(t) for t in sorted({1, cores})
     }
     streams["fp32 matrix-vector product"] = GemvProbe()
-    probes: dict[str, GemmProbe | CopyProbe | GemvProbe] = {**compute, **streams}
+    caches = {cache.name: (cache, CacheProbe(cache_working_set(cache))) for cache in cpu_caches()}
+    probes: dict[str, GemmProbe | CopyProbe | GemvProbe | CacheProbe] = {
+        **compute,
+        **streams,
+        **{name: probe for name, (_, probe) in caches.items()},
+    }
     rates: dict[str, list[float]] = {name: [] for name in probes}
     for _ in range(passes):
         for name, probe in probes.items():
@@ -179,18 +304,35 @@ def measure_local(passes: int = PASSES) -> Hardware:
     spread = max(_relative_spread(rates[name]) for name in [*compute, best_stream])
     elapsed = time.perf_counter() - started
     runs = passes * REPEATS
+    memory = max(rates[best_stream])
+    # Data in a smaller cache is never slower to reach than from a larger level or main
+    # memory: each level's ceiling is at least that of every level above it.
+    levels: list[MemoryLevel] = []
+    floor = memory
+    for name in reversed(list(caches)):
+        cache, _ = caches[name]
+        floor = max(floor, max(rates[name]))
+        levels.append(
+            MemoryLevel(name=name, capacity=cache.size * cache.instances, bandwidth=floor)
+        )
+    levels.reverse()
     return Hardware(
         name=LOCAL,
         description=f"this machine ({platform.processor() or platform.machine()},"
         f" {cores} cores), measured in {elapsed:.2f} s",
         peak_flops={dtype: max(rates[dtype]) for dtype in compute},
-        memory_bandwidth=max(rates[best_stream]),
+        memory_bandwidth=memory,
+        memory_levels=tuple(levels),
         ceiling_uncertainty=min(0.5, max(MIN_UNCERTAINTY, spread)),
         measured=True,
+        measured_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         sources={
             "peak_flops": f"numpy {GEMM_SIZE}x{GEMM_SIZE} GEMM, best of {runs} runs",
             "memory_bandwidth": f"{best_stream} over {stream_bytes() // 2**20} MiB, the best of"
             f" {len(streams)} streams (copies count read + write), best of {runs} runs",
+            "memory_levels": "numpy dot products and copies over half a private cache or a"
+            f" quarter of a shared one, best of {2 * runs} runs, each level at least as fast"
+            " as the next",
         },
     )
 
@@ -227,19 +369,37 @@ def merge(old: Hardware, new: Hardware) -> Hardware:
     )
 
 
-class SharedCalibration:
-    """``local`` for every process of one run: measured once, under the run's lock.
+class CalibrationStore(Protocol):
+    """Where calibrations persist between runs (the plugin uses pytest's cache)."""
 
-    The first process that needs ``local`` measures it while holding the lock (so no
-    other process's measurement disturbs it) and leaves the ceilings in ``folder``; the
-    others read them, so every worker judges against the same ceilings. Without a folder
-    (a run in one process) the ceilings are this process's :func:`local_hardware`.
+    def get(self, key: str) -> Hardware | None: ...
+
+    def put(self, key: str, hardware: Hardware) -> None: ...
+
+
+class SharedCalibration:
+    """``local`` for every process of one run, measured at most once, under the run's lock.
+
+    Ceilings come from, in order: this process's copy; the run's folder (another worker
+    of the same pytest-xdist run measured them); the ``store`` (an earlier run on the same
+    machine, by :func:`fingerprint_key`); else a measurement, taken while holding the lock
+    so no other process's measurement disturbs it, and left in the folder and the store.
+    Without a folder or a store it is this process's :func:`local_hardware`.
     """
 
-    def __init__(self, folder: Path | None = None, lock: RunLock | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path | None = None,
+        lock: RunLock | None = None,
+        store: CalibrationStore | None = None,
+        preset: Hardware | None = None,
+    ) -> None:
         self.folder = folder
         self.lock = lock or RunLock(folder)
-        self._hardware: Hardware | None = None
+        self.store = store
+        self._hardware: Hardware | None = preset
+        self.origin = "given" if preset is not None else ""
+        """How this process got its ceilings: "measured", "cached", "shared", "given"."""
 
     @property
     def _path(self) -> Path | None:
@@ -248,42 +408,62 @@ class SharedCalibration:
     @property
     def calibrated(self) -> bool:
         """True once this process holds the ceilings."""
-        return self._hardware is not None or (self.folder is None and is_calibrated())
+        return self._hardware is not None or (
+            self.folder is None and self.store is None and is_calibrated()
+        )
 
-    def _stored(self) -> Hardware | None:
+    def cached(self) -> Hardware | None:
+        """The ceilings if known without measuring (held, or in the store), else None."""
+        if self._hardware is None and self.store is not None:
+            stored = self.store.get(fingerprint_key())
+            if stored is not None:
+                self._hardware, self.origin = stored, "cached"
+        return self._hardware
+
+    def shared(self) -> Hardware | None:
+        """The ceilings another process of this run left in the folder, if any."""
+        return self._from_folder()
+
+    def _from_folder(self) -> Hardware | None:
         path = self._path
-        if path is None:
-            return _process_local.get(LOCAL)
-        if path.is_file():
+        if path is not None and path.is_file():
             return Hardware.model_validate_json(path.read_text("utf-8"))
         return None
 
-    def _store(self, hardware: Hardware) -> None:
+    def _keep(self, hardware: Hardware, origin: str) -> Hardware:
+        """Hold ``hardware`` and leave it where other processes and runs find it."""
+        self._hardware, self.origin = hardware, origin
+        _process_local[LOCAL] = hardware
         path = self._path
-        if path is None:
-            _process_local[LOCAL] = hardware
-        else:
+        if path is not None:
             atomic.write_text(path, hardware.model_dump_json())
-        self._hardware = hardware
+        if self.store is not None and origin == "measured":
+            self.store.put(fingerprint_key(), hardware)
+        return hardware
 
     def __call__(self) -> Hardware:
-        if self.folder is None:
+        if self._hardware is not None:
+            return self._hardware
+        if self.folder is None and self.store is None:
             return local_hardware()
-        if self._hardware is None:
-            with self.lock.held():
-                stored = self._stored()
-                if stored is None:
-                    self._store(measure_local())
-                else:
-                    self._hardware = stored
-        assert self._hardware is not None
-        return self._hardware
+        with self.lock.held():
+            shared = self._from_folder()
+            if shared is not None:
+                self._hardware, self.origin = shared, "shared"
+                return shared
+            cached = self.cached()
+            if cached is not None:
+                return self._keep(cached, "cached")
+            return self._keep(measure_local(), "measured")
+
+    def measure(self) -> Hardware:
+        """Measure now, whatever is cached (``--roofline-calibrate``)."""
+        with self.lock.held():
+            return self._keep(measure_local(), "measured")
 
     def refresh(self) -> Hardware:
-        """Measure again and keep the better of the stored and the new ceilings."""
+        """Measure again and keep the better of the held and the new ceilings."""
         with self.lock.held():
             fresh = measure_local(passes=2)
-            stored = self._stored()
-            self._store(fresh if stored is None else merge(stored, fresh))
-        assert self._hardware is not None
-        return self._hardware
+            held = self._from_folder() or self._hardware or _process_local.get(LOCAL)
+            return self._keep(fresh if held is None else merge(held, fresh), "measured")

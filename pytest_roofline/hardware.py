@@ -26,6 +26,16 @@ LOCAL = "local"
 AUTO = "auto"
 
 
+class MemoryLevel(Spec):
+    """One level of a memory hierarchy below main memory: a cache and its bandwidth."""
+
+    name: str = Field(min_length=1)
+    """"L1", "L2", "L3"."""
+    capacity: PositiveBytes
+    """Bytes the level holds across all its instances (every core's private L2)."""
+    bandwidth: Bandwidth
+
+
 class Hardware(Spec):
     """One device, or one machine, as the roofline sees it.
 
@@ -50,6 +60,11 @@ class Hardware(Spec):
     """Board power in watts."""
     sparse_dtypes: tuple[DType, ...] = ()
     """Dtypes whose 2:4 structured sparsity doubles the tensor throughput (NVIDIA)."""
+    memory_levels: tuple[MemoryLevel, ...] = ()
+    """Caches, smallest first, with their bandwidths; ``memory_bandwidth`` is main memory.
+    A kernel whose working set fits in a level is bounded by that level's bandwidth."""
+    measured_at: str = ""
+    """When measured hardware was calibrated (ISO 8601); empty for datasheet figures."""
     ceiling_uncertainty: float = Field(default=0.0, ge=0.0, lt=1.0)
     """Relative uncertainty of the ceilings: 0 for datasheet figures, > 0 when measured."""
     measured: bool = False
@@ -84,14 +99,24 @@ class Hardware(Spec):
             return 2 * self.peak_flops[key]
         return self.peak_flops[key]
 
-    def ridge_point(self, dtype: str) -> float:
+    def ridge_point(self, dtype: str, working_set: float | None = None) -> float:
         """Critical intensity in FLOP/byte: peak(dtype) / memory bandwidth.
 
         Above it a kernel is compute-bound, below it memory-bound (Williams, Waterman and
-        Patterson, "Roofline", CACM 2009).
+        Patterson, "Roofline", CACM 2009). With ``working_set`` bytes, the bandwidth is
+        that of the smallest memory level holding them.
         """
         __tracebackhide__ = True
-        return self.peak(dtype) / self.memory_bandwidth
+        return self.peak(dtype) / self.bandwidth_for(working_set)[1]
+
+    def bandwidth_for(self, working_set: float | None) -> tuple[str, float]:
+        """(level name, bandwidth) of the smallest level that holds ``working_set`` bytes;
+        main memory ("memory") when no cache does or no working set is given."""
+        if working_set is not None:
+            for level in sorted(self.memory_levels, key=lambda lv: lv.capacity):
+                if working_set <= level.capacity:
+                    return level.name, level.bandwidth
+        return "memory", self.memory_bandwidth
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Hardware:

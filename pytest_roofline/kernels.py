@@ -40,6 +40,9 @@ class Kernel(Spec):
     bytes: ByteCount
     network_bytes: ByteCount = 0.0
     dtype: DType = "fp32"
+    working_set_bytes: ByteCount | None = None
+    """Bytes the kernel touches, which decide the memory level it is served from on
+    hardware with measured caches (``local``); default: ``bytes``."""
 
     @model_validator(mode="after")
     def _some_work(self) -> Kernel:
@@ -51,6 +54,11 @@ class Kernel(Spec):
     def intensity(self) -> float:
         """Operational intensity, FLOP per byte of memory traffic (inf if it moves none)."""
         return self.flops / self.bytes if self.bytes else math.inf
+
+    @property
+    def working_set(self) -> float:
+        """The working set in bytes: ``working_set_bytes``, else ``bytes``."""
+        return self.bytes if self.working_set_bytes is None else self.working_set_bytes
 
     @property
     def label(self) -> str:

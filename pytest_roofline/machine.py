@@ -28,9 +28,19 @@ def machine_info() -> dict[str, Any]:
 
 
 def local_ceilings(spec: dict[str, Any]) -> dict[str, Any]:
-    """The ceilings of a measured ``local`` spec, keyed by dtype and by memory level."""
+    """The ceilings of a measured ``local`` spec, keyed by dtype and by memory level,
+    with how and when they were measured."""
+    levels = {level["name"]: level["bandwidth"] for level in spec.get("memory_levels", ())}
     return {
         "peak_flops": dict(spec.get("peak_flops", {})),
-        "memory_bandwidth": {"dram": spec.get("memory_bandwidth")},
+        "memory_bandwidth": {**levels, "dram": spec.get("memory_bandwidth")},
+        "cache_capacity": {
+            level["name"]: level["capacity"] for level in spec.get("memory_levels", ())
+        },
         "ceiling_uncertainty": spec.get("ceiling_uncertainty", 0.0),
+        "calibration": {
+            "measured_at": spec.get("measured_at", ""),
+            "how": dict(spec.get("sources", {})),
+            "description": spec.get("description", ""),
+        },
     }

@@ -107,11 +107,36 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hooks)
 
 
+@pytest.hookimpl(trylast=True)  # after the cache provider has set config.cache
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     manager = RooflineManager(config)
     config.stash[manager_key] = manager
     config.pluginmanager.register(manager, "roofline-manager")
+
+
+class PytestCacheStore:
+    """Calibrations kept in pytest's cache (``.pytest_cache``), one per machine fingerprint."""
+
+    def __init__(self, cache: Any) -> None:
+        self.cache = cache
+
+    @classmethod
+    def of(cls, config: pytest.Config) -> PytestCacheStore | None:
+        cache = getattr(config, "cache", None)
+        return None if cache is None else cls(cache)
+
+    def get(self, key: str) -> Hardware | None:
+        text = self.cache.get(f"roofline/local/{key}", None)
+        if not isinstance(text, str):
+            return None
+        try:
+            return Hardware.model_validate_json(text)
+        except ValueError:
+            return None  # written by another version: measure again
+
+    def put(self, key: str, hardware: Hardware) -> None:
+        self.cache.set(f"roofline/local/{key}", hardware.model_dump_json())
 
 
 class RooflineManager:
@@ -122,7 +147,9 @@ class RooflineManager:
         self.is_worker = hasattr(config, "workerinput")
         self.run_folder = self._run_folder(config)
         self.lock = RunLock(self.run_folder)
-        self.local = SharedCalibration(self.run_folder, self.lock)
+        self.local = SharedCalibration(
+            self.run_folder, self.lock, store=PytestCacheStore.of(config), preset=self._preset()
+        )
         self.detection: Detection | None = None
         try:
             pyproject_path = config.rootpath / "pyproject.toml"
@@ -138,8 +165,16 @@ class RooflineManager:
             raise pytest.UsageError(f"roofline: {error}") from None
         self.results: list[Result] = []
         self.write_error = ""
-        if self.settings.calibrate and not self.is_worker:
-            self.local()
+        if not self.is_worker:
+            if self.settings.calibrate:
+                self.local.measure()  # before any worker starts: a quiet machine
+            elif self.run_folder is not None:
+                self.local.cached()
+
+    def _preset(self) -> Hardware | None:
+        """On an xdist worker: the ceilings the controller handed over, if any."""
+        text = getattr(self.config, "workerinput", {}).get("roofline_local")
+        return Hardware.model_validate_json(text) if text else None
 
     def _auto(self) -> Hardware:
         """``hardware="auto"``: detected once per run (see :mod:`pytest_roofline.detect`)."""
@@ -162,6 +197,9 @@ class RooflineManager:
         """pytest-xdist: hand each worker the run's shared folder."""
         if self.run_folder is not None:
             node.workerinput["roofline_run_folder"] = str(self.run_folder)
+        held = self.local.cached()
+        if held is not None:
+            node.workerinput["roofline_local"] = held.model_dump_json()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         hardware.deactivate(self.catalog)
@@ -270,8 +308,12 @@ class RooflineManager:
                 f"roofline: default hardware {device.name} ({peaks},"
                 f" {format_quantity(device.memory_bandwidth, BANDWIDTH)})"
             )
-        if self.local.calibrated:
-            return "roofline: default hardware " + describe_local(self.local())
+        held = self.local.cached()
+        if held is not None:
+            return (
+                f"roofline: default hardware {describe_local(held)},"
+                f" {self.local.origin or 'measured'} {held.measured_at}"
+            )
         return (
             "roofline: default hardware local (this machine; ceilings measured on first"
             " use, shown in the summary; --roofline-calibrate measures them now)"
@@ -389,7 +431,10 @@ class RooflineManager:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.is_worker:
             return
-        document = json_report.build_document(self.results)
+        held = self.local.cached() or self.local.shared()
+        document = json_report.build_document(
+            self.results, held.model_dump(mode="json") if held is not None else None
+        )
         path = self.settings.json_path
         if path is not None:
             path = Path(self.config.invocation_params.dir, path)
@@ -412,7 +457,11 @@ def describe_spec(spec: dict[str, Any]) -> str:
     peaks = ", ".join(
         f"{dtype} {format_quantity(v, FLOP_RATE)}" for dtype, v in spec["peak_flops"].items()
     )
-    text = f"{peaks}, memory {format_quantity(spec['memory_bandwidth'], BANDWIDTH)}"
+    levels = "".join(
+        f"{level['name']} {format_quantity(level['bandwidth'], BANDWIDTH)}, "
+        for level in spec.get("memory_levels", ())
+    )
+    text = f"{peaks}, {levels}memory {format_quantity(spec['memory_bandwidth'], BANDWIDTH)}"
     if spec.get("ceiling_uncertainty"):
         text += f", ±{spec['ceiling_uncertainty']:.0%}"
     return text

@@ -18,13 +18,18 @@ from ..results import Result
 SCHEMA = "pytest-roofline/1"
 
 
-def build_document(results: list[Result]) -> dict[str, Any]:
-    """The report as a JSON-able dict; ``machine`` carries the ``local`` ceilings if used."""
+def build_document(results: list[Result], local: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report as a JSON-able dict; ``machine`` carries the ``local`` ceilings when a
+    test used them (``local``: the full spec, with how and when it was measured)."""
     machine = machine_info()
     # The last result on local holds the best ceilings (a re-calibration only raises them).
-    local = next((r.hardware_spec for r in reversed(results) if r.hardware == "local"), None)
-    if local is not None:
-        machine.update(local_ceilings(local))
+    used = next((r.hardware_spec for r in reversed(results) if r.hardware == "local"), None)
+    if used is not None:
+        spec = dict(used)
+        if local is not None:
+            spec.setdefault("sources", local.get("sources", {}))
+            spec.setdefault("description", local.get("description", ""))
+        machine.update(local_ceilings(spec))
     return {
         "schema": SCHEMA,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
