@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_roofline import Hardware, calibrate
+from pytest_roofline import hardware as hardware_module
 from pytest_roofline.calibrate import SharedCalibration, measure_local
 
 FAKE_LOCAL = Hardware(
@@ -112,6 +113,8 @@ def test_refresh_without_a_folder_updates_this_process(monkeypatch: pytest.Monke
     results = iter([FAKE_LOCAL, quieter])
     monkeypatch.setattr(calibrate, "measure_local", lambda passes=4: next(results))
     monkeypatch.setattr(calibrate, "_process_local", {})
+    # Outside a pytest run: the library's own catalog, not the one this run activated.
+    monkeypatch.setattr(hardware_module, "_active", [])
     shared = SharedCalibration()
     assert shared().peak("fp32") == 1e11
     shared.refresh()
