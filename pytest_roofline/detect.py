@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .errors import DeclarationError
 from .hardware import LOCAL, Catalog, Hardware
 
 # Driver-reported names -> catalog names; the first match wins, so specific patterns
@@ -100,7 +101,14 @@ def detect(catalog: Catalog, hook_answer: str | Hardware | None = None) -> Detec
     if isinstance(hook_answer, Hardware):
         return Detection(hook_answer, f"auto: {hook_answer.name} (from a plugin)")
     if hook_answer is not None:
-        return Detection(catalog.lookup(hook_answer), f"auto: {hook_answer} (from a plugin)")
+        name = hook_answer if hook_answer in catalog else match_device(hook_answer, catalog)
+        if name is None:
+            raise DeclarationError(
+                f"pytest_roofline_detect_hardware returned {hook_answer!r}, which is neither a"
+                " catalog name nor a device name the catalog knows"
+            )
+        device = catalog.lookup(name)
+        return Detection(device, f"auto: {hook_answer} (from a plugin): {device.name}")
     unknown = []
     for source, probe in PROBES:
         reported = probe()

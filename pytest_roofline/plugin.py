@@ -161,6 +161,8 @@ class RooflineManager:
             self.catalog = self._catalog(config, hardware_tables, pyproject_path, values)
             hardware.activate(self.catalog)
             self.settings = self._settings(config, values)
+            if normalize(self.settings.hardware or "") == AUTO and not self.is_worker:
+                self._auto()  # a plugin's bad answer is a usage error, not a test's
         except RooflineError as error:
             raise pytest.UsageError(f"roofline: {error}") from None
         self.results: list[Result] = []

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import one_line
+from .errors import DeclarationError, one_line
 
 
 class Spec(BaseModel):
@@ -37,9 +37,10 @@ class Spec(BaseModel):
     def from_data(cls, data: Any, where: str = "") -> Any:
         """Validate a mapping (from TOML or JSON), naming ``where`` it came from on error."""
         __tracebackhide__ = True
+        if not isinstance(data, dict):
+            owner = f"{where}: {cls.__name__}" if where else cls.__name__
+            raise DeclarationError(f"{owner}: expected a table of fields, got {data!r}")
         try:
-            return cls.model_validate(data)
-        except ValidationError as error:
-            owner = cls._describe(data if isinstance(data, dict) else {})
-            owner = f"{where}: {owner}" if where else owner
-            raise one_line(owner, error, cls.model_fields) from None
+            return cls(**data)
+        except DeclarationError as error:
+            raise DeclarationError(f"{where}: {error}" if where else str(error)) from None
