@@ -359,10 +359,19 @@ def merge(old: Hardware, new: Hardware) -> Hardware:
     Noise only slows a probe down, so the higher of two estimates is the better one.
     """
     peaks = {d: max(old.peak_flops.get(d, 0.0), v) for d, v in new.peak_flops.items()}
+    memory = max(old.memory_bandwidth, new.memory_bandwidth)
+    before = {level.name: level.bandwidth for level in old.memory_levels}
+    levels: list[MemoryLevel] = []
+    floor = memory
+    # Largest level first, so each is at least as fast as every level above it.
+    for level in sorted(new.memory_levels, key=lambda lv: lv.capacity, reverse=True):
+        floor = max(floor, level.bandwidth, before.get(level.name, 0.0))
+        levels.append(level.model_copy(update={"bandwidth": floor}))
     return new.model_copy(
         update={
             "peak_flops": {**old.peak_flops, **peaks},
-            "memory_bandwidth": max(old.memory_bandwidth, new.memory_bandwidth),
+            "memory_bandwidth": memory,
+            "memory_levels": tuple(reversed(levels)),
             "ceiling_uncertainty": max(old.ceiling_uncertainty, new.ceiling_uncertainty),
             "description": new.description + " (best of repeated calibrations)",
         }
