@@ -99,7 +99,7 @@ def test_refresh_raises_the_shared_ceilings(
 ) -> None:
     quieter = FAKE_LOCAL.model_copy(update={"memory_bandwidth": 4e10})
     results = iter([FAKE_LOCAL, quieter])
-    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4: next(results))
+    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4, budget=1.8: next(results))
     shared = SharedCalibration(tmp_path)
     assert shared().memory_bandwidth == 2e10
     assert shared.refresh().memory_bandwidth == 4e10
@@ -111,7 +111,7 @@ def test_refresh_raises_the_shared_ceilings(
 def test_refresh_without_a_folder_updates_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
     quieter = FAKE_LOCAL.model_copy(update={"peak_flops": {"fp64": 9e10, "fp32": 2e11}})
     results = iter([FAKE_LOCAL, quieter])
-    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4: next(results))
+    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4, budget=1.8: next(results))
     monkeypatch.setattr(calibrate, "_process_local", {})
     # Outside a pytest run: the library's own catalog, not the one this run activated.
     monkeypatch.setattr(hardware_module, "_active", [])

@@ -52,7 +52,9 @@ class FakeMeasure:
         self.results = [FIRST, SECOND]
         self.calls = 0
 
-    def __call__(self, passes: int = calibrate.PASSES) -> Hardware:
+    def __call__(
+        self, passes: int = calibrate.PASSES, budget: float = calibrate.BUDGET_SECONDS
+    ) -> Hardware:
         result = self.results[min(self.calls, len(self.results) - 1)]
         self.calls += 1
         return result
