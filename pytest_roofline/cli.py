@@ -59,13 +59,25 @@ def _show_hardware(device: Hardware) -> list[str]:
             f"  interconnect: {format_quantity(device.interconnect_bandwidth, BANDWIDTH)}"
             f" one way ({device.interconnect or 'unnamed'})"
         )
+    if device.pcie_generation:
+        lines.append(f"  PCIe: generation {device.pcie_generation}")
+    if device.tdp:
+        lines.append(f"  TDP: {device.tdp:g} W")
+    for level in device.memory_levels:
+        lines.append(
+            f"  {level.name}: {format_quantity(level.capacity, BYTES)},"
+            f" {format_quantity(level.bandwidth, BANDWIDTH)}"
+        )
+    if device.measured_at:
+        lines.append(f"  measured at: {device.measured_at}")
     if device.ceiling_uncertainty:
         lines.append(f"  ceiling uncertainty: ±{device.ceiling_uncertainty:.0%}")
     lines.append("  dense peak and ridge point per dtype:")
     for dtype, peak in device.peak_flops.items():
+        sparse = "  (2:4 sparse: x2)" if dtype in device.sparse_dtypes else ""
         lines.append(
             f"    {dtype:5} {format_quantity(peak, FLOP_RATE):>14}"
-            f"  ridge {device.ridge_point(dtype):8.1f} FLOP/B"
+            f"  ridge {device.ridge_point(dtype):8.1f} FLOP/B{sparse}"
         )
     for field, source in device.sources.items():
         lines.append(f"  source ({field}): {source}")
