@@ -39,6 +39,7 @@ from typing import Protocol
 import numpy as np
 
 from . import atomic
+from .bound import Bound
 from .hardware import LOCAL, Hardware, MemoryLevel
 from .runlock import RunLock
 
@@ -484,3 +485,49 @@ class SharedCalibration:
             fresh = measure_local(passes=2, budget=0.5)
             held = self._from_folder() or self._hardware or _process_local.get(LOCAL)
             return self._keep(fresh if held is None else merge(held, fresh), "measured")
+
+
+class PairedCalibration:
+    """Re-measures the ceiling that binds a test right after the test's own measurement.
+
+    On a shared machine the ceilings drift: a neighbour's job slows the memory or the
+    cores for a while. Measuring the binding ceiling next to the test (a short run of the
+    same probe the calibration uses) and bounding the test with it means a slowdown
+    slows the measurement and its bound alike, instead of showing up as a drop in
+    utilization. The probes are built once and kept.
+    """
+
+    def __init__(self) -> None:
+        self._probes: dict[str, GemmProbe | GemvProbe | CopyProbe | CacheProbe] = {}
+
+    def _probe(self, key: str) -> GemmProbe | GemvProbe | CopyProbe | CacheProbe:
+        if key not in self._probes:
+            if key in ("fp64", "fp32"):
+                self._probes[key] = GemmProbe(np.float64 if key == "fp64" else np.float32)
+            elif key == "memory":
+                self._probes[key] = GemvProbe()
+            else:
+                cache = next(c for c in cpu_caches() if c.name == key)
+                self._probes[key] = CacheProbe(cache_working_set(cache))
+        return self._probes[key]
+
+    def __call__(self, device: Hardware, bound: Bound) -> Hardware:
+        """``device`` with the binding ceiling replaced by a fresh measurement."""
+        if bound.bottleneck == "compute" and bound.dtype in ("fp64", "fp32"):
+            fresh = max(self._probe(bound.dtype).run(3))
+            return device.model_copy(
+                update={"peak_flops": {**device.peak_flops, bound.dtype: fresh}}
+            )
+        if bound.bottleneck == "memory":
+            level = bound.memory_level
+            if level == "memory":
+                fresh = max(self._probe("memory").run(3))
+                return device.model_copy(update={"memory_bandwidth": fresh})
+            if any(c.name == level for c in cpu_caches()):
+                fresh = max(self._probe(level).run(3))
+                levels = tuple(
+                    lv.model_copy(update={"bandwidth": fresh}) if lv.name == level else lv
+                    for lv in device.memory_levels
+                )
+                return device.model_copy(update={"memory_levels": levels})
+        return device

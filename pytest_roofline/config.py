@@ -30,6 +30,10 @@ PYPROJECT_KEYS = (
     "min_utilization",
     "max_time",
     "calibrate",
+    "save",
+    "compare",
+    "max_drop",
+    "paired",
 )
 
 
@@ -45,6 +49,31 @@ class Settings(BaseModel):
     min_utilization: float | None = None
     max_time: float | None = None
     calibrate: bool = False
+    save: str | None = None
+    """Baseline name to save this run's results under."""
+    compare: str | None = None
+    """Baseline name to compare this run with."""
+    compare_source: str = ""
+    """Where ``compare`` came from (an explicit command-line request makes a bad
+    baseline a usage error; from a configuration file, a note)."""
+    max_drop: float = 0.10
+    paired: bool = False
+
+
+def check_drop(value: Any, source: str) -> float:
+    """A relative utilization drop in (0, 1): 0.1 allows a 10 % drop."""
+    __tracebackhide__ = True
+    try:
+        drop = float(str(value).strip().rstrip("%")) / (
+            100 if str(value).strip().endswith("%") else 1
+        )
+    except ValueError:
+        raise ConfigurationError(
+            f"{source}: max_drop must be a number in (0, 1), got {value!r}"
+        ) from None
+    if isinstance(value, bool) or not 0 < drop < 1:
+        raise ConfigurationError(f"{source}: max_drop must be in (0, 1), got {value!r}")
+    return drop
 
 
 def read_pyproject(path: Path) -> dict[str, Any]:
@@ -145,7 +174,13 @@ def resolve(
     def hardware(value: Any, source: str) -> Any:
         return check_hardware(str(value), catalog, source)
 
+    compare = first("compare")
     return Settings(
+        save=get("save", lambda v, s: str(v)),
+        compare=get("compare", lambda v, s: str(v)),
+        compare_source=compare[0] if compare else "",
+        max_drop=get("max_drop", check_drop) or 0.10,
+        paired=bool(get("paired", _as_bool)),
         hardware=get("hardware", hardware),
         json_path=get("json", lambda v, s: Path(str(v))),
         warn_only=bool(get("warn_only", _as_bool)),

@@ -18,13 +18,14 @@ from .kernels import Kernel
 from .serving import ServingConfig
 
 MARKER_HELP = (
-    "roofline(kernel=None, *, serving=None, hardware=None, min_utilization=None): declare"
+    "roofline(kernel=None, *, serving=None, hardware=None, min_utilization=None,"
+    " max_drop=None): declare"
     " the work this test does (a pytest_roofline Kernel, or a ServingConfig as serving=)"
     " and the hardware it runs on (a catalog name, 'local' or a Hardware); the test fails"
     " when the measured time reaches less than min_utilization of the roofline bound."
     " Measure or report with the `roofline` fixture."
 )
-KEYWORDS = ("kernel", "serving", "hardware", "min_utilization")
+KEYWORDS = ("kernel", "serving", "hardware", "min_utilization", "max_drop")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class MarkerSpec:
     serving: ServingConfig | None = None
     hardware: str | Hardware | None = None
     min_utilization: float | None = None
+    max_drop: float | None = None
 
 
 def check_budget(value: Any, source: str) -> float | None:
@@ -73,6 +75,15 @@ def check_hardware(value: Any, catalog: Catalog, source: str) -> str | Hardware 
     return value
 
 
+def _drop(value: Any, source: str) -> float | None:
+    __tracebackhide__ = True
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise DeclarationError(f"{source}: max_drop must be a number in (0, 1), got {value!r}")
+    return float(value)
+
+
 def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalog) -> MarkerSpec:
     """Validate one ``roofline`` marker's arguments; errors say what is wrong and where."""
     __tracebackhide__ = True
@@ -83,7 +94,7 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalo
         hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
         raise DeclarationError(
             f"{source}: unknown argument {unknown[0]!r}{hint} (takes kernel, serving,"
-            " hardware, min_utilization)"
+            " hardware, min_utilization, max_drop)"
         )
     if len(args) > 1:
         raise DeclarationError(
@@ -112,4 +123,5 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalo
         serving=serving,
         hardware=check_hardware(kwargs.get("hardware"), catalog, source),
         min_utilization=check_budget(kwargs.get("min_utilization"), source),
+        max_drop=_drop(kwargs.get("max_drop"), source),
     )

@@ -60,9 +60,15 @@ class Measurement(BaseModel):
     cv: float
     reported: bool = False
     """True when the figure was reported by the test rather than timed here."""
+    notes: tuple[str, ...] = ()
+    """What the harness noticed: a warm-up that did not settle, a single round, ..."""
+    samples: tuple[float, ...] = Field(default=(), exclude=True, repr=False)
+    """Per-call seconds of every round (kept in memory to merge re-measurements)."""
 
     @classmethod
-    def from_samples(cls, samples: Sequence[float], loops: int = 1) -> Measurement:
+    def from_samples(
+        cls, samples: Sequence[float], loops: int = 1, notes: tuple[str, ...] = ()
+    ) -> Measurement:
         """Statistics of per-call times (one sample per round)."""
         if not samples:
             raise DeclarationError("a measurement needs at least one round")
@@ -86,6 +92,15 @@ class Measurement(BaseModel):
             ci_low=ordered[low_rank],
             ci_high=ordered[high_rank],
             cv=cv,
+            notes=notes,
+            samples=tuple(samples),
+        )
+
+    def merged(self, other: Measurement) -> Measurement:
+        """One measurement from the rounds of two (a re-measurement adds evidence)."""
+        notes = tuple(dict.fromkeys(self.notes + other.notes))
+        return Measurement.from_samples(
+            self.samples + other.samples, max(self.loops, other.loops), notes
         )
 
     @classmethod
@@ -137,6 +152,52 @@ def _check_option(value: Any, name: str, *, integer: bool) -> None:
         raise DeclarationError(f"measure(): {name} must be {kind} {bound}, got {value!r}")
 
 
+SETTLE_TOLERANCE = 0.05
+"""Warm-up has settled when three calls in a row lie within 5 % of their median."""
+MAX_WARMUP_CALLS = 100
+TIMERS = ("perf_counter", "cuda")
+
+
+def _settled(durations: list[int]) -> bool:
+    last = durations[-3:]
+    if len(last) < 3:
+        return False
+    middle = sorted(last)[1]
+    return middle > 0 and (max(last) - min(last)) / middle <= SETTLE_TOLERANCE
+
+
+def _noop(*args: Any, **kwargs: Any) -> None:
+    """What a timed loop costs with nothing in it: the same call, doing nothing."""
+
+
+def _cuda_clock(loop: Callable[[int], None]) -> Callable[[int], int]:
+    """Time ``loop`` with CUDA events: device time between two events, in ns.
+
+    The events are recorded on the current stream around the calls; waiting for the
+    second one replaces ``sync``. Needs torch with a CUDA (or ROCm) device.
+    """
+    __tracebackhide__ = True
+    try:
+        import torch
+    except ImportError:
+        raise DeclarationError(
+            'measure(): timer="cuda" needs torch, which is not installed'
+        ) from None
+    if not torch.cuda.is_available():
+        raise DeclarationError('measure(): timer="cuda" needs a CUDA device; torch sees none')
+
+    def timed(loops: int) -> int:
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        start.record()
+        loop(loops)
+        end.record()
+        end.synchronize()
+        return int(start.elapsed_time(end) * 1e6)  # elapsed_time is in milliseconds
+
+    return timed
+
+
 def measure(
     fn: Callable[..., Any],
     *args: Any,
@@ -144,14 +205,20 @@ def measure(
     warmup: int | None = None,
     rounds: int | None = None,
     max_time: float | None = None,
+    timer: str = "perf_counter",
     **kwargs: Any,
 ) -> Measurement:
     """Time ``fn(*args, **kwargs)`` and return the statistics of one call.
 
-    ``warmup`` untimed calls run first (default: calls for a tenth of the time budget).
-    At least one always runs, because its duration sizes the rounds. Then ``rounds``
-    timed rounds (default: as many as fit in ``max_time`` seconds, at least 5), each of
-    one or more calls.
+    Warm-up: ``warmup`` untimed calls, or by default calls until three in a row agree
+    within 5 % (at most a quarter of the time budget, at most 100 calls); at least one
+    always runs, because its duration sizes the rounds. Then ``rounds`` timed rounds
+    (default: as many as fit in ``max_time`` seconds, at least 5, or 1 when one call
+    alone takes longer than the budget). A round of a short function runs it often
+    enough to last :data:`MIN_ROUND_SECONDS`, and the cost of the loop itself (the same
+    calls of a function that does nothing, without ``sync``) is subtracted.
+    ``timer="cuda"`` times with CUDA events instead of the host clock. An exception from
+    ``fn`` propagates.
     """
     __tracebackhide__ = True
     if not callable(fn):
@@ -161,41 +228,76 @@ def measure(
     _check_option(max_time, "max_time", integer=False)
     if sync is not None and not callable(sync):
         raise DeclarationError(f"measure(): sync must be a callable, got {sync!r}")
+    if timer not in TIMERS:
+        raise DeclarationError(
+            f"measure(): timer must be one of {', '.join(TIMERS)}, got {timer!r}"
+        )
     budget_ns = int((DEFAULT_MAX_TIME if max_time is None else max_time) * 1e9)
     clock = time.perf_counter_ns
+    notes: list[str] = []
 
-    def call_batch(loops: int) -> int:
-        start = clock()
-        for _ in range(loops):
-            fn(*args, **kwargs)
-            if sync is not None:
-                sync()
-        return clock() - start
+    def loop_of(target: Callable[..., Any], synced: bool = True) -> Callable[[int], None]:
+        def run(loops: int) -> None:
+            for _ in range(loops):
+                target(*args, **kwargs)
+                if synced and sync is not None and timer != "cuda":
+                    sync()
 
+        return run
+
+    def host_clock(loop: Callable[[int], None]) -> Callable[[int], int]:
+        def timed(loops: int) -> int:
+            start = clock()
+            loop(loops)
+            return clock() - start
+
+        return timed
+
+    make_clock = _cuda_clock if timer == "cuda" else host_clock
+    call_batch = make_clock(loop_of(fn))
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         started = clock()
-        first = call_batch(1)
+        durations = [call_batch(1)]
         if warmup is None:
-            while clock() - started < budget_ns // 10 and first < budget_ns // 10:
-                first = min(first, call_batch(1))
+            while (
+                not _settled(durations)
+                and clock() - started < budget_ns // 4
+                and len(durations) < MAX_WARMUP_CALLS
+            ):
+                durations.append(call_batch(1))
+            if not _settled(durations) and durations[0] < budget_ns // 4:
+                notes.append(f"warm-up did not settle in {len(durations)} calls")
         else:
             for _ in range(warmup - 1):  # the first call above is one of them
-                first = min(first, call_batch(1))
-        loops = max(1, math.ceil(MIN_ROUND_SECONDS * 1e9 / max(first, 1)))
+                durations.append(call_batch(1))
+        typical = sorted(durations[-3:])[len(durations[-3:]) // 2]
+        loops = max(1, math.ceil(MIN_ROUND_SECONDS * 1e9 / max(typical, 1)))
+        overhead = 0
+        if loops > 1 and timer != "cuda":
+            empty = make_clock(loop_of(_noop, synced=False))
+            overhead = min(empty(loops) for _ in range(5))
+        wanted = rounds
+        if wanted is None and typical * MIN_ROUNDS > budget_ns:
+            wanted = max(1, int(budget_ns // max(typical, 1)))
+            notes.append(
+                f"one call takes {typical / 1e9:.3g} s against a {budget_ns / 1e9:.3g} s"
+                f" budget: {wanted} round(s)"
+            )
         samples: list[float] = []
         timing_started = clock()
         while True:
-            samples.append(call_batch(loops) / loops / 1e9)
-            if rounds is not None:
-                if len(samples) >= rounds:
+            elapsed = max(call_batch(loops) - overhead, 1)
+            samples.append(elapsed / loops / 1e9)
+            if wanted is not None:
+                if len(samples) >= wanted:
                     break
             elif len(samples) >= MAX_ROUNDS or (
-                len(samples) >= MIN_ROUNDS and clock() - timing_started >= budget_ns * 0.9
+                len(samples) >= MIN_ROUNDS and clock() - timing_started >= budget_ns * 0.75
             ):
                 break
     finally:
         if gc_was_enabled:
             gc.enable()
-    return Measurement.from_samples(samples, loops)
+    return Measurement.from_samples(samples, loops, notes=tuple(notes))

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from . import hardware, hardware_files, hooks, transformer
-from .calibrate import SharedCalibration
+from . import baseline, hardware, hardware_files, hooks, transformer
+from .calibrate import PairedCalibration, SharedCalibration, fingerprint
 from .config import Settings, read_pyproject, resolve, split_pyproject
 from .detect import Detection, detect
 from .errors import ConfigurationError, RooflineError
@@ -75,6 +75,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "default utilization budget in (0, 1] for tests whose marker sets none",
         ),
         ("max-time", "SECONDS", {}, "time budget of one roofline.measure() call"),
+        ("save", "NAME", {}, "save every result as baseline NAME (.roofline/NAME.json)"),
+        (
+            "compare",
+            "NAME",
+            {},
+            "fail tests whose utilization dropped significantly since baseline NAME",
+        ),
+        (
+            "max-drop",
+            "FRACTION",
+            {},
+            "largest relative utilization drop --roofline-compare allows (default 0.1)",
+        ),
+        (
+            "paired",
+            "",
+            {"action": "store_true"},
+            "re-measure the binding ceiling of 'local' next to each test's measurement",
+        ),
         (
             "hardware-file",
             "PATH",
@@ -167,11 +186,36 @@ class RooflineManager:
             raise pytest.UsageError(f"roofline: {error}") from None
         self.results: list[Result] = []
         self.write_error = ""
+        self.saved = ""
+        self.paired = PairedCalibration() if self.settings.paired else None
+        self.baseline, self.baseline_note = self._baseline()
         if not self.is_worker:
             if self.settings.calibrate:
                 self.local.measure()  # before any worker starts: a quiet machine
             elif self.run_folder is not None:
                 self.local.cached()
+
+    def _baseline(self) -> tuple[baseline.Baseline | None, str]:
+        """The baseline to compare with, and a line for the header about it."""
+        name = self.settings.compare
+        if name is None:
+            return None, ""
+        try:
+            loaded = baseline.load(baseline.path_for(self.config.rootpath, name), name)
+        except RooflineError as error:
+            if self.settings.compare_source.startswith("--"):
+                raise pytest.UsageError(f"roofline: {error}") from None
+            return None, f"roofline: {error}; comparing nothing"
+        note = (
+            f"roofline: comparing with baseline {name!r} ({len(loaded.entries)} results,"
+            f" saved {loaded.created})"
+        )
+        if loaded.fingerprint != fingerprint():
+            note += (
+                "; it was saved on another machine or setup (fingerprints differ):"
+                " utilization is normalized by each machine's own ceilings"
+            )
+        return loaded, note
 
     def _preset(self) -> Hardware | None:
         """On an xdist worker: the ceilings the controller handed over, if any."""
@@ -272,11 +316,22 @@ class RooflineManager:
         return [Path(config.rootpath, str(p)) for p in listed]
 
     def _settings(self, config: pytest.Config, pyproject: dict[str, Any]) -> Settings:
-        keys = ("hardware", "json", "warn_only", "min_utilization", "max_time", "calibrate")
+        keys = (
+            "hardware",
+            "json",
+            "warn_only",
+            "min_utilization",
+            "max_time",
+            "calibrate",
+            "save",
+            "compare",
+            "max_drop",
+            "paired",
+        )
         cli = {k: config.getoption("roofline_" + k) for k in keys}
         ini = {k: config.getini("roofline_" + k) for k in keys}
         # An unset bool ini reads as False: only an explicit True counts as given.
-        for key in ("warn_only", "calibrate"):
+        for key in ("warn_only", "calibrate", "paired"):
             ini[key] = ini[key] or None
         return resolve(
             [
@@ -290,6 +345,11 @@ class RooflineManager:
     # -- header and summary ------------------------------------------------------------
 
     def pytest_report_header(self, config: pytest.Config) -> str | list[str]:
+        lines = self._hardware_header()
+        listed = [lines] if isinstance(lines, str) else lines
+        return [*listed, self.baseline_note] if self.baseline_note else listed
+
+    def _hardware_header(self) -> str | list[str]:
         name = self.settings.hardware or "local"
         if normalize(name) == AUTO:
             self._auto()
@@ -331,6 +391,7 @@ class RooflineManager:
             max_time=self.settings.max_time,
             lock=self.lock,
             refresh_local=self.local.refresh,
+            paired=self.paired,
         )
 
     @pytest.hookimpl(tryfirst=True)
@@ -352,6 +413,8 @@ class RooflineManager:
                 kernel=spec.kernel or spec.serving,
                 lock=self.lock,
                 refresh_local=self.local.refresh,
+                paired=self.paired,
+                max_drop=spec.max_drop,
             )
             problem = ""
         except RooflineError as error:
@@ -382,16 +445,38 @@ class RooflineManager:
                 )
             return report
         result = recorder.result(self.settings.min_utilization)
+        if self.settings.save is not None and report.passed and result.ok:
+            # A baseline is a promise of what the code can do: the best of a few.
+            result = recorder.confirm(
+                result, lambda _: True, self.settings.min_utilization, attempts=2
+            )
+        if self.baseline is not None:
+            known = self.baseline
+            entry = known.entries.get(result.nodeid)
+            max_drop = recorder.max_drop or self.settings.max_drop
+
+            def regressed(candidate: Result) -> bool:
+                return baseline.regression(candidate, known, max_drop) is not None
+
+            if report.passed and result.ok:
+                result = recorder.confirm(result, regressed, self.settings.min_utilization)
+            result = result.model_copy(
+                update={
+                    "baseline_utilization": entry.utilization if entry else None,
+                    "regression": baseline.regression(result, known, max_drop),
+                }
+            )
         record = result.model_dump(mode="json")
         properties = [(PROPERTY, json.dumps(record))]
         properties += [(key, record[key]) for key in FLAT_PROPERTIES]
         item.user_properties.extend(properties)
         report.user_properties.extend(properties)
-        if not result.ok and report.passed:
+        failure = result.message if not result.ok else result.regression
+        if failure and report.passed:
             if self.settings.warn_only:
-                item.warn(RooflineWarning(result.message))
+                item.warn(RooflineWarning(failure))
             else:
-                self._fail(report, result.message, result.details())
+                self._fail(report, failure, result.details())
         return report
 
     @staticmethod
@@ -422,6 +507,8 @@ class RooflineManager:
             writer.write_line("local: " + describe_spec(local.hardware_spec))
         for line in terminal.summary_lines(self.results, writer._tw.fullwidth):
             writer.write_line(line)
+        if self.saved:
+            writer.write_line(self.saved)
         if self.write_error:
             writer.write_line(self.write_error, red=True, bold=True)
         elif self.settings.json_path is not None:
@@ -445,6 +532,14 @@ class RooflineManager:
             except OSError as error:
                 reason = error.strerror or str(error)
                 self.write_error = f"roofline: could not write {path}: {reason}"
+        if self.settings.save is not None:
+            name = self.settings.save
+            try:
+                path = baseline.path_for(self.config.rootpath, name)
+                count = baseline.save(path, name, self.results, fingerprint())
+                self.saved = f"roofline: saved {count} results as baseline {name!r} ({path})"
+            except (OSError, RooflineError) as error:
+                self.write_error = f"roofline: could not save baseline {name!r}: {error}"
         self.config.hook.pytest_roofline_report(
             config=self.config, results=self.results, document=document
         )

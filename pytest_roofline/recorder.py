@@ -23,6 +23,10 @@ from .serving import ServingBound, ServingConfig, serving_bound
 
 Work = Kernel | ServingConfig
 KERNEL_FIGURES = ("seconds", "flops_per_second", "bytes_per_second", "seconds_per_token")
+CONFIRM_ATTEMPTS = 3
+"""Extra measurements before a regression against a baseline is reported."""
+MAX_REMEASURES = 2
+"""Extra measurements when the interval straddles the budget, before deciding."""
 SERVING_FIGURES = ("tokens_per_second", "output_tokens_per_second", "seconds_per_token")
 FIGURES = (
     "seconds",
@@ -54,8 +58,13 @@ class Recorder:
         min_utilization: float | None = None,
         lock: RunLock | None = None,
         refresh_local: Callable[[], Hardware] | None = None,
+        paired: Callable[[Hardware, Bound], Hardware] | None = None,
+        max_drop: float | None = None,
     ) -> None:
         self.nodeid = nodeid
+        self._paired = paired
+        self._again: Callable[[], Measurement] | None = None
+        self.max_drop = max_drop
         self._refresh_local = refresh_local
         self._lock = lock or RunLock(None)
         self._catalog = catalog
@@ -163,25 +172,39 @@ class Recorder:
         warmup: int | None = None,
         rounds: int | None = None,
         max_time: float | None = None,
+        timer: str = "perf_counter",
         **kwargs: Any,
     ) -> Measurement:
         """Time ``fn(*args, **kwargs)``; the median per call is judged against the bound.
 
         The keyword-only options are measure's own; every other argument goes to ``fn``.
-        A later call replaces an earlier measurement.
+        A later call replaces an earlier measurement. With paired calibration, the
+        binding ceiling of ``local`` is measured again right after, so a machine that
+        slows down slows the measurement and its bound alike.
         """
         __tracebackhide__ = True
         self.work  # noqa: B018 - declare first, so a bad declaration is not timed
-        with self._lock.held():
-            self.measurement = measure(
-                fn,
-                *args,
-                sync=sync,
-                warmup=warmup,
-                rounds=rounds,
-                max_time=self._max_time if max_time is None else max_time,
-                **kwargs,
-            )
+
+        def again() -> Measurement:
+            __tracebackhide__ = True
+            with self._lock.held():
+                return measure(
+                    fn,
+                    *args,
+                    sync=sync,
+                    warmup=warmup,
+                    rounds=rounds,
+                    max_time=self._max_time if max_time is None else max_time,
+                    timer=timer,
+                    **kwargs,
+                )
+
+        self.measurement = again()
+        self._again = again
+        if self._paired is not None and self.hardware.measured:
+            with self._lock.held():
+                self._device = self._paired(self.hardware, self.bound)
+            self._bound = self._bound_on(self.work, self._device)
         return self.measurement
 
     def report(
@@ -246,6 +269,7 @@ class Recorder:
                 raise DeclarationError(f"report(): {work.label} moves no bytes; report seconds=")
             elapsed = work.bytes / value
         self.measurement = Measurement.from_reported(elapsed)
+        self._again = None
         return self.measurement
 
     def _serving_seconds(self, work: ServingConfig, name: str, value: float) -> float:
@@ -276,7 +300,48 @@ class Recorder:
             self._device = self._refresh_local()
             self._bound = self._bound_on(self.work, self._device)
             verdict = self._evaluate(budget)
+        remeasured = 0
+        while verdict.noisy and self._again is not None and remeasured < MAX_REMEASURES:
+            # The interval straddles the budget: more rounds narrow it.
+            assert self.measurement is not None
+            self.measurement = self.measurement.merged(self._again())
+            remeasured += 1
+            verdict = self._evaluate(budget)
+        if remeasured:
+            note = f"measured {remeasured + 1} times: the first interval straddled the budget"
+            verdict = verdict.model_copy(update={"notes": [*verdict.notes, note]})
         return verdict
+
+    def confirm(
+        self,
+        result: Result,
+        still_bad: Callable[[Result], bool],
+        default_min_utilization: float | None = None,
+        attempts: int = CONFIRM_ATTEMPTS,
+    ) -> Result:
+        """Measure again while ``still_bad(result)``, keeping the best result.
+
+        Noise on a shared machine only ever slows a run down, so the best of several
+        measurements estimates what the code can do; a real slowdown stays in all of
+        them, a neighbour's burst of load does not. Figures reported by the test cannot
+        be measured again and stand as they are.
+        """
+        best = result
+        tried = 0
+        while still_bad(best) and self._again is not None and tried < attempts:
+            tried += 1
+            self.measurement = self._again()
+            if self._paired is not None and self.hardware.measured:
+                with self._lock.held():
+                    self._device = self._paired(self.hardware, self.bound)
+                self._bound = self._bound_on(self.work, self._device)
+            candidate = self.result(default_min_utilization)
+            if (candidate.utilization or 0) > (best.utilization or 0):
+                best = candidate
+        if tried:
+            note = f"confirmed over {tried + 1} measurements (the best counts)"
+            best = best.model_copy(update={"notes": [*best.notes, note]})
+        return best
 
     def _evaluate(self, budget: float | None) -> Result:
         work, device, bound = self.work, self.hardware, self.bound

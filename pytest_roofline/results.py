@@ -60,6 +60,19 @@ class Result(BaseModel):
     """Model FLOPs utilization: FLOPs done / measured time / peak FLOP/s."""
     mbu: float | None = None
     """Model bandwidth utilization: bytes the work must move / measured time / bandwidth."""
+    utilization_ci: tuple[float, float] | None = None
+    """95 % interval of the utilization: bound over the interval of the median time."""
+    noisy: bool = False
+    """The interval straddles the budget: the evidence does not decide the verdict."""
+    notes: list[str] = []
+    """What the harness and the verdict noticed (warm-up, single round, re-measures)."""
+    best_utilization: float | None = None
+    """bound / the fastest round: noise on a shared machine only slows rounds down, so
+    this is the steadiest figure to compare between runs."""
+    baseline_utilization: float | None = None
+    """The utilization of the same test in the baseline compared with, if any."""
+    regression: str | None = None
+    """The failure line when the test regressed against the baseline."""
 
     @property
     def ok(self) -> bool:
@@ -103,7 +116,12 @@ class Result(BaseModel):
                 )
         if self.utilization is not None:
             budget = "none" if self.min_utilization is None else f"{self.min_utilization:.1%}"
-            lines.append(f"utilization  {self.utilization:.1%} (budget {budget})")
+            ci = ""
+            if self.utilization_ci is not None and not (self.statistics or {}).get("reported"):
+                low, high = self.utilization_ci
+                ci = f", 95% CI {min(low, 1):.1%}-{min(high, 1):.1%}"
+            lines.append(f"utilization  {self.utilization:.1%} (budget {budget}{ci})")
+        lines += [f"note         {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -129,13 +147,24 @@ def evaluate(
     raw = bound.seconds / measured if measured else None
     tolerance = bound.ceiling_uncertainty + NUMERIC_TOLERANCE
     utilization = raw
-    if raw is None:
+    interval: tuple[float, float] | None = None
+    noisy = False
+    notes = list(measurement.notes) if measurement is not None else []
+    if measurement is not None and raw is not None:
+        # The slowest plausible time gives the lowest plausible utilization.
+        interval = (bound.seconds / measurement.ci_high, bound.seconds / measurement.ci_low)
+    shown_ci = ""
+    if interval is not None and measurement is not None and not measurement.reported:
+        shown_ci = f" (95% CI {min(interval[0], 1):.1%}-{min(interval[1], 1):.1%})"
+    if raw is None or interval is None:
         outcome: Outcome = "unmeasured"
         message = (
             f"roofline: {where} ended without a measurement:"
             " call roofline.measure(fn) or roofline.report(...)"
         )
-    elif raw > 1 + tolerance:
+    elif interval[0] > 1 + tolerance:
+        # Even the slowest plausible time beats the bound: the declaration or the
+        # ceilings are wrong, not the measurement.
         outcome = "impossible"
         uncertainty = bound.ceiling_uncertainty
         allowed = f" (ceilings ±{uncertainty:.0%})" if uncertainty else ""
@@ -147,15 +176,22 @@ def evaluate(
         )
     else:
         utilization = min(raw, 1.0)
-        if min_utilization is not None and utilization < min_utilization:
+        if min_utilization is not None and interval[1] < min_utilization:
+            # Fail only on evidence: even the upper end of the interval is short.
             outcome = "failed"
             message = (
-                f"roofline: {where} reached {utilization:.1%} of its bound,"
+                f"roofline: {where} reached {utilization:.1%} of its bound{shown_ci},"
                 f" budget {min_utilization:.1%}"
             )
         else:
             outcome = "passed"
-            message = f"roofline: {where} reached {utilization:.1%} of its bound"
+            message = f"roofline: {where} reached {utilization:.1%} of its bound{shown_ci}"
+            if min_utilization is not None and interval[0] < min_utilization:
+                noisy = True
+                notes.append(
+                    f"inconclusive: the 95% CI of utilization{shown_ci or ''} straddles the"
+                    f" {min_utilization:.1%} budget; not failed without evidence"
+                )
     return Result(
         nodeid=nodeid,
         kind=kind,
@@ -177,6 +213,14 @@ def evaluate(
         ceiling_uncertainty=bound.ceiling_uncertainty,
         outcome=outcome,
         message=message,
-        statistics=measurement.model_dump() if measurement is not None else None,
+        statistics=measurement.model_dump(mode="json") if measurement is not None else None,
+        utilization_ci=interval,
+        best_utilization=(
+            bound.seconds / measurement.min
+            if measurement is not None and measurement.min > 0
+            else None
+        ),
+        noisy=noisy,
+        notes=notes,
         **(extra or {}),
     )
