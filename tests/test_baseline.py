@@ -1,0 +1,105 @@
+"""Baselines: saved whole, read back, bad files rejected in one line, regressions found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_roofline import Measurement, bound, kernels
+from pytest_roofline.baseline import BaselineError, load, path_for, regression, save
+from pytest_roofline.results import Result, evaluate
+
+GEMM = kernels.matmul(1024, 1024, 1024, "fp32")
+BOUND = bound(GEMM, "h100-sxm")  # 32.05 µs (H100 datasheet, 67 TFLOP/s fp32)
+
+
+def result_at(slowdown: float, spread: float = 0.0, nodeid: str = "t.py::gemm") -> Result:
+    t = BOUND.seconds * slowdown
+    samples = [t * (1 + spread * i / 19) for i in range(20)]
+    return evaluate(
+        nodeid=nodeid,
+        label=GEMM.label,
+        workload=GEMM.model_dump(),
+        hardware_spec={},
+        bound=BOUND,
+        measurement=Measurement.from_samples(samples),
+        min_utilization=None,
+    )
+
+
+def saved(tmp_path: Path, *results: Result) -> Path:
+    path = path_for(tmp_path, "main")
+    save(path, "main", list(results), {"cpu": "test"})
+    return path
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    path = saved(tmp_path, result_at(2.0))
+    assert path == tmp_path / ".roofline" / "main.json"
+    data = json.loads(path.read_text())
+    assert data["schema"] == "pytest-roofline-baseline/1"
+    assert data["fingerprint"] == {"cpu": "test"}
+    baseline = load(path, "main")
+    entry = baseline.entries["t.py::gemm"]
+    assert entry.utilization == pytest.approx(0.5)
+    assert entry.best == pytest.approx(0.5)
+
+
+def test_a_significant_drop_beyond_the_allowance_is_a_regression(tmp_path: Path) -> None:
+    baseline = load(saved(tmp_path, result_at(2.0)), "main")  # 50 %
+    # 25 % slower: utilization 40 %, a 20 % drop, intervals disjoint.
+    message = regression(result_at(2.5), baseline, 0.10)
+    assert message is not None
+    assert "dropped to 40.0% of its bound" in message
+    assert "from 50.0%" in message
+    assert "20.0% lower, more than the 10.0% allowed" in message
+    # Within the allowance, or with a larger one, it is not.
+    assert regression(result_at(2.1), baseline, 0.10) is None
+    assert regression(result_at(2.5), baseline, 0.25) is None
+    # Faster is never a regression.
+    assert regression(result_at(1.5), baseline, 0.10) is None
+
+
+def test_an_overlapping_interval_is_not_significant(tmp_path: Path) -> None:
+    # The baseline's rounds spread widely: its interval reaches down to the new one.
+    baseline = load(saved(tmp_path, result_at(2.0, spread=0.6)), "main")
+    new = result_at(2.5)
+    assert new.utilization_ci is not None
+    assert baseline.entries["t.py::gemm"].low <= new.utilization_ci[1]
+    assert regression(new, baseline, 0.10) is None
+
+
+def test_tests_missing_from_the_baseline_are_not_compared(tmp_path: Path) -> None:
+    baseline = load(saved(tmp_path, result_at(2.0)), "main")
+    assert regression(result_at(9.0, nodeid="t.py::new"), baseline, 0.10) is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "baseline 'main' not found at *; save one with --roofline-save main"),
+        ("{not json", "is not readable JSON"),
+        ('{"schema": "pytest-roofline-baseline/0", "results": {}}', "has schema"),
+        ('{"schema": "pytest-roofline-baseline/1", "results": {"a": {}}}', "is corrupt"),
+        ("[1, 2]", "has schema"),
+    ],
+)
+def test_bad_baselines_are_one_line(tmp_path: Path, content: str | None, message: str) -> None:
+    path = path_for(tmp_path, "main")
+    if content is not None:
+        path.parent.mkdir()
+        path.write_text(content)
+    with pytest.raises(BaselineError) as error:
+        load(path, "main")
+    text = str(error.value)
+    assert "\n" not in text
+    for part in message.split("*"):
+        assert part.strip(" ;") in text
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "", ".hidden"])
+def test_baseline_names_are_plain_file_names(tmp_path: Path, name: str) -> None:
+    with pytest.raises(BaselineError, match="must be letters"):
+        path_for(tmp_path, name)

@@ -1,0 +1,139 @@
+"""The timing harness and the noise-aware verdict, with fake functions and figures."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from pytest_roofline import DeclarationError, Measurement, bound, kernels
+from pytest_roofline.measure import measure
+from pytest_roofline.results import evaluate
+
+# matmul 1024^3 fp32 on an H100 SXM: 2 * 1024**3 / 67e12 = 32.05 µs (NVIDIA datasheet).
+GEMM = kernels.matmul(1024, 1024, 1024, "fp32")
+BOUND = bound(GEMM, "h100-sxm")
+
+
+def judged(samples: list[float], budget: float | None = 0.4):
+    measurement = Measurement.from_samples(samples)
+    return evaluate(
+        nodeid="t.py::t",
+        label=GEMM.label,
+        workload=GEMM.model_dump(),
+        hardware_spec={"memory_bandwidth": 3.35e12, "peak_flops": {"fp32": 67e12}},
+        bound=BOUND,
+        measurement=measurement,
+        min_utilization=budget,
+    )
+
+
+def test_failure_needs_the_whole_interval_below_the_budget() -> None:
+    # Every round at 2x the bound except one fast outlier: utilization 50 % with a tight
+    # interval, well above a 40 % budget.
+    t = BOUND.seconds
+    assert judged([2 * t] * 20).outcome == "passed"
+    # Rounds at 3x the bound: 33 %, interval 33-33 %, below 40 %: failed on evidence.
+    result = judged([3 * t] * 20)
+    assert result.outcome == "failed"
+    assert result.utilization_ci == pytest.approx((1 / 3, 1 / 3))
+    assert "reached 33.3% of its bound (95% CI 33.3%-33.3%), budget 40.0%" in result.message
+
+
+def test_an_interval_straddling_the_budget_passes_and_says_so() -> None:
+    # Rounds spread from 2x to 3.5x the bound: the median (about 2.75x, 36 %) is below a
+    # 40 % budget but the interval of the median reaches above it.
+    t = BOUND.seconds
+    samples = [t * (2.0 + 1.5 * i / 19) for i in range(20)]
+    result = judged(samples)
+    low, high = result.utilization_ci
+    assert low < 0.4 < high
+    assert result.outcome == "passed"
+    assert result.noisy
+    assert any("straddles the 40.0% budget" in note for note in result.notes)
+
+
+def test_impossible_needs_even_the_slowest_plausible_round_faster() -> None:
+    t = BOUND.seconds
+    assert judged([0.5 * t] * 20, None).outcome == "impossible"
+    # Half the rounds faster than the bound, half slower: not evidence of impossibility.
+    mixed = [0.9 * t] * 10 + [1.2 * t] * 10
+    assert judged(mixed, None).outcome == "passed"
+
+
+def test_measure_subtracts_the_loop_overhead() -> None:
+    # A function that does nothing costs nothing once the loop's own cost is subtracted:
+    # its median is far below a Python call's ~50 ns.
+    m = measure(lambda: None, max_time=0.05)
+    assert m.loops > 1
+    assert m.median < 30e-9
+
+
+def test_measure_notes_a_call_longer_than_the_budget() -> None:
+    import time
+
+    m = measure(time.sleep, 0.03, max_time=0.01)
+    assert m.rounds == 1
+    assert any("longer" in note or "budget" in note for note in m.notes)
+
+
+def test_an_exception_from_the_function_propagates() -> None:
+    def boom() -> None:
+        raise KeyError("inside")
+
+    with pytest.raises(KeyError, match="inside"):
+        measure(boom)
+
+
+def test_merged_measurements_pool_their_rounds() -> None:
+    a = Measurement.from_samples([1.0, 2.0, 3.0])
+    b = Measurement.from_samples([4.0, 5.0])
+    merged = a.merged(b)
+    assert merged.rounds == 5
+    assert merged.median == 3.0
+
+
+class FakeEvent:
+    """A CUDA event that says 2 ms passed between start and end."""
+
+    def __init__(self, enable_timing: bool = False) -> None:
+        assert enable_timing
+        self.recorded = False
+
+    def record(self) -> None:
+        self.recorded = True
+
+    def synchronize(self) -> None:
+        assert self.recorded
+
+    def elapsed_time(self, end: FakeEvent) -> float:
+        return 2.0  # milliseconds, as torch reports
+
+
+def fake_torch(available: bool) -> types.ModuleType:
+    torch = types.ModuleType("torch")
+    torch.cuda = types.SimpleNamespace(  # type: ignore[attr-defined]
+        is_available=lambda: available, Event=FakeEvent
+    )
+    return torch
+
+
+def test_cuda_timer_uses_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", fake_torch(True))
+    calls: list[int] = []
+    m = measure(lambda: calls.append(1), timer="cuda", warmup=1, rounds=4)
+    assert m.rounds == 4
+    assert m.median == pytest.approx(2e-3)  # one call per round: 2 ms of device time
+    assert len(calls) == 1 + 4
+
+
+def test_cuda_timer_without_a_device_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", fake_torch(False))
+    with pytest.raises(DeclarationError, match='timer="cuda" needs a CUDA device'):
+        measure(lambda: None, timer="cuda")
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    with pytest.raises(DeclarationError, match="needs torch"):
+        measure(lambda: None, timer="cuda")
+    with pytest.raises(DeclarationError, match="timer must be one of"):
+        measure(lambda: None, timer="sundial")

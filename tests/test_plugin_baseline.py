@@ -1,0 +1,153 @@
+"""Baselines and noise-aware verdicts as users run them (pytest subprocesses)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+# The figure each test reports comes from the environment, so one file serves both the
+# run that saves the baseline and the runs compared with it. Against an H100 SXM the
+# bound of matmul 1024^3 fp32 is 32.05 µs (datasheet: 67 TFLOP/s fp32).
+TESTS = """
+import os
+import pytest
+from pytest_roofline import kernels
+
+SLOW = float(os.environ.get("SLOW", "1"))
+GEMM = kernels.matmul(1024, 1024, 1024, "fp32")
+
+@pytest.mark.roofline(GEMM, hardware="h100-sxm")
+def test_gemm(roofline):
+    roofline.report(seconds=64.1e-6 * SLOW)
+
+@pytest.mark.roofline(GEMM, hardware="h100-sxm", max_drop=0.5)
+def test_tolerant(roofline):
+    roofline.report(seconds=64.1e-6 * SLOW)
+
+def test_plain():
+    pass
+"""
+
+
+def test_save_then_compare(pytester: pytest.Pytester, run, monkeypatch) -> None:
+    pytester.makepyfile(TESTS)
+    saved = run("--roofline-save", "main")
+    saved.assert_outcomes(passed=3)
+    saved.stdout.fnmatch_lines(["roofline: saved 2 results as baseline 'main' (*main.json)"])
+    document = json.loads((pytester.path / ".roofline" / "main.json").read_text())
+    assert document["schema"] == "pytest-roofline-baseline/1"
+    assert set(document["results"]) == {
+        "test_save_then_compare.py::test_gemm",
+        "test_save_then_compare.py::test_tolerant",
+    }
+    assert "cpu" in document["fingerprint"]
+
+    same = run("--roofline-compare", "main")
+    same.assert_outcomes(passed=3)
+    same.stdout.fnmatch_lines(["roofline: comparing with baseline 'main' (2 results, saved *)"])
+
+    # 25 % less throughput: utilization 50 % -> 40 %, a 20 % drop. Beyond the default
+    # 10 % allowance; within the 50 % the marker of test_tolerant allows.
+    monkeypatch.setenv("SLOW", "1.25")
+    slower = run("--roofline-compare", "main", "--roofline-json", "out.json")
+    slower.assert_outcomes(passed=2, failed=1)
+    slower.stdout.fnmatch_lines(
+        [
+            "roofline: matmul 1024x1024x1024 fp32 on h100-sxm dropped to 40.0% of its bound"
+            " (95% CI 40.0%-40.0%; best round 40.0%) from 50.0% (50.0%-50.0%; best 50.0%) in"
+            " baseline 'main': 20.0% lower, more than the 10.0% allowed",
+            "FAILED *test_gemm - roofline: matmul 1024x1024x1024 fp32 on h100-sxm dropped*",
+        ]
+    )
+    records = {
+        r["nodeid"].split("::")[1]: r
+        for r in json.loads((pytester.path / "out.json").read_text())["results"]
+    }
+    assert records["test_gemm"]["baseline_utilization"] == pytest.approx(0.5, rel=1e-3)
+    assert records["test_gemm"]["regression"].startswith("roofline: matmul")
+    assert records["test_tolerant"]["regression"] is None
+    # A larger allowance from the command line lets it pass.
+    run("--roofline-compare", "main", "--roofline-max-drop", "0.3").assert_outcomes(passed=3)
+
+
+def test_bad_baselines(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(TESTS)
+    # Asked for on the command line: a usage error, one line.
+    result = run("--roofline-compare", "nothere")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: roofline: baseline 'nothere' not found at *"])
+    (pytester.path / ".roofline").mkdir()
+    (pytester.path / ".roofline" / "old.json").write_text('{"schema": "something-else"}')
+    result = run("--roofline-compare", "old")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: roofline: baseline 'old' at * has schema*"])
+    # From the configuration: a note, and the run goes on without comparison.
+    pytester.makeini("[pytest]\nroofline_compare = nothere\n")
+    result = run()
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["roofline: baseline 'nothere' not found at *; comparing nothing"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_baseline_from_another_machine_is_compared_and_said(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(TESTS)
+    run("--roofline-save", "elsewhere").assert_outcomes(passed=3)
+    path = pytester.path / ".roofline" / "elsewhere.json"
+    document = json.loads(path.read_text())
+    document["fingerprint"] = {"cpu": "another machine"}
+    path.write_text(json.dumps(document))
+    result = run("--roofline-compare", "elsewhere")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*saved on another machine or setup (fingerprints differ)*"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--roofline-max-drop", "2"], "*--roofline-max-drop: max_drop must be in (0, 1)*"),
+        (["--roofline-save", "../x"], "*baseline name '../x' must be letters*"),
+    ],
+)
+def test_bad_baseline_options(pytester: pytest.Pytester, run, args, message) -> None:
+    pytester.makepyfile(TESTS)
+    result = run(*args)
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output
+    assert any(__import__("fnmatch").fnmatch(line, message) for line in output.splitlines()), output
+
+
+def test_bad_max_drop_in_the_marker(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+import pytest
+from pytest_roofline import kernels
+
+@pytest.mark.roofline(kernels.dot(1000), hardware="h100", max_drop=10)
+def test_x(roofline):
+    roofline.report(seconds=1)
+"""
+    )
+    result = run()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*max_drop must be a number in (0, 1), got 10*"])
+
+
+def test_paired_calibration_measures_the_binding_ceiling(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+import numpy as np
+import pytest
+from pytest_roofline import kernels
+
+@pytest.mark.roofline(kernels.matmul(128, 128, 128, "fp64"))
+def test_gemm(roofline):
+    first = roofline.hardware.peak("fp64")
+    a = np.ones((128, 128))
+    roofline.measure(np.matmul, a, a, rounds=5)
+    # Re-measured right after the test's rounds: a fresh figure, not the calibration's.
+    assert roofline.hardware.peak("fp64") != first
+    roofline.report(seconds=1.0)
+"""
+    )
+    run("--roofline-paired").assert_outcomes(passed=1)
