@@ -137,3 +137,18 @@ def test_cuda_timer_without_a_device_is_a_clear_error(monkeypatch: pytest.Monkey
         measure(lambda: None, timer="cuda")
     with pytest.raises(DeclarationError, match="timer must be one of"):
         measure(lambda: None, timer="sundial")
+
+
+def test_a_warm_up_that_never_settles_is_noted() -> None:
+    # Alternating 0 and 2 ms calls: no three in a row agree within 5 %.
+    import time
+
+    state = {"slow": False}
+
+    def jumpy() -> None:
+        state["slow"] = not state["slow"]
+        if state["slow"]:
+            time.sleep(0.002)
+
+    m = measure(jumpy, max_time=0.05)
+    assert any("warm-up did not settle" in note for note in m.notes)
