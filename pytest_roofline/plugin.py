@@ -501,12 +501,25 @@ class RooflineManager:
         if self.is_worker or not (self.results or self.write_error):
             return
         writer = terminalreporter
-        writer.section("roofline")
-        local = next((r for r in self.results if r.hardware == "local"), None)
-        if local is not None:
-            writer.write_line("local: " + describe_spec(local.hardware_spec))
-        for line in terminal.summary_lines(self.results, writer._tw.fullwidth):
-            writer.write_line(line)
+        verbosity = self.config.get_verbosity()
+        if verbosity < 0:
+            if self.results:
+                writer.write_line(terminal.one_line(self.results))
+        else:
+            writer.section("roofline")
+            local = next((r for r in self.results if r.hardware == "local"), None)
+            if local is not None:
+                writer.write_line("local: " + describe_spec(local.hardware_spec))
+            colours = {
+                "passed": {"green": True},
+                "failed": {"red": True},
+                "impossible": {"red": True, "bold": True},
+                "unmeasured": {"yellow": True},
+            }
+            for line, outcome in terminal.summary_rows(
+                self.results, writer._tw.fullwidth, verbose=verbosity > 0
+            ):
+                writer.write_line(line, **colours.get(outcome, {}))
         if self.saved:
             writer.write_line(self.saved)
         if self.write_error:

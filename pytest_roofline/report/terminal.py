@@ -1,8 +1,13 @@
-"""The terminal summary: one line per roofline test, worst utilization first."""
+"""The terminal summary: one line per roofline test, worst utilization first.
+
+Verbosity follows pytest's: ``-q`` gives one line for the whole run, the default a table,
+``-v`` the table with each test's bound broken down by resource.
+"""
 
 from __future__ import annotations
 
 from ..results import Result
+from ..units import format_seconds
 
 MARKS = {"passed": "ok", "failed": "LOW", "impossible": "IMPOSSIBLE", "unmeasured": "UNMEASURED"}
 
@@ -30,6 +35,48 @@ def _percent(value: float | None) -> str:
 def _sort_key(result: Result) -> tuple[int, float]:
     order = {"impossible": 0, "unmeasured": 1, "failed": 2, "passed": 3}
     return order[result.outcome], result.utilization if result.utilization is not None else 0.0
+
+
+def one_line(results: list[Result]) -> str:
+    """The whole run in one line (``-q``): counts per outcome and the worst test."""
+    counts = {outcome: 0 for outcome in MARKS}
+    for result in results:
+        counts[result.outcome] += 1
+    parts = [f"{counts[o]} {MARKS[o].lower()}" for o in MARKS if counts[o]]
+    line = f"roofline: {len(results)} tests: {', '.join(parts)}"
+    if results:
+        worst = sorted(results, key=_sort_key)[0]
+        value = worst.raw_utilization if worst.outcome == "impossible" else worst.utilization
+        budget = "" if worst.min_utilization is None else f", budget {worst.min_utilization:.1%}"
+        line += f"; worst {shorten(worst.nodeid, 60)} {_percent(value)}{budget}"
+    return line
+
+
+def breakdown(result: Result) -> str:
+    """The bound of one test by resource, for ``-v``."""
+    intensity = "-" if result.intensity is None else f"{result.intensity:.3g}"
+    return (
+        f"    compute {format_seconds(result.compute_seconds)}, memory"
+        f" {format_seconds(result.memory_seconds)}, network"
+        f" {format_seconds(result.network_seconds)}; intensity {intensity} vs ridge"
+        f" {result.ridge_point:.3g} FLOP/B"
+    )
+
+
+def summary_rows(
+    results: list[Result], width: int = 100, verbose: bool = False
+) -> list[tuple[str, str]]:
+    """(line, outcome) pairs: the header (outcome "") and one row per test, worst first,
+    each followed by its breakdown when ``verbose``; the outcome lets the caller colour."""
+    lines = summary_lines(results, width)
+    if not lines:
+        return []
+    rows = [(lines[0], "")]
+    for line, result in zip(lines[1:], sorted(results, key=_sort_key), strict=True):
+        rows.append((line, result.outcome))
+        if verbose:
+            rows.append((breakdown(result), ""))
+    return rows
 
 
 def summary_lines(results: list[Result], width: int = 100) -> list[str]:
