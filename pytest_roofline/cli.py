@@ -4,6 +4,12 @@ roofline hardware            list the catalog
 roofline hardware h100-sxm   one device: ceilings, ridge point per dtype, sources
 roofline calibrate           measure this machine's ceilings ('local')
 roofline summary out.json    the summary table of a saved JSON report
+roofline report out.json --markdown gap.md --html gap.html
+                             render a saved JSON report again
+roofline diff old.json new.json
+                             per-test utilization changes between two reports
+roofline plot out.json -o roofline.png
+                             the roofline chart as an image (needs pytest-roofline[plot])
 roofline serving --model llama-2-70b --hardware a100-sxm4-80gb --gpus 8 \
                  --prompt 1024 --decode 512
                              the serving bound of a configuration (--json for machines)
@@ -18,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import atomic
 from .bound import bound
 from .errors import RooflineError
 from .hardware import Hardware, default_catalog
@@ -135,6 +142,29 @@ def _serving(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
     return lines, document
 
 
+def _render(args: argparse.Namespace) -> list[str]:
+    """``roofline report``: Markdown and HTML from a saved JSON report."""
+    document = json_report.read(args.report)
+    if args.markdown is None and args.html is None:
+        raise RooflineError("roofline report: give --markdown PATH and/or --html PATH")
+    lines = []
+    if args.markdown is not None:
+        from .report.markdown import render_markdown
+
+        text = render_markdown(document)
+        if str(args.markdown) == "-":
+            lines.append(text.rstrip("\n"))
+        else:
+            atomic.write_text(args.markdown, text)
+            lines.append(f"roofline: wrote {args.markdown}")
+    if args.html is not None:
+        from .report.html import render_html
+
+        atomic.write_text(args.html, render_html(document))
+        lines.append(f"roofline: wrote {args.html}")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (2 for bad input, with one line)."""
     parser = argparse.ArgumentParser(prog="roofline", description=__doc__.split("\n")[0])
@@ -144,6 +174,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("calibrate", help="measure this machine's ceilings")
     summary = commands.add_parser("summary", help="print the summary of a JSON report")
     summary.add_argument("report", type=Path)
+    report = commands.add_parser("report", help="render a saved JSON report again")
+    report.add_argument("report", type=Path)
+    report.add_argument("--markdown", type=Path, help="write Markdown here ('-': stdout)")
+    report.add_argument("--html", type=Path, help="write self-contained HTML here")
+    diff = commands.add_parser("diff", help="utilization changes between two reports")
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
+    plot_parser = commands.add_parser("plot", help="the roofline chart as a PNG or SVG image")
+    plot_parser.add_argument("report", type=Path)
+    plot_parser.add_argument("-o", "--output", type=Path, default=Path("roofline.png"))
     serving = commands.add_parser("serving", help="the serving bound of a configuration")
     serving.add_argument("--model", help="a catalog model, e.g. llama-2-70b")
     serving.add_argument("--hf-config", help="a Hugging Face config.json instead of --model")
@@ -165,6 +205,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lines = _list_hardware()
         elif args.command == "calibrate":
             lines = _show_hardware(default_catalog().lookup("local"))
+        elif args.command == "report":
+            lines = _render(args)
+        elif args.command == "diff":
+            from .report.diff import diff_documents, read_report
+
+            lines = diff_documents(read_report(args.old), read_report(args.new))
+        elif args.command == "plot":
+            from .report.plot import plot
+
+            plot(json_report.read(args.report), args.output)
+            lines = [f"roofline: wrote {args.output}"]
         elif args.command == "serving":
             lines, document = _serving(args)
             if args.json:

@@ -34,6 +34,9 @@ PYPROJECT_KEYS = (
     "compare",
     "max_drop",
     "paired",
+    "markdown",
+    "html",
+    "github_summary",
 )
 
 
@@ -58,6 +61,10 @@ class Settings(BaseModel):
     baseline a usage error; from a configuration file, a note)."""
     max_drop: float = 0.10
     paired: bool = False
+    markdown: str | None = None
+    """Markdown report path, or "-" for $GITHUB_STEP_SUMMARY."""
+    html: str | None = None
+    github_summary: bool = False
 
 
 def check_drop(value: Any, source: str) -> float:
@@ -181,6 +188,9 @@ def resolve(
         compare_source=compare[0] if compare else "",
         max_drop=get("max_drop", check_drop) or 0.10,
         paired=bool(get("paired", _as_bool)),
+        markdown=get("markdown", lambda v, s: str(v)),
+        html=get("html", lambda v, s: str(v)),
+        github_summary=bool(get("github_summary", _as_bool)),
         hardware=get("hardware", hardware),
         json_path=get("json", lambda v, s: Path(str(v))),
         warn_only=bool(get("warn_only", _as_bool)),

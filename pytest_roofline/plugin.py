@@ -25,7 +25,7 @@ from .errors import ConfigurationError, RooflineError
 from .hardware import AUTO, Catalog, Hardware, default_catalog, normalize
 from .marker import MARKER_HELP, parse_marker
 from .recorder import Recorder
-from .report import json_report, terminal
+from .report import json_report, terminal, writers
 from .results import Result
 from .runlock import RunLock
 from .transformer import Transformer
@@ -75,6 +75,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "default utilization budget in (0, 1] for tests whose marker sets none",
         ),
         ("max-time", "SECONDS", {}, "time budget of one roofline.measure() call"),
+        (
+            "markdown",
+            "PATH",
+            {},
+            "write a Markdown gap report to PATH ('-': append to $GITHUB_STEP_SUMMARY)",
+        ),
+        ("html", "PATH", {}, "write a self-contained HTML gap report with roofline charts"),
+        (
+            "github-summary",
+            "",
+            {"action": "store_true"},
+            "append the Markdown report to $GITHUB_STEP_SUMMARY when it is set",
+        ),
         ("save", "NAME", {}, "save every result as baseline NAME (.roofline/NAME.json)"),
         (
             "compare",
@@ -187,6 +200,7 @@ class RooflineManager:
         self.results: list[Result] = []
         self.write_error = ""
         self.saved = ""
+        self.written: list[tuple[str, bool]] = []
         self.paired = PairedCalibration() if self.settings.paired else None
         self.baseline, self.baseline_note = self._baseline()
         if not self.is_worker:
@@ -327,11 +341,14 @@ class RooflineManager:
             "compare",
             "max_drop",
             "paired",
+            "markdown",
+            "html",
+            "github_summary",
         )
         cli = {k: config.getoption("roofline_" + k) for k in keys}
         ini = {k: config.getini("roofline_" + k) for k in keys}
         # An unset bool ini reads as False: only an explicit True counts as given.
-        for key in ("warn_only", "calibrate", "paired"):
+        for key in ("warn_only", "calibrate", "paired", "github_summary"):
             ini[key] = ini[key] or None
         return resolve(
             [
@@ -498,7 +515,7 @@ class RooflineManager:
     # -- end of run --------------------------------------------------------------------
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.is_worker or not (self.results or self.write_error):
+        if self.is_worker or not (self.results or self.write_error or self.written):
             return
         writer = terminalreporter
         verbosity = self.config.get_verbosity()
@@ -522,6 +539,8 @@ class RooflineManager:
                 writer.write_line(line, **colours.get(outcome, {}))
         if self.saved:
             writer.write_line(self.saved)
+        for line, ok in self.written:
+            writer.write_line(line, **({} if ok else {"red": True, "bold": True}))
         if self.write_error:
             writer.write_line(self.write_error, red=True, bold=True)
         elif self.settings.json_path is not None:
@@ -545,6 +564,13 @@ class RooflineManager:
             except OSError as error:
                 reason = error.strerror or str(error)
                 self.write_error = f"roofline: could not write {path}: {reason}"
+        self.written = writers.write_all(
+            document,
+            markdown=self.settings.markdown,
+            html=self.settings.html,
+            github_summary=self.settings.github_summary,
+            folder=Path(self.config.invocation_params.dir),
+        )
         if self.settings.save is not None:
             name = self.settings.save
             try:
