@@ -242,10 +242,10 @@ def test_round_trip_through_json_shows_the_json_numbers(tmp_path: Path) -> None:
     for row in rows(text, "Serving"):
         result = by_id[nodeid(row[0])]
         gpus = result["serving"]["gpus"]
-        assert parse(row[3], TOKEN_RATE) == pytest.approx(
+        assert parse(row[3].replace(",", ""), TOKEN_RATE) == pytest.approx(
             result["optimal_tokens_per_second"] / gpus, rel=5e-3
         )
-        assert parse(row[4], TOKEN_RATE) == pytest.approx(
+        assert parse(row[4].replace(",", ""), TOKEN_RATE) == pytest.approx(
             result["measured_tokens_per_second"] / gpus, rel=5e-3
         )
         times = [parse(t, SECONDS) for t in row[7].split(" / ")]
