@@ -5,9 +5,9 @@ machine's fingerprint). ``--roofline-compare NAME`` fails a test whose utilizati
 dropped by more than ``max_drop`` (relative, default 10 %) when the drop is also
 significant:
 
-- the drop is judged on the *best* utilization (bound / fastest round). Noise on a
-  shared machine only ever slows rounds down, so the fastest round moves little between
-  runs while the median moves with the neighbours' load;
+- the drop is judged on the *best* utilization (bound / the 10th percentile of the
+  rounds). Noise on a shared machine only ever slows rounds down, so the fast end of the
+  rounds moves little between runs while the median moves with the neighbours' load;
 - the new 95 % interval of the median lies wholly below the old one (two disjoint 95 %
   intervals mean a difference at well under the 5 % level; Schenker and Gentleman, "On
   judging the significance of differences by examining the overlap between confidence

@@ -336,7 +336,10 @@ class Recorder:
                     self._device = self._paired(self.hardware, self.bound)
                 self._bound = self._bound_on(self.work, self._device)
             candidate = self.result(default_min_utilization)
-            if (candidate.utilization or 0) > (best.utilization or 0):
+            if not still_bad(candidate):
+                best = candidate  # the regression did not persist
+                break
+            if (candidate.best_utilization or 0) > (best.best_utilization or 0):
                 best = candidate
         if tried:
             note = f"confirmed over {tried + 1} measurements (the best counts)"

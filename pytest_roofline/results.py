@@ -67,8 +67,9 @@ class Result(BaseModel):
     notes: list[str] = []
     """What the harness and the verdict noticed (warm-up, single round, re-measures)."""
     best_utilization: float | None = None
-    """bound / the fastest round: noise on a shared machine only slows rounds down, so
-    this is the steadiest figure to compare between runs."""
+    """bound / the 10th percentile of the rounds: noise on a shared machine only slows
+    rounds down, so the fast end of the rounds is the steadiest figure to compare between
+    runs (the very fastest round is an extreme value, and jumps)."""
     baseline_utilization: float | None = None
     """The utilization of the same test in the baseline compared with, if any."""
     regression: str | None = None
@@ -216,8 +217,8 @@ def evaluate(
         statistics=measurement.model_dump(mode="json") if measurement is not None else None,
         utilization_ci=interval,
         best_utilization=(
-            bound.seconds / measurement.min
-            if measurement is not None and measurement.min > 0
+            bound.seconds / measurement.p10
+            if measurement is not None and measurement.p10 > 0
             else None
         ),
         noisy=noisy,
