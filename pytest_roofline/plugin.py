@@ -201,6 +201,7 @@ class RooflineManager:
         self.write_error = ""
         self.saved = ""
         self.written: list[tuple[str, bool]] = []
+        self._made: dict[str, Result] = {}
         self.paired = PairedCalibration() if self.settings.paired else None
         self.baseline, self.baseline_note = self._baseline()
         if not self.is_worker:
@@ -484,7 +485,9 @@ class RooflineManager:
                 }
             )
         record = result.model_dump(mode="json")
-        properties = [(PROPERTY, json.dumps(record))]
+        text = json.dumps(record)
+        self._made[text] = result  # this process's own results need no parsing back
+        properties = [(PROPERTY, text)]
         properties += [(key, record[key]) for key in FLAT_PROPERTIES]
         item.user_properties.extend(properties)
         report.user_properties.extend(properties)
@@ -508,7 +511,8 @@ class RooflineManager:
             return
         for name, value in report.user_properties:
             if name == PROPERTY and isinstance(value, str):
-                result = Result.model_validate_json(value)
+                made = self._made.pop(value, None)
+                result = made if made is not None else Result.model_validate_json(value)
                 self.results.append(result)
                 self.config.hook.pytest_roofline_result(config=self.config, result=result)
 
