@@ -64,6 +64,8 @@ class Entry:
     best: float
     label: str
     hardware: str
+    bound: float = 0.0
+    """The bound the baseline was judged against, in seconds."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ def save(path: Path, name: str, results: list[Result], fingerprint: dict[str, An
             "utilization": result.utilization,
             "utilization_ci": list(result.utilization_ci),
             "best_utilization": result.best_utilization or result.utilization,
+            "bound_seconds": result.bound_seconds,
             "label": result.label,
             "hardware": result.hardware,
             "outcome": result.outcome,
@@ -145,6 +148,7 @@ def load(path: Path, name: str) -> Baseline:
                 float(raw.get("best_utilization", raw["utilization"])),
                 str(raw["label"]),
                 str(raw["hardware"]),
+                float(raw.get("bound_seconds", 0.0)),
             )
         fingerprint = dict(data["fingerprint"])
     except (KeyError, TypeError, ValueError, AttributeError) as error:
@@ -152,24 +156,52 @@ def load(path: Path, name: str) -> Baseline:
     return Baseline(name, path, fingerprint, str(data.get("created", "")), entries)
 
 
-def regression(result: Result, baseline: Baseline, max_drop: float) -> str | None:
+def _rescaled(result: Result, entry: Entry) -> tuple[float, float, float, float] | None:
+    """The result's (utilization, interval low, high, best) against the *baseline's*
+    bound, when the work is the same and the baseline was timed here too.
+
+    On one machine the question is whether the code got slower; measured ceilings drift
+    with the machine's load between runs, so judging both runs against one bound (the
+    baseline's) compares their times directly and keeps the ceilings' drift out.
+    """
+    stats = result.statistics or {}
+    if entry.bound <= 0 or result.label != entry.label or not stats.get("median"):
+        return None
+    p10 = stats.get("p10") or stats["median"]
+    return (
+        min(entry.bound / stats["median"], 1.0),
+        entry.bound / stats["ci_high"],
+        entry.bound / stats["ci_low"],
+        entry.bound / p10,
+    )
+
+
+def regression(
+    result: Result, baseline: Baseline, max_drop: float, same_machine: bool = False
+) -> str | None:
     """The failure line when ``result`` regressed against the baseline, else None.
 
-    A regression needs both: a relative drop of the utilization above ``max_drop``, and
-    a significant one (the new interval wholly below the old one).
+    A regression needs both: a relative drop of the best utilization above
+    ``max_drop``, and a significant one (the new interval wholly below the old one). On
+    the machine the baseline was saved on (``same_machine``), both runs are judged
+    against the baseline's bound (:func:`_rescaled`).
     """
     entry = baseline.entries.get(result.nodeid)
     if entry is None or result.utilization is None or result.utilization_ci is None:
         return None
+    utilization = result.utilization
+    low, high = result.utilization_ci
     best = result.best_utilization or result.utilization
+    rescaled = _rescaled(result, entry) if same_machine else None
+    if rescaled is not None:
+        utilization, low, high, best = rescaled
     if entry.best <= 0:
         return None
     drop = 1 - best / entry.best
-    low, high = result.utilization_ci
     if drop > max_drop and high < entry.low:
         return (
-            f"roofline: {result.label} on {result.hardware} dropped to {result.utilization:.1%}"
-            f" of its bound (95% CI {min(low, 1):.1%}-{min(high, 1):.1%}; best round"
+            f"roofline: {result.label} on {result.hardware} dropped to {utilization:.1%}"
+            f" of its bound (95% CI {min(low, 1):.1%}-{min(high, 1):.1%}; best"
             f" {best:.1%}) from {entry.utilization:.1%} ({min(entry.low, 1):.1%}-"
             f"{min(entry.high, 1):.1%}; best {entry.best:.1%}) in baseline"
             f" {baseline.name!r}: {drop:.1%} lower, more than the {max_drop:.1%} allowed"

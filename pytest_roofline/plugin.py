@@ -204,6 +204,7 @@ class RooflineManager:
         self._made: dict[str, Result] = {}
         self.paired = PairedCalibration() if self.settings.paired else None
         self.baseline, self.baseline_note = self._baseline()
+        self.same_machine = self.baseline is not None and self.baseline.fingerprint == fingerprint()
         if not self.is_worker:
             if self.settings.calibrate:
                 self.local.measure()  # before any worker starts: a quiet machine
@@ -474,14 +475,16 @@ class RooflineManager:
             max_drop = recorder.max_drop or self.settings.max_drop
 
             def regressed(candidate: Result) -> bool:
-                return baseline.regression(candidate, known, max_drop) is not None
+                return (
+                    baseline.regression(candidate, known, max_drop, self.same_machine) is not None
+                )
 
             if report.passed and result.ok:
                 result = recorder.confirm(result, regressed, self.settings.min_utilization)
             result = result.model_copy(
                 update={
                     "baseline_utilization": entry.utilization if entry else None,
-                    "regression": baseline.regression(result, known, max_drop),
+                    "regression": baseline.regression(result, known, max_drop, self.same_machine),
                 }
             )
         record = result.model_dump(mode="json")
