@@ -20,11 +20,8 @@ from .hardware import Catalog
 from .marker import check_budget, check_hardware
 
 PYPROJECT_SECTION = "tool.pytest-roofline"
-PYPROJECT_KEYS = (
+SETTING_KEYS = (
     "hardware",
-    "default_hardware",
-    "hardware_file",
-    "models",
     "json",
     "warn_only",
     "min_utilization",
@@ -38,6 +35,11 @@ PYPROJECT_KEYS = (
     "html",
     "github_summary",
 )
+"""Settings given the same way on the command line (--roofline-KEY), in an ini file
+(roofline_KEY) and in pyproject.toml."""
+FLAG_KEYS = ("warn_only", "calibrate", "paired", "github_summary")
+"""The on/off settings (store_true options, bool ini keys)."""
+PYPROJECT_KEYS = (*SETTING_KEYS, "default_hardware", "hardware_file", "models")
 
 
 class Settings(BaseModel):

@@ -19,7 +19,14 @@ import pytest
 
 from . import baseline, hardware, hardware_files, hooks, transformer
 from .calibrate import PairedCalibration, SharedCalibration, fingerprint
-from .config import Settings, read_pyproject, resolve, split_pyproject
+from .config import (
+    FLAG_KEYS,
+    SETTING_KEYS,
+    Settings,
+    read_pyproject,
+    resolve,
+    split_pyproject,
+)
 from .detect import Detection, detect
 from .errors import ConfigurationError, RooflineError
 from .hardware import AUTO, Catalog, Hardware, default_catalog, normalize
@@ -332,25 +339,10 @@ class RooflineManager:
         return [Path(config.rootpath, str(p)) for p in listed]
 
     def _settings(self, config: pytest.Config, pyproject: dict[str, Any]) -> Settings:
-        keys = (
-            "hardware",
-            "json",
-            "warn_only",
-            "min_utilization",
-            "max_time",
-            "calibrate",
-            "save",
-            "compare",
-            "max_drop",
-            "paired",
-            "markdown",
-            "html",
-            "github_summary",
-        )
-        cli = {k: config.getoption("roofline_" + k) for k in keys}
-        ini = {k: config.getini("roofline_" + k) for k in keys}
+        cli = {k: config.getoption("roofline_" + k) for k in SETTING_KEYS}
+        ini = {k: config.getini("roofline_" + k) for k in SETTING_KEYS}
         # An unset bool ini reads as False: only an explicit True counts as given.
-        for key in ("warn_only", "calibrate", "paired", "github_summary"):
+        for key in FLAG_KEYS:
             ini[key] = ini[key] or None
         return resolve(
             [
