@@ -201,11 +201,15 @@ class Recorder:
 
         self.measurement = again()
         self._again = again
+        self._pair()
+        return self.measurement
+
+    def _pair(self) -> None:
+        """With paired calibration, bound the work by its ceiling measured just now."""
         if self._paired is not None and self.hardware.measured:
             with self._lock.held():
                 self._device = self._paired(self.hardware, self.bound)
             self._bound = self._bound_on(self.work, self._device)
-        return self.measurement
 
     def report(
         self,
@@ -331,10 +335,7 @@ class Recorder:
         while still_bad(best) and self._again is not None and tried < attempts:
             tried += 1
             self.measurement = self._again()
-            if self._paired is not None and self.hardware.measured:
-                with self._lock.held():
-                    self._device = self._paired(self.hardware, self.bound)
-                self._bound = self._bound_on(self.work, self._device)
+            self._pair()
             candidate = self.result(default_min_utilization)
             if not still_bad(candidate):
                 best = candidate  # the regression did not persist
