@@ -411,7 +411,6 @@ class RooflineManager:
         if not markers:
             return
         marker = markers[0]  # the closest to the test wins, as for every pytest marker
-        recorder = self.new_recorder(item)
         try:
             spec = parse_marker(marker.args, marker.kwargs, self.catalog)
             recorder = Recorder(
@@ -430,6 +429,7 @@ class RooflineManager:
             problem = ""
         except RooflineError as error:
             problem = f"roofline: {error}"
+            recorder = self.new_recorder(item)  # so the fixture still works
         item.stash[recorder_key] = recorder
         if problem:
             pytest.fail(problem, pytrace=False)
