@@ -66,6 +66,8 @@ class Entry:
     hardware: str
     bound: float = 0.0
     """The bound the baseline was judged against, in seconds."""
+    paired: dict[str, float] | None = None
+    """Round time x reference rate statistics, when measured with paired calibration."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def load(path: Path, name: str) -> Baseline:
                 str(raw["label"]),
                 str(raw["hardware"]),
                 float(raw.get("bound_seconds", 0.0)),
+                (raw.get("statistics") or {}).get("paired"),
             )
         fingerprint = dict(data["fingerprint"])
     except (KeyError, TypeError, ValueError, AttributeError) as error:
@@ -176,6 +179,26 @@ def _rescaled(result: Result, entry: Entry) -> tuple[float, float, float, float]
     )
 
 
+def _paired_regression(
+    result: Result, now: dict[str, float], then: dict[str, float], name: str, max_drop: float
+) -> str | None:
+    """Regression on the paired figure: round time x the reference probe's rate then.
+
+    A slower machine slows the test and the probe alike, so the product moves only when
+    the code does; its fast end (p10) must have grown by more than the allowance, with
+    disjoint intervals of the median.
+    """
+    slower = 1 - then["p10"] / now["p10"]
+    if slower > max_drop and now["ci_low"] > then["ci_high"]:
+        return (
+            f"roofline: {result.label} on {result.hardware} is {slower:.1%} slower than in"
+            f" baseline {name!r} relative to the machine's speed at the time (paired"
+            f" reference: {now['median'] / then['median']:.3f}x the baseline's median),"
+            f" more than the {max_drop:.1%} allowed; utilization now {result.utilization:.1%}"
+        )
+    return None
+
+
 def regression(
     result: Result, baseline: Baseline, max_drop: float, same_machine: bool = False
 ) -> str | None:
@@ -189,6 +212,9 @@ def regression(
     entry = baseline.entries.get(result.nodeid)
     if entry is None or result.utilization is None or result.utilization_ci is None:
         return None
+    paired = (result.statistics or {}).get("paired")
+    if same_machine and paired and entry.paired and result.label == entry.label:
+        return _paired_regression(result, paired, entry.paired, baseline.name, max_drop)
     utilization = result.utilization
     low, high = result.utilization_ci
     best = result.best_utilization or result.utilization

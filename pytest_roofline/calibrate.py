@@ -511,6 +511,25 @@ class PairedCalibration:
                 self._probes[key] = CacheProbe(cache_working_set(cache))
         return self._probes[key]
 
+    def reference(self, bound: Bound) -> Callable[[], float] | None:
+        """A short run of the probe for the resource that binds ``bound``, returning its
+        rate: timed between the test's own rounds, it says how fast the machine was at
+        that moment (None when nothing measured binds the work)."""
+        if bound.bottleneck == "compute" and bound.dtype in ("fp64", "fp32"):
+            key = f"{bound.dtype}-small"
+            if key not in self._probes:
+                dtype = np.float64 if bound.dtype == "fp64" else np.float32
+                self._probes[key] = GemmProbe(dtype, size=256)
+            probe = self._probes[key]
+        elif bound.bottleneck == "memory" and (
+            bound.memory_level == "memory"
+            or any(c.name == bound.memory_level for c in cpu_caches())
+        ):
+            probe = self._probe(bound.memory_level)
+        else:
+            return None
+        return lambda: probe.run(1)[0]
+
     def __call__(self, device: Hardware, bound: Bound) -> Hardware:
         """``device`` with the binding ceiling replaced by a fresh measurement."""
         if bound.bottleneck == "compute" and bound.dtype in ("fp64", "fp32"):

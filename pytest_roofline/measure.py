@@ -66,10 +66,20 @@ class Measurement(BaseModel):
     """What the harness noticed: a warm-up that did not settle, a single round, ..."""
     samples: tuple[float, ...] = Field(default=(), exclude=True, repr=False)
     """Per-call seconds of every round (kept in memory to merge re-measurements)."""
+    paired: dict[str, float] | None = None
+    """With a reference probe timed after every round: statistics of each round's time
+    multiplied by the probe's rate at that moment (``median``, ``p10``, ``ci_low``,
+    ``ci_high``). A machine that slows down slows both, so the product stays put."""
+    references: tuple[float, ...] = Field(default=(), exclude=True, repr=False)
+    """The reference probe's rate after every round."""
 
     @classmethod
     def from_samples(
-        cls, samples: Sequence[float], loops: int = 1, notes: tuple[str, ...] = ()
+        cls,
+        samples: Sequence[float],
+        loops: int = 1,
+        notes: tuple[str, ...] = (),
+        references: Sequence[float] = (),
     ) -> Measurement:
         """Statistics of per-call times (one sample per round)."""
         if not samples:
@@ -99,13 +109,18 @@ class Measurement(BaseModel):
             cv=cv,
             notes=notes,
             samples=tuple(samples),
+            paired=_paired_statistics(samples, references),
+            references=tuple(references),
         )
 
     def merged(self, other: Measurement) -> Measurement:
         """One measurement from the rounds of two (a re-measurement adds evidence)."""
         notes = tuple(dict.fromkeys(self.notes + other.notes))
+        references = self.references + other.references
+        if len(references) != len(self.samples) + len(other.samples):
+            references = ()
         return Measurement.from_samples(
-            self.samples + other.samples, max(self.loops, other.loops), notes
+            self.samples + other.samples, max(self.loops, other.loops), notes, references
         )
 
     @classmethod
@@ -130,6 +145,27 @@ class Measurement(BaseModel):
             cv=0.0,
             reported=True,
         )
+
+
+def _paired_statistics(
+    samples: Sequence[float], references: Sequence[float]
+) -> dict[str, float] | None:
+    """Statistics of time x reference rate per round (see ``Measurement.paired``)."""
+    if not references or len(references) != len(samples):
+        return None
+    products = sorted(s * r for s, r in zip(samples, references, strict=True))
+    low_rank, high_rank = median_ci_ranks(len(products))
+    p10 = (
+        statistics.quantiles(products, n=10, method="inclusive")[0]
+        if len(products) >= 2
+        else products[0]
+    )
+    return {
+        "median": statistics.median(products),
+        "p10": p10,
+        "ci_low": products[low_rank],
+        "ci_high": products[high_rank],
+    }
 
 
 def median_ci_ranks(n: int, confidence: float = CONFIDENCE) -> tuple[int, int]:
@@ -220,9 +256,13 @@ def measure(
     rounds: int | None = None,
     max_time: float | None = None,
     timer: str = "perf_counter",
+    reference: Callable[[], float] | None = None,
     **kwargs: Any,
 ) -> Measurement:
     """Time ``fn(*args, **kwargs)`` and return the statistics of one call.
+
+    ``reference``, when given, runs after every timed round (untimed) and returns the
+    rate of a reference probe; see ``Measurement.paired``.
 
     Warm-up: ``warmup`` untimed calls, or by default calls until three in a row agree
     within 5 % (at most a quarter of the time budget, at most 100 calls); at least one
@@ -300,10 +340,13 @@ def measure(
                 f" budget: {wanted} round(s)"
             )
         samples: list[float] = []
+        references: list[float] = []
         timing_started = clock()
         while True:
             elapsed = max(call_batch(loops) - overhead, 1)
             samples.append(elapsed / loops / 1e9)
+            if reference is not None:
+                references.append(reference())
             if wanted is not None:
                 if len(samples) >= wanted:
                     break
@@ -314,4 +357,4 @@ def measure(
     finally:
         if gc_was_enabled:
             gc.enable()
-    return Measurement.from_samples(samples, loops, notes=tuple(notes))
+    return Measurement.from_samples(samples, loops, notes=tuple(notes), references=references)

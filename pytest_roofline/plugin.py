@@ -209,7 +209,10 @@ class RooflineManager:
         self.saved = ""
         self.written: list[tuple[str, bool]] = []
         self._made: dict[str, Result] = {}
-        self.paired = PairedCalibration() if self.settings.paired else None
+        # Baselines compare runs made at different moments of a shared machine: pair
+        # every measurement with the machine's speed at that moment.
+        wants_pairing = self.settings.paired or self.settings.save or self.settings.compare
+        self.paired = PairedCalibration() if wants_pairing else None
         self.baseline, self.baseline_note = self._baseline()
         self.same_machine = self.baseline is not None and self.baseline.fingerprint == fingerprint()
         if not self.is_worker:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .bound import Bound, kernel_bound
+from .calibrate import PairedCalibration
 from .errors import DeclarationError
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
@@ -58,7 +59,7 @@ class Recorder:
         min_utilization: float | None = None,
         lock: RunLock | None = None,
         refresh_local: Callable[[], Hardware] | None = None,
-        paired: Callable[[Hardware, Bound], Hardware] | None = None,
+        paired: PairedCalibration | None = None,
         max_drop: float | None = None,
     ) -> None:
         self.nodeid = nodeid
@@ -185,6 +186,10 @@ class Recorder:
         __tracebackhide__ = True
         self.work  # noqa: B018 - declare first, so a bad declaration is not timed
 
+        reference = None
+        if self._paired is not None and self.hardware.measured:
+            reference = self._paired.reference(self.bound)
+
         def again() -> Measurement:
             __tracebackhide__ = True
             with self._lock.held():
@@ -196,6 +201,7 @@ class Recorder:
                     rounds=rounds,
                     max_time=self._max_time if max_time is None else max_time,
                     timer=timer,
+                    reference=reference,
                     **kwargs,
                 )
 
