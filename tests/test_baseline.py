@@ -103,3 +103,36 @@ def test_bad_baselines_are_one_line(tmp_path: Path, content: str | None, message
 def test_baseline_names_are_plain_file_names(tmp_path: Path, name: str) -> None:
     with pytest.raises(BaselineError, match="must be letters"):
         path_for(tmp_path, name)
+
+
+def paired_result(seconds: float, rate: float) -> Result:
+    """A measured result whose every round took ``seconds`` at reference rate ``rate``."""
+    samples = [seconds * (1 + 0.01 * i) for i in range(20)]
+    return evaluate(
+        nodeid="t.py::gemm",
+        label=GEMM.label,
+        workload=GEMM.model_dump(),
+        hardware_spec={},
+        bound=BOUND,
+        measurement=Measurement.from_samples(samples, references=[rate] * 20),
+        min_utilization=None,
+    )
+
+
+def test_paired_comparison_forgives_a_slower_machine(tmp_path: Path) -> None:
+    path = path_for(tmp_path, "main")
+    save(path, "main", [paired_result(1e-3, 100.0)], {"cpu": "test"})
+    baseline = load(path, "main")
+    # The whole machine ran 40 % slower: the test and its reference alike.
+    slow_machine = paired_result(1.4e-3, 100.0 / 1.4)
+    assert regression(slow_machine, baseline, 0.10, same_machine=True) is None
+    # Judged on time alone (another machine's rules), that would have looked like a drop.
+    assert regression(slow_machine, baseline, 0.10, same_machine=False) is not None
+    # The code got 25 % slower on an unchanged machine: a regression.
+    slow_code = paired_result(1.25e-3, 100.0)
+    message = regression(slow_code, baseline, 0.10, same_machine=True)
+    assert message is not None
+    assert (
+        "has 20.0% less throughput than in baseline 'main' relative to the machine's speed"
+        in message
+    )

@@ -152,3 +152,28 @@ def test_a_warm_up_that_never_settles_is_noted() -> None:
 
     m = measure(jumpy, max_time=0.05)
     assert any("warm-up did not settle" in note for note in m.notes)
+
+
+def test_paired_statistics_multiply_each_round_by_the_reference_rate() -> None:
+    # Rounds of 1, 2, 4 s with the reference at 4, 2, 1 units/s: the machine was slower
+    # exactly when the rounds were, so every product is 4.
+    m = Measurement.from_samples([1.0, 2.0, 4.0], references=[4.0, 2.0, 1.0])
+    assert m.paired == {"median": 4.0, "p10": 4.0, "ci_low": 4.0, "ci_high": 4.0}
+    assert m.median == 2.0  # the raw statistics are untouched
+    merged = m.merged(Measurement.from_samples([8.0], references=[1.0]))
+    assert merged.paired is not None
+    assert merged.paired["median"] == 4.0  # products 4, 4, 4, 8
+    assert Measurement.from_samples([1.0, 2.0]).paired is None
+
+
+def test_measure_times_the_reference_after_every_round() -> None:
+    calls: list[int] = []
+
+    def reference() -> float:
+        calls.append(1)
+        return 2.0
+
+    m = measure(lambda: None, reference=reference, rounds=7, warmup=1)
+    assert len(calls) == 7
+    assert m.paired is not None
+    assert m.paired["median"] == pytest.approx(2.0 * m.median)
