@@ -191,8 +191,8 @@ def _paired_regression(
     slower = 1 - then["p10"] / now["p10"]
     if slower > max_drop and now["ci_low"] > then["ci_high"]:
         return (
-            f"roofline: {result.label} on {result.hardware} has {slower:.1%} less throughput than in"
-            f" baseline {name!r} relative to the machine's speed at the time (paired"
+            f"roofline: {result.label} on {result.hardware} has {slower:.1%} less throughput"
+            f" than in baseline {name!r} relative to the machine's speed at the time (paired"
             f" reference: {now['median'] / then['median']:.3f}x the baseline's median),"
             f" more than the {max_drop:.1%} allowed; utilization now {result.utilization:.1%}"
         )
