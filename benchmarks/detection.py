@@ -154,7 +154,8 @@ class Runner:
         (self.folder / "ours.json").unlink(missing_ok=True)
         if code == 0:
             return "pass", ratio
-        return ("regression" if "dropped to" in output else "other"), ratio
+        regressed = "dropped to" in output or "less throughput than in baseline" in output
+        return ("regression" if regressed else "other"), ratio
 
     def compare_benchmark(self, slow: bool, base_median: float) -> tuple[str, float | None]:
         """('regression' | 'pass' | 'other', baseline median / median)."""
