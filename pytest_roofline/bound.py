@@ -116,7 +116,7 @@ def kernel_bound(work: Kernel, device: Hardware) -> Bound:
     }
     bottleneck = max(terms, key=lambda resource: terms[resource])
     seconds = terms[bottleneck]
-    return Bound(
+    return Bound.model_construct(
         seconds=seconds,
         compute_seconds=t_compute,
         memory_seconds=t_memory,

@@ -39,6 +39,19 @@ FIGURES = (
 )
 
 
+_specs: dict[int, tuple[Hardware, dict[str, Any]]] = {}
+
+
+def spec_of(device: Hardware) -> dict[str, Any]:
+    """The figures of ``device`` a result records, dumped once per device (hundreds of
+    tests share a handful of devices, and dumping is a large share of a test's cost)."""
+    held = _specs.get(id(device))
+    if held is None or held[0] is not device:
+        spec = device.model_dump(mode="json", exclude={"sources", "aliases", "description"})
+        held = _specs[id(device)] = (device, spec)
+    return dict(held[1])
+
+
 class Recorder:
     """Holds one test's declared work, hardware and measurement.
 
@@ -394,9 +407,7 @@ class Recorder:
             label=work.label,
             kind="serving" if isinstance(work, ServingConfig) else "kernel",
             workload=workload,
-            hardware_spec=device.model_dump(
-                mode="json", exclude={"sources", "aliases", "description"}
-            ),
+            hardware_spec=spec_of(device),
             bound=bound,
             measurement=self.measurement,
             min_utilization=budget,
