@@ -8,7 +8,6 @@ controller, so the controller alone writes the reports and the summary.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Generator
@@ -482,11 +481,10 @@ class RooflineManager:
                     "regression": baseline.regression(result, known, max_drop, self.same_machine),
                 }
             )
-        record = result.model_dump(mode="json")
-        text = json.dumps(record)
+        text = result.model_dump_json()
         self._made[text] = result  # this process's own results need no parsing back
-        properties = [(PROPERTY, text)]
-        properties += [(key, record[key]) for key in FLAT_PROPERTIES]
+        properties: list[tuple[str, object]] = [(PROPERTY, text)]
+        properties += [(key, getattr(result, key)) for key in FLAT_PROPERTIES]
         item.user_properties.extend(properties)
         report.user_properties.extend(properties)
         failure = result.message if not result.ok else result.regression
