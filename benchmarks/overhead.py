@@ -59,6 +59,7 @@ def write_suite(folder: Path) -> None:
     seconds = reported_seconds(sources)
     marked = ["import pytest", "", "from pytest_roofline import kernels", ""]
     plain = ["import pytest", ""]
+    fixture = ["import pytest", "", "", "@pytest.fixture", "def noop():", "    return None", ""]
     for i, (source, reported) in enumerate(zip(sources, seconds, strict=True)):
         body = f"    assert sum(range({i % 50})) == {sum(range(i % 50))}"
         marked += [
@@ -70,8 +71,10 @@ def write_suite(folder: Path) -> None:
             "",
         ]
         plain += ["", f"def test_{i:04d}():", body, ""]
+        fixture += ["", f"def test_{i:04d}(noop):", body, ""]
     (folder / "test_marked.py").write_text("\n".join(marked))
     (folder / "test_plain.py").write_text("\n".join(plain))
+    (folder / "test_fixture.py").write_text("\n".join(fixture))
     (folder / "pytest.ini").write_text("[pytest]\n")
 
 
@@ -101,6 +104,7 @@ def main() -> None:
         "marked": ["test_marked.py"],
         "plain": ["test_plain.py"],
         "plain, -p no:roofline": ["-p", "no:roofline", "test_plain.py"],
+        "plain + a fixture": ["test_fixture.py"],
     }
     times: dict[str, list[float]] = {name: [] for name in variants}
     try:
@@ -129,6 +133,12 @@ def main() -> None:
     print(f"marked / plain                  {ratio:.3f}   (goal <= {GOAL}: {verdict})")
     print(f"plain / plain -p no:roofline    {unused:.3f}   (plugin loaded but unused)")
     print(f"extra time per marked test      {per_test:.2f} ms")
+    # Marked tests request the `roofline` fixture; pytest's fixture machinery alone
+    # (a fixture that does nothing) separates its cost from the plugin's own work.
+    with_fixture = median["marked"] / median["plain + a fixture"]
+    fixture_cost = (median["plain + a fixture"] - median["plain"]) / TESTS * 1e3
+    print(f"marked / plain + a fixture      {with_fixture:.3f}   (the plugin's own work)")
+    print(f"pytest's fixture cost per test  {fixture_cost:.2f} ms")
     paired = [m / p for m, p in zip(times["marked"], times["plain"], strict=True)]
     print(f"marked / plain per run          {', '.join(f'{r:.3f}' for r in paired)}")
 
