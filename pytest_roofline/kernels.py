@@ -182,6 +182,49 @@ def custom(
     return Kernel(name=name, flops=flops, bytes=bytes, network_bytes=network_bytes, dtype=dtype)
 
 
+def attention(
+    batch: int,
+    heads: int,
+    queries: int,
+    keys: int | None = None,
+    head_dim: int = 128,
+    dtype: Any = "fp16",
+    *,
+    kv_heads: int | None = None,
+    causal: bool = False,
+    name: str | None = None,
+) -> Kernel:
+    """Scaled dot-product attention as a fused kernel (FlashAttention style).
+
+    FLOPs: 4·B·H·Sq·Skv·d for QK^T and PV (2 FLOPs per multiply-add each), halved when
+    ``causal`` and Sq = Skv (the masked half is skipped; Dao et al., "FlashAttention",
+    2022, section 3.1 counts the same). Bytes: Q and O (B·H·Sq·d each) and K and V
+    (B·kv_heads·Skv·d each) moved once; the Sq x Skv scores stay on chip. ``keys``
+    defaults to ``queries`` (self-attention); ``kv_heads`` to ``heads`` (no GQA).
+    """
+    __tracebackhide__ = True
+    batch = _size(batch, "batch", "attention")
+    heads = _size(heads, "heads", "attention")
+    queries = _size(queries, "queries", "attention")
+    keys = queries if keys is None else _size(keys, "keys", "attention")
+    head_dim = _size(head_dim, "head_dim", "attention")
+    kv_heads = heads if kv_heads is None else _size(kv_heads, "kv_heads", "attention")
+    if heads % kv_heads:
+        raise DeclarationError(f"attention: kv_heads ({kv_heads}) must divide heads ({heads})")
+    flops = 4 * batch * heads * queries * keys * head_dim
+    if causal and queries == keys:
+        flops //= 2
+    size = dtype_bytes(dtype)
+    moved = size * batch * head_dim * (2 * heads * queries + 2 * kv_heads * keys)
+    label = f"attention B={batch} H={heads} Sq={queries} Skv={keys} d={head_dim}"
+    return Kernel(
+        name=name or (label + (" causal" if causal else "")),
+        flops=flops,
+        bytes=moved,
+        dtype=dtype,
+    )
+
+
 def _model(model: Any) -> Transformer:
     __tracebackhide__ = True
     from .transformer import Transformer, model_catalog
@@ -255,6 +298,7 @@ def prefill(
 
 __all__ = [
     "Kernel",
+    "attention",
     "copy",
     "custom",
     "decode_step",

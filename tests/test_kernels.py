@@ -251,3 +251,32 @@ def test_decode_step_of_a_mixture_of_experts_reads_only_the_experts_picked() -> 
     assert many.bytes - 1024 * 2 * mixtral.kv_bytes_per_token("bf16") == pytest.approx(
         2 * mixtral.params, rel=1e-6
     )
+
+
+def test_attention_counts_flops_and_bytes_by_hand() -> None:
+    # B=2, H=16, Sq=Skv=1024, d=64, fp16. QK^T and PV: 2 * (2 * B*H*Sq*Skv*d) FLOPs;
+    # Q, K, V, O each B*H*S*d elements of 2 bytes (scores never leave the chip, as in
+    # FlashAttention, Dao et al. 2022).
+    k = kernels.attention(2, 16, 1024, head_dim=64, dtype="fp16")
+    assert k.flops == 4 * 2 * 16 * 1024 * 1024 * 64 == 8_589_934_592
+    assert k.bytes == 2 * 4 * 2 * 16 * 1024 * 64 == 16_777_216
+    assert k.intensity == pytest.approx(512.0)  # = Sq / 2 for fp16 self-attention
+    causal = kernels.attention(2, 16, 1024, head_dim=64, dtype="fp16", causal=True)
+    assert causal.flops == k.flops / 2
+    assert causal.bytes == k.bytes
+    # Grouped-query attention: 4 KV heads for 16 query heads move a quarter of K and V.
+    gqa = kernels.attention(2, 16, 1024, head_dim=64, dtype="fp16", kv_heads=4)
+    assert gqa.bytes == 2 * 2 * 64 * (2 * 16 * 1024 + 2 * 4 * 1024)
+    assert gqa.flops == k.flops
+    # Decode: one query against 4096 cached keys is memory-bound on an H100.
+    decode = kernels.attention(8, 32, 1, 4096, head_dim=128, dtype="bf16", kv_heads=8)
+    from pytest_roofline import bound
+
+    assert bound(decode, "h100-sxm").bottleneck == "memory"
+
+
+def test_attention_rejects_bad_shapes() -> None:
+    with pytest.raises(DeclarationError, match="attention: heads must be a positive integer"):
+        kernels.attention(1, 0, 128)
+    with pytest.raises(DeclarationError, match=r"attention: kv_heads \(5\) must divide heads"):
+        kernels.attention(1, 16, 128, kv_heads=5)
