@@ -12,7 +12,6 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -229,11 +228,7 @@ class Catalog:
 def load_hardware_file(text: str, where: str) -> Hardware:
     """Parse one TOML hardware description; errors name ``where`` (the file)."""
     __tracebackhide__ = True
-    try:
-        data: dict[str, Any] = tomlfile.loads(text)
-    except tomlfile.TOMLDecodeError as error:
-        raise DeclarationError(f"{where}: not valid TOML: {error}") from None
-    hardware: Hardware = Hardware.from_data(data, where)
+    hardware: Hardware = Hardware.from_data(tomlfile.parse(text, where), where)
     return hardware
 
 

@@ -31,12 +31,12 @@ def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file's contents; a one-line error for a missing or malformed file."""
     __tracebackhide__ = True
     try:
-        data: dict[str, Any] = tomlfile.loads(path.read_text(encoding="utf-8"))
-        return data
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise DeclarationError(f"{path}: cannot read: {error.strerror or error}") from None
-    except (tomlfile.TOMLDecodeError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise DeclarationError(f"{path}: not valid TOML: {error}") from None
+    return tomlfile.parse(text, str(path))
 
 
 def entries_of_file(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -314,9 +314,6 @@ def builtin_models() -> ModelCatalog:
         if not entry.name.endswith(".toml"):
             continue
         where = f"catalog/models/{entry.name}"
-        try:
-            data = tomlfile.loads(entry.read_text(encoding="utf-8"))
-        except tomlfile.TOMLDecodeError as error:
-            raise DeclarationError(f"{where}: not valid TOML: {error}") from None
+        data = tomlfile.parse(entry.read_text(encoding="utf-8"), where)
         models.append(Transformer.from_data(data, where))
     return ModelCatalog(models)
