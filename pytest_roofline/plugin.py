@@ -603,17 +603,36 @@ def describe_spec(spec: dict[str, Any]) -> str:
     return text
 
 
+_running: list[pytest.Item] = []
+"""The tests being run, innermost last: a run started from inside a test (pytester)
+nests its own."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
 @pytest.fixture
-def roofline(request: pytest.FixtureRequest) -> Recorder:
+def roofline() -> Recorder:
     """Declare, measure and report the work of this test against its roofline bound.
 
     ``roofline.measure(fn, *args)`` times ``fn``; ``roofline.report(seconds=...)`` takes a
     figure measured elsewhere; ``roofline.declare(kernel)`` declares the work when the
     marker cannot (parametrized shapes). The verdict comes when the test ends.
     """
-    item = request.node
+    # The running item comes from the hook above rather than from ``request``: pytest
+    # builds a fixture definition for ``request`` each time it is asked for, which was
+    # the largest single cost of a roofline test that reports a precomputed figure.
+    if not _running:
+        raise RuntimeError("the roofline fixture is only available while a test runs")
+    item = _running[-1]
     recorder: Recorder | None = item.stash.get(recorder_key, None)
     if recorder is None:
-        recorder = request.config.stash[manager_key].new_recorder(item)
+        recorder = item.config.stash[manager_key].new_recorder(item)
         item.stash[recorder_key] = recorder
     return recorder
