@@ -116,8 +116,8 @@ def _serving(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
     per_gpu = b.optimal_tokens_per_second_per_gpu
     params = model.params or model.counted_params
     lines = [
-        f"{model.name} on {config.gpus} x {b.hardware}, p={config.prompt_tokens:g},"
-        f" d={config.decode_tokens:g}, {config.dtype}",
+        f"{model.name} on {config.gpus} x {b.hardware}, p={b.prompt_tokens:g},"
+        f" d={b.decode_tokens:g}, {config.dtype}",
         f"  params            {params / 1e9:.2f}e9 ({model.active_params / 1e9:.2f}e9"
         " active per token)",
         f"  B_dense           {b.batch_size:,.0f} tokens per iteration",

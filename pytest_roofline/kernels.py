@@ -241,6 +241,7 @@ def decode_step(
     dtype: Any = "fp16",
     *,
     kv_dtype: Any = None,
+    gpus: int = 1,
     name: str | None = None,
 ) -> Kernel:
     """One decode step: ``batch_size`` sequences, each ``context`` tokens long, emit a token.
@@ -253,18 +254,31 @@ def decode_step(
     step is memory-bound: its bound is the floor of the time per output token (Pope et
     al., "Efficiently Scaling Transformer Inference", 2022; the scaling book's inference
     chapter).
+
+    ``gpus`` > 1 shards the step over that many devices with tensor parallelism (as
+    serving engines run large models): the kernel is one device's share, FLOPs and bytes
+    divided by N, plus two all-reduces per layer of the batch's activations, B·D_model
+    values each. A ring all-reduce sends 2·(N - 1)/N of its data from every device, so
+    network_bytes = 4·(N - 1)/N · B·D_model·S_type·L, the serving model's T_net per
+    device. Judged against one device of the catalog, its bound is the step's time.
     """
     __tracebackhide__ = True
     transformer = _model(model)
     batch = _size(batch_size, "batch_size", "decode_step")
     context = _size(context, "context", "decode_step")
+    shards = _size(gpus, "gpus", "decode_step")
     kv = transformer.kv_bytes_per_token(kv_dtype or dtype)
     assert transformer.head_dim is not None
     attention = 4 * batch * transformer.layers * transformer.heads * transformer.head_dim
+    flops = 2 * batch * transformer.active_params + attention * context
+    moved = transformer.params_read(batch) * dtype_bytes(dtype) + batch * (context + 1) * kv
+    all_reduced = batch * transformer.hidden_size * dtype_bytes(dtype) * transformer.layers
+    suffix = f" x{shards}" if shards > 1 else ""
     return Kernel(
-        name=name or f"decode_step {transformer.name} B={batch} ctx={context}",
-        flops=2 * batch * transformer.active_params + attention * context,
-        bytes=transformer.params_read(batch) * dtype_bytes(dtype) + batch * (context + 1) * kv,
+        name=name or f"decode_step {transformer.name} B={batch} ctx={context}{suffix}",
+        flops=flops / shards,
+        bytes=moved / shards,
+        network_bytes=4 * (shards - 1) / shards * all_reduced,
         dtype=dtype,
     )
 

@@ -67,10 +67,12 @@ class ServingConfig(Spec):
     """A catalog name or a Hardware; None takes the test's or the session's hardware."""
     gpus: int = Field(default=1, ge=1)
     """N_GPU, the devices the model is sharded over (tensor parallelism)."""
-    prompt_tokens: float = Field(ge=0)
-    """p, the average prompt length in tokens."""
-    decode_tokens: float = Field(gt=0)
-    """d, the average number of output tokens (at least a fraction of one)."""
+    prompt_tokens: float | None = Field(default=None, ge=0)
+    """p, the average prompt length in tokens. May be left out when an engine result
+    file reported through the fixture supplies it (``report_engine_result``)."""
+    decode_tokens: float | None = Field(default=None, gt=0)
+    """d, the average number of output tokens (at least a fraction of one); like p, may
+    come from an engine result file."""
     dtype: DType = "fp16"
     """S_type: the dtype of weights and compute."""
     kv_dtype: DType | None = None
@@ -80,12 +82,35 @@ class ServingConfig(Spec):
 
     @property
     def label(self) -> str:
-        """'llama-2-70b serving p=1024 d=512 fp16 x8'."""
+        """'llama-2-70b serving p=1024 d=512 fp16 x8' ('p=?' while a length is unknown)."""
         gpus = f" x{self.gpus}" if self.gpus > 1 else ""
-        return (
-            f"{self.model.name} serving p={self.prompt_tokens:g} d={self.decode_tokens:g}"
-            f" {self.dtype}{gpus}"
-        )
+        p = "?" if self.prompt_tokens is None else f"{self.prompt_tokens:g}"
+        d = "?" if self.decode_tokens is None else f"{self.decode_tokens:g}"
+        return f"{self.model.name} serving p={p} d={d} {self.dtype}{gpus}"
+
+    @property
+    def lengths_known(self) -> bool:
+        """True when both p and d are given, so the bound can be computed."""
+        return self.prompt_tokens is not None and self.decode_tokens is not None
+
+    def lengths(self) -> tuple[float, float]:
+        """(p, d), or a one-line error saying where they can come from."""
+        __tracebackhide__ = True
+        if self.prompt_tokens is None or self.decode_tokens is None:
+            missing = [
+                name
+                for name, value in (
+                    ("prompt_tokens", self.prompt_tokens),
+                    ("decode_tokens", self.decode_tokens),
+                )
+                if value is None
+            ]
+            raise DeclarationError(
+                f"{self.label}: the bound needs {' and '.join(missing)}; give them in the"
+                " ServingConfig or report an engine result file that holds the mean lengths"
+                " (roofline.report_engine_result)"
+            )
+        return self.prompt_tokens, self.decode_tokens
 
     @classmethod
     def _describe(cls, data: dict[str, Any]) -> str:
@@ -179,6 +204,7 @@ class ServingBound(Bound):
 def serving_bound(config: ServingConfig, device: Hardware) -> ServingBound:
     """The serving bound of ``config`` on ``device`` (see the module docstring)."""
     __tracebackhide__ = True
+    p, d = config.lengths()
     model = config.model
     kv_dtype = config.kv_dtype or config.dtype
     totals = aggregate(device, config.gpus, config.dtype)
@@ -189,7 +215,6 @@ def serving_bound(config: ServingConfig, device: Hardware) -> ServingBound:
             f" {config.gpus} x {device.name} ({totals.memory_capacity / 1e9:.0f} GB);"
             " use more GPUs or a smaller dtype"
         )
-    p, d = config.prompt_tokens, config.decode_tokens
     batch = config.batch_size
     if batch is None:
         batch = float(dense_batch(model, totals, p, d, config.dtype, kv_dtype))

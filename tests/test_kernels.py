@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pytest_roofline import kernels
+from pytest_roofline import bound, kernels
 from pytest_roofline.errors import DeclarationError, RooflineError
 from pytest_roofline.kernels import Kernel
 
@@ -280,3 +280,32 @@ def test_attention_rejects_bad_shapes() -> None:
         kernels.attention(1, 0, 128)
     with pytest.raises(DeclarationError, match=r"attention: kv_heads \(5\) must divide heads"):
         kernels.attention(1, 16, 128, kv_heads=5)
+
+
+def test_decode_step_tensor_parallel_share_by_hand() -> None:
+    # LLaMA-2-70B, B=64 sequences of 1280 tokens, fp16, tensor parallel over 8 GPUs. One
+    # device's share is 1/8 of the FLOPs and bytes; the network carries two ring
+    # all-reduces per layer of B x D_model fp16 values, each sending 2 (N-1)/N of it:
+    # 4 * 7/8 * 64 * 8192 * 2 B * 80 layers = 293,601,280 bytes per device per step.
+    from pytest_roofline import Transformer
+
+    llama = Transformer.named("llama-2-70b")
+    whole = kernels.decode_step(llama, 64, 1280, "fp16")
+    share = kernels.decode_step(llama, 64, 1280, "fp16", gpus=8)
+    assert share.flops == pytest.approx(whole.flops / 8, rel=1e-12)
+    assert share.bytes == pytest.approx(whole.bytes / 8, rel=1e-12)
+    assert share.network_bytes == 293_601_280
+    assert whole.network_bytes == 0
+    assert share.label.endswith("x8 fp16")
+    # On A100 SXM4 80GB (2.039 TB/s, NVLink 300 GB/s one way) the step is memory-bound:
+    # (2 * 68.98e9 + 64 * 1281 * 327,680) / 8 / 2.039e12 = 10.10 ms.
+    b = bound(share, "a100-sxm4-80gb")
+    expected = (2 * llama.params + 64 * 1281 * 327_680) / 8 / 2.039e12
+    assert b.bottleneck == "memory"
+    assert b.seconds == pytest.approx(expected, rel=1e-9)
+    assert b.seconds == pytest.approx(10.10e-3, rel=1e-3)
+
+
+def test_decode_step_rejects_a_bad_gpu_count() -> None:
+    with pytest.raises(DeclarationError, match=r"decode_step: gpus must be a positive integer"):
+        kernels.decode_step("llama-2-7b", 1, 1, gpus=0)

@@ -530,3 +530,24 @@ def test_more_gpus_never_lower_optimal_throughput(config: ServingConfig, more: i
     assert math.isclose(
         bigger.optimal_tokens_per_second_per_gpu, fewer.optimal_tokens_per_second_per_gpu
     )
+
+
+@pytest.mark.parametrize("left_out", ["prompt_tokens", "decode_tokens"])
+def test_lengths_left_out_have_no_bound_yet(left_out: str) -> None:
+    # p and d may come later, from an engine's result file; until then the bound
+    # cannot be computed and says which length it needs.
+    config = serve(**{left_out: None})
+    assert not config.lengths_known
+    assert "=?" in config.label
+    with pytest.raises(DeclarationError) as info:
+        bound(config)
+    message = one_line(info)
+    assert left_out in message
+    assert "report_engine_result" in message
+
+
+def test_lengths_filled_in_give_the_same_bound() -> None:
+    later = serve(prompt_tokens=None, decode_tokens=None).model_copy(
+        update={"prompt_tokens": 1024.0, "decode_tokens": 512.0}
+    )
+    assert bound(later) == bound(serve())
