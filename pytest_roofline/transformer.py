@@ -144,6 +144,20 @@ class Transformer(Spec):
         counted = self.counted_params
         return self.params * (counted - skipped) / counted
 
+    @property
+    def gathered_params(self) -> float:
+        """The input embedding table, when it is not tied to the output head.
+
+        A forward pass gathers one row of it per token rather than reading it whole or
+        multiplying by it, so the step and prefill kernels leave it out of their FLOPs
+        and weight bytes (the output head, tied or not, is read and multiplied whole).
+        Scaled like ``params`` when ``params`` is a nominal count.
+        """
+        assert self.params is not None
+        if self.tie_embeddings:
+            return 0.0
+        return self.params * self.vocab_size * self.hidden_size / self.counted_params
+
     def params_read(self, batch_size: float) -> float:
         """Parameters one forward pass over ``batch_size`` tokens must read from memory.
 

@@ -395,11 +395,13 @@ def test_decode_step_llama_2_13b_with_gqa_scaling_book(batch: int, step_ms: floa
 
 
 def test_decode_step_counts_by_hand() -> None:
-    # FLOPs: 2·B·P + 4·B·L·H·hd·ctx (QK^T and AV). Bytes: the weights + B·(ctx + 1)·KV.
+    # FLOPs: 2·B·(P - E) + 4·B·L·H·hd·ctx (QK^T and AV), where E = 32000 x 5120 is the
+    # untied input embedding table, of which the step gathers B rows and multiplies by
+    # none. Bytes: the weights but E, the B rows gathered, and B·(ctx + 1)·KV.
     k = kernels.decode_step("llama-2-13b", 4, 2048, "bf16")
-    params, kv = 13_015_864_320, 819_200
-    assert k.flops == 2 * 4 * params + 4 * 4 * 40 * 40 * 128 * 2048
-    assert k.bytes == 2 * params + 4 * 2049 * kv
+    params, table, kv = 13_015_864_320, 163_840_000, 819_200
+    assert k.flops == 2 * 4 * (params - table) + 4 * 4 * 40 * 40 * 128 * 2048
+    assert k.bytes == 2 * (params - table + 4 * 5120) + 4 * 2049 * kv
 
 
 def test_decode_step_flips_to_compute_bound_at_large_batch() -> None:
@@ -436,11 +438,12 @@ def test_decode_intensity_grows_with_batch(small: int, extra: int, context: int)
 
 def test_prefill_counts_by_hand() -> None:
     # FLOPs: 2·t·P + causal attention 2·L·H·hd·t² (half of QK^T and AV over t x t).
-    # Bytes: the weights once + t tokens of KV cache written. LLaMA-2-7B: 6,738,415,616.
-    t, params = 2048, 6_738_415_616
+    # Bytes: the weights once + t tokens of KV cache written. LLaMA-2-7B: 6,738,415,616
+    # parameters, of which the untied input embedding (32000 x 4096) is gathered, t rows.
+    t, params, table = 2048, 6_738_415_616, 131_072_000
     k = kernels.prefill("llama-2-7b", t, "fp16")
-    assert k.flops == 2 * t * params + 2 * 32 * 32 * 128 * t**2
-    assert k.bytes == 2 * params + t * 2 * 32 * 32 * 128 * 2
+    assert k.flops == 2 * t * (params - table) + 2 * 32 * 32 * 128 * t**2
+    assert k.bytes == 2 * (params - table + t * 4096) + t * 2 * 32 * 32 * 128 * 2
 
 
 def test_long_prefill_is_compute_bound() -> None:
