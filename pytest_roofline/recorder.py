@@ -8,8 +8,9 @@ when the test ends.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .bound import Bound, kernel_bound
 from .calibrate import PairedCalibration
@@ -21,6 +22,9 @@ from .measure import Measurement, measure
 from .results import Result, evaluate
 from .runlock import RunLock
 from .serving import ServingBound, ServingConfig, serving_bound
+
+if TYPE_CHECKING:
+    from .engines import EngineResult
 
 Work = Kernel | ServingConfig
 KERNEL_FIGURES = ("seconds", "flops_per_second", "bytes_per_second", "seconds_per_token")
@@ -56,7 +60,8 @@ class Recorder:
     """Holds one test's declared work, hardware and measurement.
 
     Hardware is chosen in this order: ``declare(..., hardware=)``, the marker's
-    ``hardware=``, the session default (``--roofline-hardware``), then ``local``.
+    ``hardware=``, a ServingConfig's own ``hardware``, the session default
+    (``--roofline-hardware``), then ``local`` (kernels only).
     ``refresh_local`` re-measures ``local`` when a result on it looks impossible.
     """
 
@@ -101,13 +106,17 @@ class Recorder:
         """True once some work has been declared (by the marker or ``declare``)."""
         return self._work is not None
 
-    def declare(self, work: Work, hardware: str | Hardware | None = None) -> Bound:
+    def declare(self, work: Work, hardware: str | Hardware | None = None) -> Bound | None:
         """Declare the work this test does (and optionally the hardware); returns its bound.
 
         ``work`` is a Kernel or a ServingConfig. For parametrized shapes, where the marker
         cannot know the sizes::
 
             roofline.declare(kernels.matmul(n, n, n, "fp32"))
+
+        A ServingConfig that leaves out ``prompt_tokens`` or ``decode_tokens`` has no
+        bound yet (None is returned): :meth:`report_engine_result` fills them in from
+        the engine's result file.
         """
         __tracebackhide__ = True
         if not isinstance(work, (Kernel, ServingConfig)):
@@ -118,7 +127,9 @@ class Recorder:
         if hardware is not None:
             hardware = check_hardware(hardware, self._catalog, "declare()")
         if isinstance(work, ServingConfig):
-            choice = hardware or work.hardware or self._hardware_choice or self._default_hardware
+            # The test's own choice (declare's, then the marker's) overrides the config's,
+            # as bound(config, hardware) does: one config can be judged on several devices.
+            choice = hardware or self._hardware_choice or work.hardware or self._default_hardware
             if choice is None:
                 raise DeclarationError(
                     f"{work.label}: name the hardware (ServingConfig(hardware=...), the"
@@ -129,7 +140,8 @@ class Recorder:
         if hardware is not None:
             self._hardware_choice = hardware
         device = self._catalog.lookup(choice)
-        result = self._bound_on(work, device)
+        pending = isinstance(work, ServingConfig) and not work.lengths_known
+        result = None if pending else self._bound_on(work, device)
         self._work, self._device, self._bound = work, device, result
         self.measurement = None
         self.measured_tokens_per_second = None
@@ -165,8 +177,9 @@ class Recorder:
     def bound(self) -> Bound:
         """The roofline bound of the declared work (a ServingBound for serving work)."""
         __tracebackhide__ = True
-        self.work  # noqa: B018
-        assert self._bound is not None
+        work = self.work
+        if self._bound is None:  # a ServingConfig still waiting for its lengths
+            self._bound = self._bound_on(work, self.hardware)  # raises, naming them
         return self._bound
 
     @property
@@ -295,6 +308,78 @@ class Recorder:
         self._again = None
         return self.measurement
 
+    def report_engine_result(
+        self, path: str | os.PathLike[str], *, format: str | None = None, run: int = -1
+    ) -> EngineResult:
+        """Report what a serving engine's own benchmark wrote to ``path``.
+
+        The file is a vLLM ``benchmark_serving.py --save-result`` or
+        ``benchmark_throughput.py --output-json`` result, or SGLang ``bench_serving``
+        JSON lines (``run`` picks a line, the last by default); see
+        :mod:`pytest_roofline.engines`. ``format`` names the shape when detection by
+        keys is not wanted.
+
+        For a ServingConfig the file's prompt + output tokens per second are judged, and
+        the file's mean prompt and output lengths stand in for ``prompt_tokens`` and
+        ``decode_tokens`` when the config leaves them out. For a kernel, such as
+        ``kernels.decode_step``, the file's mean time per output token (TPOT) is the
+        measured time of one decode step. Returns the parsed result, for further checks.
+        """
+        __tracebackhide__ = True
+        from .engines import read_engine_result
+
+        work = self.work
+        engine = read_engine_result(path, format=format, run=run)
+        notes = [f"reported from {engine.description}"]
+        if isinstance(work, ServingConfig):
+            filled = self._fill_lengths(work, engine, notes)
+            if filled is not work:
+                self._work, self._bound = filled, None
+            self.report(tokens_per_second=engine.tokens_per_second)
+        else:
+            if engine.mean_tpot_seconds is None or engine.mean_tpot_seconds <= 0:
+                raise DeclarationError(
+                    f"{engine.source}: holds no mean time per output token (TPOT), which a"
+                    f" kernel's bound ({work.label}) is judged against; declare a"
+                    " ServingConfig to judge its throughput"
+                )
+            self.report(seconds_per_token=engine.mean_tpot_seconds)
+        assert self.measurement is not None
+        self.measurement = self.measurement.model_copy(
+            update={"notes": (*self.measurement.notes, *notes)}
+        )
+        return engine
+
+    @staticmethod
+    def _fill_lengths(work: ServingConfig, engine: EngineResult, notes: list[str]) -> ServingConfig:
+        """``work`` with the file's mean lengths where it leaves them out."""
+        __tracebackhide__ = True
+        from_file = {
+            "prompt_tokens": engine.mean_prompt_tokens,
+            "decode_tokens": engine.mean_output_tokens,
+        }
+        missing = [name for name in from_file if getattr(work, name) is None]
+        unknown = [name for name in missing if from_file[name] is None]
+        if unknown:
+            raise DeclarationError(
+                f"{engine.source}: holds no mean prompt and output lengths (a"
+                f" {engine.format} result counts tokens only in total); give"
+                f" {' and '.join(f'{name}=' for name in unknown)} in the ServingConfig"
+            )
+        for name, value in from_file.items():
+            declared = getattr(work, name)
+            if declared and value is not None and abs(value - declared) > 0.1 * declared:
+                notes.append(
+                    f"the file's mean {name} ({value:.0f}) differs from the declared"
+                    f" {declared:g} by more than 10 %"
+                )
+        if not missing:
+            return work
+        notes.append(
+            ", ".join(f"{name}={from_file[name]:.1f}" for name in missing) + " from the file"
+        )
+        return work.model_copy(update={name: from_file[name] for name in missing})
+
     def _serving_seconds(self, work: ServingConfig, name: str, value: float) -> float:
         """The measured time of one dense iteration, from a serving figure."""
         bound = self.bound
@@ -302,7 +387,7 @@ class Recorder:
         if name == "seconds_per_token":
             tokens_per_second = bound.batch_size / value
         elif name == "output_tokens_per_second":
-            p, d = work.prompt_tokens, work.decode_tokens
+            p, d = work.lengths()
             tokens_per_second = value * (p + d) / d
         else:
             tokens_per_second = value
