@@ -7,12 +7,14 @@ test invites mistakes. :func:`read_engine_result` reads the file and returns an
 ``vllm-serving``
     vLLM's online benchmark, ``benchmarks/benchmark_serving.py --save-result`` (and
     ``vllm bench serve --save-result``, which writes the same keys), one JSON object:
-    ``completed``, ``duration``, ``total_input_tokens``, ``total_output_tokens``,
-    ``request_throughput``, ``output_throughput``, ``total_token_throughput``,
-    ``mean_ttft_ms``, ``mean_tpot_ms``, ``mean_itl_ms``, and metadata such as
-    ``model_id`` and ``max_concurrency``. Versions before ``total_token_throughput``
-    existed (vLLM 0.5 and earlier) are read too: it is derived as
-    (input + output tokens) / duration.
+    the result dict its ``benchmark()`` function builds (``completed``, ``duration``,
+    ``total_input_tokens``, ``total_output_tokens``, ``request_throughput``,
+    ``output_throughput``, ``total_token_throughput``, ``mean_ttft_ms``,
+    ``mean_tpot_ms``, ``mean_itl_ms``, ...) plus the run's metadata (``model_id``,
+    ``max_concurrency``, ...). Later keys (``failed``, ``request_goodput``, the detailed
+    per-request lists) are ignored. Older versions of the script, written before it had
+    ``total_token_throughput``, are read too: it is derived as (input + output tokens)
+    / duration.
 ``vllm-throughput``
     vLLM's offline benchmark, ``benchmarks/benchmark_throughput.py --output-json`` (and
     ``vllm bench throughput``): ``elapsed_time``, ``num_requests``, ``total_num_tokens``,
