@@ -119,7 +119,8 @@ def _unit_factor(unit: str, kind: Kind) -> float | None:
 
 
 def parse(value: str | float | int, kind: Kind) -> float:
-    """Read a quantity of ``kind`` as an SI float; plain numbers are taken as SI already.
+    """Read a quantity of ``kind`` as an SI float; plain numbers (and strings holding
+    only a number, as command-line options and ini values arrive) are taken as SI.
 
     Raises :class:`UnitError` with the value and the units expected when it cannot.
     """
@@ -134,7 +135,7 @@ def parse(value: str | float | int, kind: Kind) -> float:
                 f"cannot read {value!r} as a {kind.name}: expected a number and a unit,"
                 f" e.g. '2 {_example_unit(kind)}'"
             )
-        factor = _unit_factor(match.group(2), kind)
+        factor = _unit_factor(match.group(2), kind) if match.group(2) else 1.0
         if factor is None:
             raise UnitError(
                 f"unknown unit {match.group(2)!r} in {value!r} for a {kind.name};"

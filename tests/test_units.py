@@ -168,3 +168,13 @@ def test_format_then_parse_round_trips(kind, value: float) -> None:
     back = parse(text, kind)
     assert math.isfinite(back)
     assert back == pytest.approx(value, rel=1e-10)
+
+
+def test_a_string_holding_only_a_number_is_si() -> None:
+    # Command-line options and ini values arrive as strings: "--roofline-max-time 0.5"
+    # is half a second, as the number 0.5 is.
+    from pytest_roofline.units import FLOP_RATE, SECONDS, parse
+
+    assert parse("0.5", SECONDS) == 0.5
+    assert parse(" 989e12 ", FLOP_RATE) == 989e12
+    assert parse("-1", SECONDS) == -1.0  # the caller decides what a negative time means
