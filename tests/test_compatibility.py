@@ -1,0 +1,154 @@
+"""pytest-roofline next to pytest's own switches and common plugins, as users run them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SUITE = """
+import pytest
+from pytest_roofline import kernels
+
+GEMM = kernels.matmul(4096, 4096, 4096, "bf16")   # 139 µs on h100-sxm
+
+@pytest.mark.roofline(GEMM, hardware="h100-sxm", min_utilization=0.5)
+@pytest.mark.parametrize("i", range(4))
+def test_fast(roofline, i):
+    roofline.report(seconds=200e-6)                  # 69.5 %
+
+@pytest.mark.roofline(GEMM, hardware="h100-sxm", min_utilization=0.5)
+def test_slow(roofline):
+    roofline.report(seconds=1e-3)                    # 13.9 %: below budget
+
+def test_plain():
+    pass
+"""
+
+MARKED_ONLY = """
+import pytest
+
+@pytest.mark.roofline(min_utilization=0.5)
+def test_marked():
+    pass
+"""
+
+
+def results_of(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["results"]
+
+
+def plain_run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+def test_without_the_plugin_the_marker_is_only_unknown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(MARKED_ONLY)
+    result = plain_run(pytester, "-p", "no:roofline", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*PytestUnknownMarkWarning*roofline*"])
+
+
+def test_without_the_plugin_strict_markers_refuses_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(MARKED_ONLY)
+    result = plain_run(pytester, "-p", "no:roofline", "-p", "no:randomly", "--strict-markers")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*'roofline' not found in `markers` configuration option*"])
+
+
+def test_with_the_plugin_strict_markers_knows_it(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(SUITE)
+    result = run("--strict-markers", "--roofline-json", "out.json")
+    result.assert_outcomes(passed=5, failed=1)
+    assert len(results_of(pytester.path / "out.json")) == 5
+
+
+def test_random_order(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_randomly")
+    pytester.makepyfile(SUITE)
+    result = plain_run(
+        pytester,
+        "-p",
+        "randomly",
+        "-p",
+        "randomly",
+        "--randomly-seed=7",
+        "--roofline-json",
+        "out.json",
+    )
+    result.assert_outcomes(passed=5, failed=1)
+    result.stdout.fnmatch_lines(["*randomly-seed=7*"])
+    records = {r["nodeid"]: r for r in results_of(pytester.path / "out.json")}
+    assert len(records) == 5
+    assert records["test_random_order.py::test_slow"]["outcome"] == "failed"
+
+
+def test_exitfirst_keeps_what_was_measured(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_roofline import kernels
+
+        GEMM = kernels.matmul(4096, 4096, 4096, "bf16")
+
+        @pytest.mark.roofline(GEMM, hardware="h100-sxm", min_utilization=0.5)
+        def test_a_first(roofline):
+            roofline.report(seconds=200e-6)
+
+        @pytest.mark.roofline(GEMM, hardware="h100-sxm", min_utilization=0.5)
+        def test_b_slow(roofline):
+            roofline.report(seconds=1e-3)
+
+        @pytest.mark.roofline(GEMM, hardware="h100-sxm", min_utilization=0.5)
+        def test_c_never_run(roofline):
+            roofline.report(seconds=200e-6)
+        """
+    )
+    result = run("-x", "--roofline-json", "out.json")
+    result.assert_outcomes(passed=1, failed=1)
+    outcomes = [r["outcome"] for r in results_of(pytester.path / "out.json")]
+    assert outcomes == ["passed", "failed"]
+
+
+def test_last_failed_reruns_and_reports_only_the_failure(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(SUITE)
+    first = pytester.runpytest_subprocess("-p", "no:randomly")
+    first.assert_outcomes(passed=5, failed=1)
+    again = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "--lf", "--roofline-json", "out.json"
+    )
+    again.assert_outcomes(failed=1)
+    (record,) = results_of(pytester.path / "out.json")
+    assert record["nodeid"].endswith("::test_slow")
+
+
+def test_dev_mode_and_warnings_as_errors(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(SUITE)
+    result = pytester.run(
+        sys.executable,
+        "-X",
+        "dev",
+        "-W",
+        "error",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:benchmark",
+        "--roofline-json",
+        "out.json",
+        "--roofline-markdown",
+        "gap.md",
+        "--roofline-html",
+        "gap.html",
+    )
+    result.assert_outcomes(passed=5, failed=1)
+    output = result.stdout.str() + result.stderr.str()
+    assert "Warning" not in output, output[-3000:]
+    assert "INTERNALERROR" not in output
+    assert len(results_of(pytester.path / "out.json")) == 5
