@@ -37,6 +37,8 @@ from .runlock import RunLock
 from .transformer import Transformer
 from .units import BANDWIDTH, FLOP_RATE, format_quantity
 
+SUMMARY_ROWS = 50
+"""Rows of passing tests the terminal summary shows before counting the rest (-v: all)."""
 PROPERTY = "roofline"
 """The user_properties key holding the whole result record as JSON."""
 FLAT_PROPERTIES = (
@@ -539,7 +541,7 @@ class RooflineManager:
                 "unmeasured": {"yellow": True},
             }
             for line, outcome in terminal.summary_rows(
-                self.results, writer._tw.fullwidth, verbose=verbosity > 0
+                self.results, writer._tw.fullwidth, verbose=verbosity > 0, limit=SUMMARY_ROWS
             ):
                 writer.write_line(line, **colours.get(outcome, {}))
         if self.saved:

@@ -64,18 +64,38 @@ def breakdown(result: Result) -> str:
 
 
 def summary_rows(
-    results: list[Result], width: int = 100, verbose: bool = False
+    results: list[Result], width: int = 100, verbose: bool = False, limit: int | None = None
 ) -> list[tuple[str, str]]:
     """(line, outcome) pairs: the header (outcome "") and one row per test, worst first,
-    each followed by its breakdown when ``verbose``; the outcome lets the caller colour."""
+    each followed by its breakdown when ``verbose``; the outcome lets the caller colour.
+
+    With ``limit``, a large run shows every test that did not pass but only the worst
+    passing ones up to ``limit`` rows, then one line counting the rest: ten thousand
+    rows would bury the ones that matter (the reports keep every row).
+    """
     lines = summary_lines(results, width)
     if not lines:
         return []
+    ordered = sorted(results, key=_sort_key)
+    shown = len(ordered)
+    if limit is not None and not verbose and len(ordered) > limit:
+        not_passed = sum(1 for r in ordered if r.outcome != "passed")
+        shown = max(limit, not_passed)
     rows = [(lines[0], "")]
-    for line, result in zip(lines[1:], sorted(results, key=_sort_key), strict=True):
+    for line, result in zip(lines[1 : shown + 1], ordered[:shown], strict=True):
         rows.append((line, result.outcome))
         if verbose:
             rows.append((breakdown(result), ""))
+    if shown < len(ordered):
+        rest = ordered[shown:]
+        best = max((r.utilization or 0.0) for r in rest)
+        rows.append(
+            (
+                f"... {len(rest):,} more passed, up to {best:.1%} of their bounds"
+                " (-v shows every row; the reports hold them all)",
+                "",
+            )
+        )
     return rows
 
 
