@@ -26,8 +26,9 @@ from .config import (
     resolve,
     split_pyproject,
 )
+from .current import CurrentRecorder
 from .detect import Detection, detect
-from .errors import ConfigurationError, RooflineError
+from .errors import ConfigurationError, DeclarationError, RooflineError
 from .hardware import AUTO, Catalog, Hardware, default_catalog, normalize
 from .marker import MARKER_HELP, parse_marker
 from .recorder import Recorder
@@ -559,6 +560,32 @@ class RooflineManager:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.is_worker:
             return
+        report_hook = self.config.hook.pytest_roofline_report
+        wanted = (
+            self.settings.json_path is not None
+            or self.settings.markdown is not None
+            or self.settings.html is not None
+            or self.settings.github_summary
+            or bool(report_hook.get_hookimpls())
+        )
+        if wanted:
+            self._write_reports()
+        if self.settings.save is not None:
+            name = self.settings.save
+            try:
+                path = baseline.path_for(self.config.rootpath, name)
+                count = baseline.save(path, name, self.results, fingerprint())
+                self.saved = f"roofline: saved {count} results as baseline {name!r} ({path})"
+            except (OSError, RooflineError) as error:
+                self.write_error = f"roofline: could not save baseline {name!r}: {error}"
+
+    def _write_reports(self) -> None:
+        """The JSON document, the reports rendered from it, and the report hook.
+
+        A run that asked for none of them (and has no hook implementation) skips building
+        the document: dumping every result again was a visible share of a cheap test's
+        cost.
+        """
         held = self.local.cached() or self.local.shared()
         document = json_report.build_document(
             self.results, held.model_dump(mode="json") if held is not None else None
@@ -578,14 +605,6 @@ class RooflineManager:
             github_summary=self.settings.github_summary,
             folder=Path(self.config.invocation_params.dir),
         )
-        if self.settings.save is not None:
-            name = self.settings.save
-            try:
-                path = baseline.path_for(self.config.rootpath, name)
-                count = baseline.save(path, name, self.results, fingerprint())
-                self.saved = f"roofline: saved {count} results as baseline {name!r} ({path})"
-            except (OSError, RooflineError) as error:
-                self.write_error = f"roofline: could not save baseline {name!r}: {error}"
         self.config.hook.pytest_roofline_report(
             config=self.config, results=self.results, document=document
         )
@@ -624,22 +643,32 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
         _running.pop()
 
 
-@pytest.fixture
-def roofline() -> Recorder:
-    """Declare, measure and report the work of this test against its roofline bound.
-
-    ``roofline.measure(fn, *args)`` times ``fn``; ``roofline.report(seconds=...)`` takes a
-    figure measured elsewhere; ``roofline.declare(kernel)`` declares the work when the
-    marker cannot (parametrized shapes). The verdict comes when the test ends.
-    """
-    # The running item comes from the hook above rather than from ``request``: pytest
-    # builds a fixture definition for ``request`` each time it is asked for, which was
-    # the largest single cost of a roofline test that reports a precomputed figure.
+def running_recorder() -> Recorder:
+    """The Recorder of the test running now (made on first use for an unmarked test)."""
+    __tracebackhide__ = True
     if not _running:
-        raise RuntimeError("the roofline fixture is only available while a test runs")
+        raise DeclarationError(
+            "the roofline fixture speaks for the running test, and none is running: use it"
+            " from a test or a function-scoped fixture"
+        )
     item = _running[-1]
     recorder: Recorder | None = item.stash.get(recorder_key, None)
     if recorder is None:
         recorder = item.config.stash[manager_key].new_recorder(item)
         item.stash[recorder_key] = recorder
     return recorder
+
+
+@pytest.fixture(scope="session")
+def roofline() -> CurrentRecorder:
+    """Declare, measure and report the work of this test against its roofline bound.
+
+    ``roofline.measure(fn, *args)`` times ``fn``; ``roofline.report(seconds=...)`` takes a
+    figure measured elsewhere; ``roofline.declare(kernel)`` declares the work when the
+    marker cannot (parametrized shapes). The verdict comes when the test ends.
+
+    One object serves the session and always speaks for the running test's Recorder:
+    a function-scoped fixture cost pytest a setup and a teardown per test, more than
+    the roofline work of a test that reports a precomputed figure.
+    """
+    return CurrentRecorder(running_recorder)

@@ -518,6 +518,10 @@ def pytest_roofline_hardware(config):
 def pytest_roofline_result(config, result):
     with open("seen.txt", "a") as f:
         f.write(f"{result.nodeid} {result.hardware} {result.utilization:.3f}\\n")
+
+def pytest_roofline_report(config, results, document):
+    with open("reported.txt", "w") as f:
+        f.write(f"{len(results)} {len(document['results'])} {document['schema']}")
 """
     )
     pytester.makepyfile(
@@ -530,6 +534,73 @@ def test_gemm(roofline):
     )
     run().assert_outcomes(passed=1)
     assert (pytester.path / "seen.txt").read_text().split()[1:] == ["my-box", "0.500"]
+    # No report option was given: the document is still built for the hook.
+    assert (pytester.path / "reported.txt").read_text() == "1 1 pytest-roofline/1"
+
+
+def test_one_fixture_object_speaks_for_each_running_test(pytester: pytest.Pytester, run) -> None:
+    """The fixture is provided once per session; what it does goes to the running test.
+
+    Declaring in a function-scoped fixture (setup), a session-scoped fixture holding it,
+    and its use after the run (one line, no traceback) all behave as for a fixture of
+    each test's own.
+    """
+    pytester.makeconftest(
+        """
+import pytest
+from pytest_roofline import kernels
+
+KEPT = []
+
+@pytest.fixture
+def declared(roofline):
+    roofline.declare(kernels.matmul(1024, 1024, 1024, "fp32"), hardware="h100-sxm")
+
+@pytest.fixture(scope="session")
+def kept(roofline):
+    KEPT.append(roofline)
+    return roofline
+
+def pytest_sessionfinish(session):
+    try:
+        KEPT[0].bound
+    except Exception as error:
+        with open("after.txt", "w") as f:
+            f.write(f"{type(error).__name__}: {error}")
+"""
+    )
+    pytester.makepyfile(
+        HEADER
+        + """
+BOUND = 2 * 1024**3 / 67e12
+
+def test_one(declared, roofline, kept):
+    assert kept is roofline
+    assert "test_one" in repr(roofline) and "matmul" in repr(roofline)
+    roofline.report(seconds=2 * BOUND)
+
+def test_two(kept):
+    kept.declare(kernels.matmul(1024, 1024, 1024, "fp32"), hardware="h100-sxm")
+    kept.min_utilization = 0.9
+    kept.report(seconds=4 * BOUND)
+    assert kept.utilization == pytest.approx(0.25)
+    assert "measure" in dir(kept)
+
+def test_three(roofline):
+    assert not roofline.declared  # nothing leaks from the tests before
+"""
+    )
+    result = run("--roofline-json=out.json")
+    result.assert_outcomes(passed=2, failed=1)
+    found = results_of(pytester.path / "out.json")
+    assert found["test_one"]["utilization"] == pytest.approx(0.5)
+    assert found["test_two"]["min_utilization"] == 0.9
+    assert found["test_two"]["outcome"] == "failed"
+    assert "test_three" not in found
+    assert (pytester.path / "after.txt").read_text() == (
+        "DeclarationError: the roofline fixture speaks for the running test, and none is"
+        " running: use it from a test or a function-scoped fixture"
+    )
 
 
 def test_markers_are_registered(pytester: pytest.Pytester, run) -> None:
