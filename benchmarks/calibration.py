@@ -70,8 +70,10 @@ def main() -> None:
     for name in reversed(names):
         floor = long[name] = max(long[name], floor)
 
-    print(f"calibrations: {repeats}, each {statistics.median(durations):.2f} s"
-          f" (min {min(durations):.2f}, max {max(durations):.2f})")
+    print(
+        f"calibrations: {repeats}, each {statistics.median(durations):.2f} s"
+        f" (min {min(durations):.2f}, max {max(durations):.2f})"
+    )
     print(f"{'ceiling':<11}{'median':>14}{'spread':>9}{'long best':>14}{'ratio':>8}")
     for name, values in ceilings.items():
         unit = "FLOP/s" if name.startswith("peak") else "B/s"
@@ -79,8 +81,10 @@ def main() -> None:
         spread = max(values) / min(values) - 1
         best = long.get(name)
         ratio = f"{median / best:8.3f}" if best else "       -"
-        print(f"{name:<11}{median / 1e9:>10.1f} G{unit[0]:<3}{spread:>8.1%}"
-              f"{(best or 0) / 1e9:>10.1f} G{unit[0]:<3}{ratio}")
+        print(
+            f"{name:<11}{median / 1e9:>10.1f} G{unit[0]:<3}{spread:>8.1%}"
+            f"{(best or 0) / 1e9:>10.1f} G{unit[0]:<3}{ratio}"
+        )
 
 
 if __name__ == "__main__":
