@@ -1,19 +1,29 @@
 """The plugin's overhead on a suite of many cheap tests.
 
-Run: python benchmarks/overhead.py [RUNS]        (RUNS defaults to 7)
+Run: python benchmarks/overhead.py [RUNS]        (RUNS defaults to 15)
 
 Generates, in a temporary folder, two test files of 500 tests each:
 
 - ``test_marked.py``: every test carries ``@pytest.mark.roofline(kernel,
   hardware="h100-sxm")`` (matmul, dot and custom kernels in turn) and calls
   ``roofline.report(seconds=...)`` with a figure precomputed at twice the kernel's bound;
-- ``test_plain.py``: the same bodies without the marker and the report call.
+- ``test_plain.py``: the same bodies without the marker and the report call;
+- ``test_fixture.py``: the plain bodies requesting a session-scoped fixture that does
+  nothing, as ``roofline`` is: pytest's own cost of a fixture request.
 
-Each file runs with ``python -m pytest -q -p no:cacheprovider`` in a subprocess, and the
-plain file once more with ``-p no:roofline`` (the plugin not loaded at all). The three
-are run in turn, RUNS times, so a neighbour's load falls on all of them alike. Prints
-the median wall time of each and the ratios marked / plain (the goal is <= 1.05) and
-plain / plain without the plugin (the cost of the plugin when loaded but unused).
+``test_marked.py`` runs once more with the plugin replaced by a glue-only stand-in
+(``glue_only.py``: the marker, a session fixture whose ``report`` stores its argument, the
+per-test hooks and one user property, but no roofline work): the floor any plugin doing
+this job in pytest stands on, which separates pytest's share of the overhead from ours.
+
+Each file runs with ``python -m pytest -q -p no:cacheprovider -p no:randomly`` in a
+subprocess (pytest-randomly, when installed, would add the same per-test work to every
+variant and flatter the ratio), and the plain file once more with ``-p no:roofline`` (the
+plugin not loaded at all). The variants are run in turn, RUNS times, so a neighbour's
+load falls on all of them alike. Prints the median wall time of each and the ratios
+marked / plain (the goal is <= 1.05) and plain / plain without the plugin (the cost of
+the plugin when loaded but unused), and the same ratios of the CPU time the pytest
+processes used (user + system), which a busy neighbour disturbs less than wall time.
 
 Bytecode is cached (in the temporary folder, via ``PYTHONPYCACHEPREFIX``) even when
 ``PYTHONDONTWRITEBYTECODE`` is set, as in a normal installation; one untimed run of each
@@ -23,6 +33,7 @@ variant fills the cache first.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,7 +43,7 @@ import time
 from pathlib import Path
 
 TESTS = 500
-DEFAULT_RUNS = 7
+DEFAULT_RUNS = 15
 GOAL = 1.05
 
 
@@ -59,7 +70,15 @@ def write_suite(folder: Path) -> None:
     seconds = reported_seconds(sources)
     marked = ["import pytest", "", "from pytest_roofline import kernels", ""]
     plain = ["import pytest", ""]
-    fixture = ["import pytest", "", "", "@pytest.fixture", "def noop():", "    return None", ""]
+    fixture = [
+        "import pytest",
+        "",
+        "",
+        '@pytest.fixture(scope="session")',
+        "def noop():",
+        "    return None",
+        "",
+    ]
     for i, (source, reported) in enumerate(zip(sources, seconds, strict=True)):
         body = f"    assert sum(range({i % 50})) == {sum(range(i % 50))}"
         marked += [
@@ -76,6 +95,51 @@ def write_suite(folder: Path) -> None:
     (folder / "test_plain.py").write_text("\n".join(plain))
     (folder / "test_fixture.py").write_text("\n".join(fixture))
     (folder / "pytest.ini").write_text("[pytest]\n")
+    (folder / "glue_only.py").write_text(GLUE_ONLY)
+
+
+GLUE_ONLY = '''"""A stand-in plugin doing only the pytest glue any roofline plugin needs."""
+import pytest
+
+_running = []
+
+
+class Stand:
+    def report(self, **figure):
+        self.figure = figure
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "roofline: stand-in")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item):
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
+def pytest_runtest_setup(item):
+    item.get_closest_marker("roofline")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        report.user_properties.append(("roofline", "{}"))
+    return report
+
+
+@pytest.fixture(scope="session")
+def roofline():
+    return Stand()
+'''
+"""The floor: the marker, one session fixture, a hook per test phase and one property per
+test, with none of the roofline work (no bound, verdict or record)."""
 
 
 def environment(folder: Path) -> dict[str, str]:
@@ -86,15 +150,20 @@ def environment(folder: Path) -> dict[str, str]:
     return env
 
 
-def run(folder: Path, args: list[str]) -> float:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+def run(folder: Path, args: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one pytest process."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command += ["-p", "no:randomly", *args]
     env = environment(folder)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -104,9 +173,11 @@ def main() -> None:
         "marked": ["test_marked.py"],
         "plain": ["test_plain.py"],
         "plain, -p no:roofline": ["-p", "no:roofline", "test_plain.py"],
-        "plain + a fixture": ["test_fixture.py"],
+        "plain + a session fixture": ["test_fixture.py"],
+        "marked, glue-only stand-in": ["-p", "no:roofline", "-p", "glue_only", "test_marked.py"],
     }
     times: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
     try:
         write_suite(folder)
         for args in variants.values():  # warm the file system and .pyc caches
@@ -114,33 +185,52 @@ def main() -> None:
         for repeat in range(runs):
             order = list(variants) if repeat % 2 == 0 else list(reversed(variants))
             for name in order:
-                times[name].append(run(folder, variants[name]))
+                wall, used = run(folder, variants[name])
+                times[name].append(wall)
+                cpu[name].append(used)
             print(f"run {repeat + 1}/{runs} done", file=sys.stderr)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
-    median = {name: statistics.median(values) for name, values in times.items()}
     print(f"{TESTS} tests per file, {runs} runs each, alternating; {os.cpu_count()} CPUs")
     print()
-    print(f"{'variant':<24}{'median s':>10}{'min s':>9}{'max s':>9}")
+    print(f"{'variant':<28}{'median s':>10}{'min s':>9}{'max s':>9}{'CPU s':>9}")
     for name, values in times.items():
-        print(f"{name:<24}{median[name]:>10.3f}{min(values):>9.3f}{max(values):>9.3f}")
+        print(
+            f"{name:<28}{statistics.median(values):>10.3f}{min(values):>9.3f}"
+            f"{max(values):>9.3f}{statistics.median(cpu[name]):>9.3f}"
+        )
     print()
-    ratio = median["marked"] / median["plain"]
-    unused = median["plain"] / median["plain, -p no:roofline"]
-    per_test = (median["marked"] - median["plain"]) / TESTS * 1e3
-    verdict = "met" if ratio <= GOAL else "NOT met"
-    print(f"marked / plain                  {ratio:.3f}   (goal <= {GOAL}: {verdict})")
-    print(f"plain / plain -p no:roofline    {unused:.3f}   (plugin loaded but unused)")
-    print(f"extra time per marked test      {per_test:.2f} ms")
-    # Marked tests request the `roofline` fixture; pytest's fixture machinery alone
-    # (a fixture that does nothing) separates its cost from the plugin's own work.
-    with_fixture = median["marked"] / median["plain + a fixture"]
-    fixture_cost = (median["plain + a fixture"] - median["plain"]) / TESTS * 1e3
-    print(f"marked / plain + a fixture      {with_fixture:.3f}   (the plugin's own work)")
-    print(f"pytest's fixture cost per test  {fixture_cost:.2f} ms")
+    print(f"{'ratio of medians':<40}{'wall':>8}{'CPU':>8}")
+    report(times, cpu)
+
+
+def report(times: dict[str, list[float]], cpu: dict[str, list[float]]) -> None:
+    wall = {name: statistics.median(values) for name, values in times.items()}
+    used = {name: statistics.median(values) for name, values in cpu.items()}
+
+    def line(label: str, top: str, bottom: str, note: str = "") -> None:
+        print(f"{label:<40}{wall[top] / wall[bottom]:>8.3f}{used[top] / used[bottom]:>8.3f}{note}")
+
+    verdict = "met" if wall["marked"] / wall["plain"] <= GOAL else "NOT met"
+    line("marked / plain", "marked", "plain", f"   (goal <= {GOAL} on wall time: {verdict})")
+    line("plain / plain -p no:roofline", "plain", "plain, -p no:roofline", "   (loaded, unused)")
+    # Marked tests request the `roofline` fixture; a session fixture that does nothing
+    # separates pytest's cost of the request from the plugin's own work.
+    line("marked / plain + a session fixture", "marked", "plain + a session fixture")
+    line("glue-only stand-in / plain", "marked, glue-only stand-in", "plain", "   (the floor)")
+    line(
+        "marked / glue-only stand-in", "marked", "marked, glue-only stand-in", "   (roofline work)"
+    )
+    for label, source in (("wall", wall), ("CPU", used)):
+        per_test = (source["marked"] - source["plain"]) / TESTS * 1e3
+        fixture = (source["plain + a session fixture"] - source["plain"]) / TESTS * 1e3
+        print(
+            f"per marked test ({label}): {per_test:.3f} ms in all,"
+            f" of which pytest's fixture request {fixture:.3f} ms"
+        )
     paired = [m / p for m, p in zip(times["marked"], times["plain"], strict=True)]
-    print(f"marked / plain per run          {', '.join(f'{r:.3f}' for r in paired)}")
+    print(f"marked / plain wall per run: {', '.join(f'{r:.3f}' for r in paired)}")
 
 
 if __name__ == "__main__":

@@ -116,19 +116,21 @@ def kernel_bound(work: Kernel, device: Hardware) -> Bound:
     }
     bottleneck = max(terms, key=lambda resource: terms[resource])
     seconds = terms[bottleneck]
-    return Bound.model_construct(
-        seconds=seconds,
-        compute_seconds=t_compute,
-        memory_seconds=t_memory,
-        network_seconds=t_network,
-        bottleneck=bottleneck,
-        intensity=work.intensity,
-        ridge_point=peak / bandwidth,
-        attainable_flops_per_second=work.flops / seconds,
-        peak_flops_per_second=peak,
-        memory_bandwidth=bandwidth,
-        memory_level=memory_level,
-        hardware=device.name,
-        dtype=work.dtype,
-        ceiling_uncertainty=device.ceiling_uncertainty,
+    return Bound.model_validate(  # faster than the constructor (see results.evaluate)
+        dict(
+            seconds=seconds,
+            compute_seconds=t_compute,
+            memory_seconds=t_memory,
+            network_seconds=t_network,
+            bottleneck=bottleneck,
+            intensity=work.intensity,
+            ridge_point=peak / bandwidth,
+            attainable_flops_per_second=work.flops / seconds,
+            peak_flops_per_second=peak,
+            memory_bandwidth=bandwidth,
+            memory_level=memory_level,
+            hardware=device.name,
+            dtype=work.dtype,
+            ceiling_uncertainty=device.ceiling_uncertainty,
+        )
     )

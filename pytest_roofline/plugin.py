@@ -53,7 +53,6 @@ FLAT_PROPERTIES = (
 )
 
 manager_key = pytest.StashKey["RooflineManager"]()
-recorder_key = pytest.StashKey[Recorder]()
 
 
 class RooflineWarning(UserWarning):
@@ -211,6 +210,7 @@ class RooflineManager:
         self.saved = ""
         self.written: list[tuple[str, bool]] = []
         self._made: dict[str, Result] = {}
+        self._current: tuple[pytest.Item, Recorder] | None = None
         # Baselines compare runs made at different moments of a shared machine: pair
         # every measurement with the machine's speed at that moment.
         wants_pairing = self.settings.paired or self.settings.save or self.settings.compare
@@ -399,7 +399,21 @@ class RooflineManager:
 
     # -- per test ----------------------------------------------------------------------
 
-    def new_recorder(self, item: pytest.Item) -> Recorder:
+    def recorder_of(self, item: pytest.Item, *, create: bool) -> Recorder | None:
+        """The Recorder of ``item``, the test running now; made on first use if ``create``.
+
+        Only the running test's Recorder is kept: a finished test leaves its Result, and
+        keeping every Recorder alive made a long run's memory and garbage collections grow.
+        """
+        if self._current is not None and self._current[0] is item:
+            return self._current[1]
+        if not create:
+            return None
+        recorder = self._new_recorder(item)
+        self._current = (item, recorder)
+        return recorder
+
+    def _new_recorder(self, item: pytest.Item) -> Recorder:
         return Recorder(
             item.nodeid,
             catalog=self.catalog,
@@ -412,10 +426,10 @@ class RooflineManager:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        markers = list(item.iter_markers(name="roofline"))
-        if not markers:
+        self._current = None
+        marker = item.get_closest_marker("roofline")  # the closest wins, as for every marker
+        if marker is None:
             return
-        marker = markers[0]  # the closest to the test wins, as for every pytest marker
         try:
             spec = parse_marker(marker.args, marker.kwargs, self.catalog)
             recorder = Recorder(
@@ -434,8 +448,8 @@ class RooflineManager:
             problem = ""
         except RooflineError as error:
             problem = f"roofline: {error}"
-            recorder = self.new_recorder(item)  # so the fixture still works
-        item.stash[recorder_key] = recorder
+            recorder = self._new_recorder(item)  # so the fixture still works
+        self._current = (item, recorder)
         if problem:
             pytest.fail(problem, pytrace=False)
 
@@ -446,10 +460,11 @@ class RooflineManager:
         report = yield
         if report.when != "call" or report.skipped:
             return report
-        recorder = item.stash.get(recorder_key, None)
-        marked = item.get_closest_marker("roofline") is not None
-        if recorder is None or not (recorder.declared or marked):
+        recorder = self.recorder_of(item, create=False)
+        if recorder is None:
             return report
+        if not (recorder.declared or item.get_closest_marker("roofline") is not None):
+            return report  # an unmarked test that used the fixture but declared nothing
         if report.failed and recorder.measurement is None:
             return report  # the test's own failure says more than "unmeasured"
         if not recorder.declared:
@@ -652,10 +667,8 @@ def running_recorder() -> Recorder:
             " from a test or a function-scoped fixture"
         )
     item = _running[-1]
-    recorder: Recorder | None = item.stash.get(recorder_key, None)
-    if recorder is None:
-        recorder = item.config.stash[manager_key].new_recorder(item)
-        item.stash[recorder_key] = recorder
+    recorder = item.config.stash[manager_key].recorder_of(item, create=True)
+    assert recorder is not None
     return recorder
 
 

@@ -481,7 +481,10 @@ def test_gemm(roofline):
     assert 0 < roofline.utilization
 """
     )
-    result = run("--roofline-json", "out.json")
+    # What is checked here is the calibration on first use, not the verdict: ceilings
+    # measured while a neighbour loads this shared machine can make a kernel that runs
+    # once the neighbour is gone look "impossible", so verdicts only warn.
+    result = run("--roofline-json", "out.json", "--roofline-warn-only")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
