@@ -18,17 +18,8 @@ import statistics
 import sys
 import time
 
-import numpy as np
-
-from pytest_roofline.calibrate import (
-    CacheProbe,
-    CopyProbe,
-    GemmProbe,
-    GemvProbe,
-    cache_working_set,
-    cpu_caches,
-    measure_local,
-)
+from pytest_roofline.calibrate import cache_working_set, cpu_caches, measure_local
+from pytest_roofline.probes import CacheProbe, CopyProbe, GemmProbe, GemvProbe
 
 
 def long_best(probe: GemmProbe | CopyProbe | GemvProbe | CacheProbe, seconds: float) -> float:
@@ -58,8 +49,8 @@ def main() -> None:
             ceilings.setdefault(level.name, []).append(level.bandwidth)
 
     long = {
-        "peak fp64": long_best(GemmProbe(np.float64, 2048), 4.0),
-        "peak fp32": long_best(GemmProbe(np.float32, 2048), 4.0),
+        "peak fp64": long_best(GemmProbe("fp64", 2048), 4.0),
+        "peak fp32": long_best(GemmProbe("fp32", 2048), 4.0),
         "memory": max(long_best(GemvProbe(), 3.0), long_best(CopyProbe(2), 3.0)),
     }
     for cache in cpu_caches():

@@ -29,19 +29,19 @@ import json
 import os
 import platform
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol
 
 from . import atomic
 from .bound import Bound
 from .hardware import LOCAL, Hardware, MemoryLevel
 from .runlock import RunLock
+
+if TYPE_CHECKING:
+    from .probes import Probe
 
 MIN_UNCERTAINTY = 0.10
 GEMM_SIZE = 1024
@@ -118,6 +118,8 @@ def fingerprint() -> dict[str, object]:
                 break
     except OSError:
         pass
+    import numpy as np  # here, not at import: see .probes
+
     blas = "unknown"
     try:
         config = np.show_config(mode="dicts")
@@ -155,116 +157,6 @@ MAX_PASSES = 40
 REPEATS = 2
 
 
-def _rates(work: Callable[[], object], amount: float, repeats: int) -> list[float]:
-    """``amount`` (FLOPs or bytes) per second of ``repeats`` timed runs of ``work``."""
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        rates.append(amount / (time.perf_counter() - start))
-    return rates
-
-
-class GemmProbe:
-    """FLOP/s of a ``size``-square GEMM in ``dtype`` (2·n³ FLOPs), all BLAS threads."""
-
-    def __init__(self, dtype: type[np.floating], size: int = GEMM_SIZE) -> None:
-        rng = np.random.default_rng(0)
-        self.a = rng.standard_normal((size, size)).astype(dtype)
-        self.b = rng.standard_normal((size, size)).astype(dtype)
-        self.out = np.empty((size, size), dtype)
-        self.flops = 2.0 * size**3
-        self.run(1)  # warm-up: first-touch page faults, BLAS thread start
-
-    def run(self, repeats: int = REPEATS) -> list[float]:
-        return _rates(lambda: np.matmul(self.a, self.b, out=self.out), self.flops, repeats)
-
-
-class CopyProbe:
-    """Bytes/s of a copy split over ``threads`` threads, counted as STREAM counts it.
-
-    One read and one write per byte copied (2 · nbytes), the way kernels declare their
-    traffic. numpy releases the GIL while it copies, so the threads run in parallel.
-    """
-
-    def __init__(self, threads: int, nbytes: int | None = None) -> None:
-        count = (nbytes or stream_bytes()) // 8
-        self.source = np.ones(count, np.float64)
-        self.target = np.zeros(count, np.float64)
-        self.threads = threads
-        self.chunks = [
-            slice(i * count // threads, (i + 1) * count // threads) for i in range(threads)
-        ]
-        self.bytes = 2.0 * count * 8
-        self.run(1)
-
-    def _copy(self) -> None:
-        if self.threads == 1:
-            np.copyto(self.target, self.source)
-            return
-        workers = [
-            threading.Thread(target=np.copyto, args=(self.target[c], self.source[c]))
-            for c in self.chunks
-        ]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-
-    def run(self, repeats: int = REPEATS) -> list[float]:
-        return _rates(self._copy, self.bytes, repeats)
-
-
-class GemvProbe:
-    """Bytes/s read by a BLAS fp32 matrix-vector product (reads only, all BLAS threads).
-
-    Only the matrix counts; the vectors are tiny.
-    """
-
-    def __init__(self, nbytes: int | None = None, columns: int = 4096) -> None:
-        rows = max(1, (nbytes or stream_bytes()) // (4 * columns))
-        self.matrix = np.ones((rows, columns), np.float32)
-        self.vector = np.ones(columns, np.float32)
-        self.out = np.empty(rows, np.float32)
-        self.run(1)
-
-    def run(self, repeats: int = REPEATS) -> list[float]:
-        work = lambda: np.matmul(self.matrix, self.vector, out=self.out)  # noqa: E731
-        return _rates(work, float(self.matrix.nbytes), repeats)
-
-
-class CacheProbe:
-    """Bytes/s of numpy reads (a dot product) and copies over a working set of ``nbytes``,
-    which stays in the cache it was sized for, repeated to move ``traffic`` bytes a run.
-
-    Small arrays cost a numpy call each, so the figure is what numpy code can reach at
-    that size, not the hardware's peak; it only serves to keep kernels whose data sits in
-    a cache from being called faster than the roofline.
-    """
-
-    def __init__(self, nbytes: int, traffic: int = 16 * 2**20) -> None:
-        count = max(256, nbytes // 2 // 4)  # two fp32 arrays share the working set
-        self.a = np.ones(count, np.float32)
-        self.b = np.ones(count, np.float32)
-        self.calls = max(1, traffic // self.a.nbytes)
-        self.run(1)
-
-    def _dots(self) -> None:
-        a, b = self.a, self.b
-        for _ in range(self.calls):
-            np.dot(a, b)
-
-    def _copies(self) -> None:
-        a, b = self.a, self.b
-        for _ in range(self.calls):
-            np.copyto(b, a)
-
-    def run(self, repeats: int = REPEATS) -> list[float]:
-        moved = float(self.calls * 2 * self.a.nbytes)  # dot: two reads; copy: read + write
-        np.copyto(self.b, self.a)  # bring the working set back into its cache first
-        return _rates(self._dots, moved, repeats) + _rates(self._copies, moved, repeats)
-
-
 def cache_working_set(cache: Cache) -> int:
     """The working set a probe of ``cache`` uses: half of one private instance (the
     other half for the code, the stack and the neighbours), a quarter of a shared one."""
@@ -290,14 +182,16 @@ def measure_local(passes: int = PASSES, budget: float = BUDGET_SECONDS) -> Hardw
     on a shared host the best of more runs is likelier to catch a quiet moment. Each
     ceiling is the best rate any run reached.
     """
+    from .probes import CacheProbe, CopyProbe, GemmProbe, GemvProbe
+
     started = time.perf_counter()
     cores = os.cpu_count() or 1
-    compute = {"fp64": GemmProbe(np.float64), "fp32": GemmProbe(np.float32)}
+    compute = {"fp64": GemmProbe("fp64"), "fp32": GemmProbe("fp32")}
     # One copy thread per core: fewer threads never copied faster in our measurements.
     streams: dict[str, CopyProbe | GemvProbe] = {f"copy, {cores} thread(s)": CopyProbe(cores)}
     streams["fp32 matrix-vector product"] = GemvProbe()
     caches = {cache.name: (cache, CacheProbe(cache_working_set(cache))) for cache in cpu_caches()}
-    probes: dict[str, GemmProbe | CopyProbe | GemvProbe | CacheProbe] = {
+    probes: dict[str, Probe] = {
         **compute,
         **streams,
         **{name: probe for name, (_, probe) in caches.items()},
@@ -498,12 +392,14 @@ class PairedCalibration:
     """
 
     def __init__(self) -> None:
-        self._probes: dict[str, GemmProbe | GemvProbe | CopyProbe | CacheProbe] = {}
+        self._probes: dict[str, Probe] = {}
 
-    def _probe(self, key: str) -> GemmProbe | GemvProbe | CopyProbe | CacheProbe:
+    def _probe(self, key: str) -> Probe:
+        from .probes import CacheProbe, GemmProbe, GemvProbe
+
         if key not in self._probes:
             if key in ("fp64", "fp32"):
-                self._probes[key] = GemmProbe(np.float64 if key == "fp64" else np.float32)
+                self._probes[key] = GemmProbe(key)
             elif key == "memory":
                 self._probes[key] = GemvProbe()
             else:
@@ -518,8 +414,9 @@ class PairedCalibration:
         if bound.bottleneck == "compute" and bound.dtype in ("fp64", "fp32"):
             key = f"{bound.dtype}-small"
             if key not in self._probes:
-                dtype = np.float64 if bound.dtype == "fp64" else np.float32
-                self._probes[key] = GemmProbe(dtype, size=256)
+                from .probes import GemmProbe
+
+                self._probes[key] = GemmProbe(bound.dtype, size=256)
             probe = self._probes[key]
         elif bound.bottleneck == "memory" and (
             bound.memory_level == "memory"

@@ -12,11 +12,11 @@ import socket
 import sys
 from typing import Any
 
-import numpy as np
-
 
 def machine_info() -> dict[str, Any]:
     """Host, CPU, Python and numpy versions: plain JSON-able values."""
+    import numpy as np  # here, not at import: see .probes
+
     return {
         "hostname": socket.gethostname(),
         "platform": platform.platform(),

@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import numpy as np
 from pydantic import BeforeValidator, Field
 
 from .bound import Bound
@@ -137,6 +136,8 @@ def aggregate(device: Hardware, gpus: Any, dtype: str) -> Aggregate:
             f"hardware {device.name!r} declares no memory_capacity, which the serving model"
             " needs (how many requests fit)"
         )
+    import numpy as np  # here, not at import: see .probes
+
     if device.interconnect_bandwidth is None and np.any(np.asarray(gpus) > 1):
         raise DeclarationError(
             f"hardware {device.name!r} declares no interconnect_bandwidth, which serving on"
@@ -163,6 +164,8 @@ def terms(
     model: Transformer, totals: Aggregate, batch: Any, gpus: Any, dtype: str
 ) -> tuple[Any, Any, Any]:
     """(T_memory, T_compute, T_net) of one dense iteration (NanoFlow equations 1-3)."""
+    import numpy as np
+
     size = dtype_bytes(dtype)
     t_memory = totals.memory_capacity / totals.memory_bandwidth + 0 * batch
     t_compute = 2 * batch * model.active_params / totals.compute

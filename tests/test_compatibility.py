@@ -152,3 +152,25 @@ def test_dev_mode_and_warnings_as_errors(pytester: pytest.Pytester) -> None:
     assert "Warning" not in output, output[-3000:]
     assert "INTERNALERROR" not in output
     assert len(results_of(pytester.path / "out.json")) == 5
+
+
+def test_numpy_loads_only_when_something_is_measured(pytester: pytest.Pytester, run) -> None:
+    """numpy (and the BLAS threads it starts) was a large share of a pytest start-up: a
+    run whose tests report figures against catalog hardware, with no report asked for,
+    never imports it."""
+    pytester.makeconftest(
+        """
+import sys
+
+def pytest_sessionfinish(session):
+    with open("numpy.txt", "w") as f:
+        f.write(str("numpy" in sys.modules))
+"""
+    )
+    pytester.makepyfile(test_suite=SUITE)
+    run("-p", "no:randomly").assert_outcomes(passed=5, failed=1)
+    assert (pytester.path / "numpy.txt").read_text() == "False"
+    # The JSON report still names the numpy version, importing it when written.
+    run("-p", "no:randomly", "test_suite.py", "--roofline-json=out.json")
+    machine = json.loads((pytester.path / "out.json").read_text())["machine"]
+    assert machine["numpy"].count(".") >= 1

@@ -14,10 +14,11 @@ import pytest
 from pytest_roofline import calibrate, kernels
 from pytest_roofline import hardware as hardware_module
 from pytest_roofline.bound import bound, kernel_bound
-from pytest_roofline.calibrate import Cache, CacheProbe, cpu_caches, fingerprint, merge
+from pytest_roofline.calibrate import Cache, cpu_caches, fingerprint, merge
 from pytest_roofline.errors import DeclarationError
 from pytest_roofline.hardware import Hardware, MemoryLevel, builtin_catalog
 from pytest_roofline.kernels import Kernel
+from pytest_roofline.probes import CacheProbe
 
 KiB = 2**10
 MiB = 2**20
