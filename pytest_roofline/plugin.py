@@ -674,14 +674,14 @@ def running_recorder() -> Recorder:
 
 @pytest.fixture(scope="session")
 def roofline() -> CurrentRecorder:
-    """Declare, measure and report the work of this test against its roofline bound.
+    """Declare, measure and report the running test's work against its roofline bound.
 
     ``roofline.measure(fn, *args)`` times ``fn``; ``roofline.report(seconds=...)`` takes a
     figure measured elsewhere; ``roofline.declare(kernel)`` declares the work when the
     marker cannot (parametrized shapes). The verdict comes when the test ends.
 
-    One object serves the session and always speaks for the running test's Recorder:
-    a function-scoped fixture cost pytest a setup and a teardown per test, more than
-    the roofline work of a test that reports a precomputed figure.
+    Session scope: one object serves the session and always speaks for the running
+    test's Recorder. A function-scoped fixture cost pytest a setup and a teardown per
+    test, more than the roofline work of a test that reports a precomputed figure.
     """
     return CurrentRecorder(running_recorder)
