@@ -3,7 +3,8 @@
 A report or baseline half-written when the process dies would be worse than none: a
 reader would trust it. The text goes to a temporary file in the same folder (same file
 system), is flushed to disk, then renamed over the target, which POSIX and Windows both
-do atomically.
+do atomically. The file gets the permissions a plain ``open()`` would give it (0666 less
+the umask), not the owner-only mode of a temporary file: reports are meant to be shared.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ def write_text(path: Path, text: str) -> None:
     folder = path.parent
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
+        os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
@@ -28,3 +30,10 @@ def write_text(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -37,8 +37,8 @@ SETTING_KEYS = (
 )
 """Settings given the same way on the command line (--roofline-KEY), in an ini file
 (roofline_KEY) and in pyproject.toml."""
-FLAG_KEYS = ("warn_only", "calibrate", "paired", "github_summary")
-"""The on/off settings (store_true options, bool ini keys)."""
+PYPROJECT_NAMES = {"hardware": "default_hardware"}
+"""Settings whose [tool.pytest-roofline] key differs from the setting's name."""
 PYPROJECT_KEYS = (*SETTING_KEYS, "default_hardware", "hardware_file", "models")
 
 
@@ -158,14 +158,20 @@ def resolve(
 
     ``values`` use the pyproject key names (hardware, json, warn_only, ...); a value of
     None or "" means "not given here". The pattern names a value's origin in errors:
-    ``"--roofline-{dashed}"``, ``"ini roofline_{key}"``, ``"[tool.pytest-roofline] {key}"``.
+    ``"--roofline-{dashed}"``, ``"ini roofline_{key}"``,
+    ``"[tool.pytest-roofline] {pyproject_key}"`` (the key as written there).
     """
 
     def first(key: str) -> tuple[str, Any] | None:
         for pattern, values in sources:
             value = values.get(key)
             if value is not None and value != "":
-                return pattern.format(key=key, dashed=key.replace("_", "-")), value
+                where = pattern.format(
+                    key=key,
+                    dashed=key.replace("_", "-"),
+                    pyproject_key=PYPROJECT_NAMES.get(key, key),
+                )
+                return where, value
         return None
 
     def get(key: str, convert: Callable[[Any, str], Any]) -> Any:

@@ -19,7 +19,6 @@ import pytest
 from . import baseline, hardware, hardware_files, hooks, transformer
 from .calibrate import PairedCalibration, SharedCalibration, fingerprint
 from .config import (
-    FLAG_KEYS,
     SETTING_KEYS,
     Settings,
     read_pyproject,
@@ -135,9 +134,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         if metavar:
             kwargs["metavar"] = metavar
         group.addoption(f"--roofline-{name}", **kwargs)
-        if extra.get("action") == "store_true":
-            parser.addini(dest, help_text, type="bool", default=None)
-        elif extra.get("action") == "append":
+        if extra.get("action") == "append":
             parser.addini(dest, help_text, type="paths", default=[])
         else:
             parser.addini(dest, help_text, type="string", default=None)
@@ -345,15 +342,14 @@ class RooflineManager:
 
     def _settings(self, config: pytest.Config, pyproject: dict[str, Any]) -> Settings:
         cli = {k: config.getoption("roofline_" + k) for k in SETTING_KEYS}
+        # Flags are string ini keys read by the library, like every other setting, so a
+        # bad value names its key ("maybe" as a bool ini was pytest's bare error).
         ini = {k: config.getini("roofline_" + k) for k in SETTING_KEYS}
-        # An unset bool ini reads as False: only an explicit True counts as given.
-        for key in FLAG_KEYS:
-            ini[key] = ini[key] or None
         return resolve(
             [
                 ("--roofline-{dashed}", cli),
                 ("ini roofline_{key}", ini),
-                ("[tool.pytest-roofline] {key}", pyproject),
+                ("[tool.pytest-roofline] {pyproject_key}", pyproject),
             ],
             self.catalog,
         )

@@ -232,6 +232,8 @@ AT_START: list[tuple[str, list[str], str, str, dict[str, str], str]] = [
     ("ini_zero_budget", [], "roofline_min_utilization = 0", "", {}, "roofline_min_utilization"),
     ("ini_unknown_hardware", [], "roofline_hardware = h1000", "", {}, "did you mean"),
     ("ini_time_a_word", [], "roofline_max_time = soon", "", {}, "roofline_max_time"),
+    ("ini_flag_a_word", [], "roofline_warn_only = maybe", "", {}, "roofline_warn_only"),
+    ("ini_flag_a_number", [], "roofline_calibrate = 2", "", {}, "roofline_calibrate: expected"),
     (
         "pyproject_unknown_key",
         [],
@@ -246,7 +248,7 @@ AT_START: list[tuple[str, list[str], str, str, dict[str, str], str]] = [
         "",
         '[tool.pytest-roofline]\ndefault_hardware = "h1000"\n',
         {},
-        "did you mean",
+        "[tool.pytest-roofline] default_hardware; did you mean",
     ),
     (
         "pyproject_missing_bandwidth",

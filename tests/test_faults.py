@@ -92,6 +92,22 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_litter(
     assert [p.name for p in tmp_path.iterdir()] == ["baseline.json"]
 
 
+def test_written_files_get_the_permissions_open_would_give(tmp_path: Path) -> None:
+    """A temporary file is owner-only (0600); reports and baselines are meant to be shared,
+    so the renamed file gets 0666 less the umask, as junit-xml and open() give."""
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        atomic.write_text(tmp_path / "r.json", "{}")
+        os.umask(0o077)
+        atomic.write_text(tmp_path / "private.json", "{}")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "private.json").stat().st_mode & 0o777 == 0o600
+
+
 def test_two_runs_saving_one_baseline_at_once(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(REPORTED.format(count=40))
     command = [
