@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .errors import RooflineError
+from .errors import DeclarationError, RooflineError
 from .recorder import Recorder
 
 
 class CurrentRecorder:
-    """Forwards everything to ``lookup()``, the running test's Recorder.
+    """Forwards reads and calls to ``lookup()``, the running test's Recorder.
+
+    Assignments are refused: the Recorder's state changes only through its methods,
+    which check what they are given (``measurement = "x"`` once crashed the run).
 
     ``lookup`` raises a one-line error when no test is running (a session-scoped fixture
     or a thread left behind by a finished test using it).
@@ -34,7 +37,10 @@ class CurrentRecorder:
 
     def __setattr__(self, name: str, value: Any) -> None:
         __tracebackhide__ = True
-        setattr(self._lookup(), name, value)
+        raise DeclarationError(
+            f"roofline.{name} cannot be set: declare work with roofline.declare(...), a"
+            " budget with the marker's min_utilization=, figures with measure() or report()"
+        )
 
     def __dir__(self) -> list[str]:
         return sorted(name for name in dir(Recorder) if not name.startswith("_"))

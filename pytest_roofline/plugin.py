@@ -459,10 +459,25 @@ class RooflineManager:
         recorder = self.recorder_of(item, create=False)
         if recorder is None:
             return report
+        try:
+            self._judge(item, call, report, recorder)
+        finally:
+            recorder.close(
+                "the verdict is taken when the test's body ends: measure or report in the"
+                " test, or in a fixture's setup, not in its teardown"
+            )
+        return report
+
+    def _judge(
+        self,
+        item: pytest.Item,
+        call: pytest.CallInfo[None],
+        report: pytest.TestReport,
+        recorder: Recorder,
+    ) -> None:
+        """The verdict on one test's call phase: its record, and its failure if any."""
         if not (recorder.declared or item.get_closest_marker("roofline") is not None):
-            return report  # an unmarked test that used the fixture but declared nothing
-        if report.failed and recorder.measurement is None:
-            return report  # the test's own failure says more than "unmeasured"
+            return  # an unmarked test that used the fixture but declared nothing
         if not recorder.declared:
             if report.passed:
                 self._fail(
@@ -470,13 +485,19 @@ class RooflineManager:
                     "roofline: the test declared no work: pass a kernel to"
                     " @pytest.mark.roofline or call roofline.declare(kernel)",
                 )
-            return report
+            return
         try:
             result = recorder.result(self.settings.min_utilization)
         except RooflineError as error:  # e.g. serving lengths that never arrived
             if report.passed:
                 self._fail(report, f"roofline: {error}")
-            return report
+            return
+        if report.failed and recorder.measurement is None:
+            # The test's own failure stands; its record (unmeasured) says why, so a
+            # crashed benchmark still has its row in the reports.
+            crash = call.excinfo.exconly().splitlines()[0] if call.excinfo else "it failed"
+            note = f"the test failed before it measured: {crash}"
+            result = result.model_copy(update={"notes": [*result.notes, note]})
         if self.settings.save is not None and report.passed and result.ok:
             # A baseline is a promise of what the code can do: the best of a few.
             result = recorder.confirm(
@@ -512,7 +533,6 @@ class RooflineManager:
                 item.warn(RooflineWarning(failure))
             else:
                 self._fail(report, failure, result.details())
-        return report
 
     @staticmethod
     def _fail(report: pytest.TestReport, line: str, details: str = "") -> None:
@@ -549,6 +569,7 @@ class RooflineManager:
             colours = {
                 "passed": {"green": True},
                 "failed": {"red": True},
+                "regressed": {"red": True},
                 "impossible": {"red": True, "bold": True},
                 "unmeasured": {"yellow": True},
             }
@@ -564,7 +585,8 @@ class RooflineManager:
             writer.write_line(self.write_error, red=True, bold=True)
         elif self.settings.json_path is not None:
             writer.write_line(
-                f"roofline: wrote {len(self.results)} results to {self.settings.json_path}"
+                f"roofline: wrote {len(self.results)}"
+                f" result{'' if len(self.results) == 1 else 's'} to {self.settings.json_path}"
             )
 
     @pytest.hookimpl(trylast=True)

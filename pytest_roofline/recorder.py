@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .bound import Bound, kernel_bound
 from .calibrate import PairedCalibration
-from .errors import DeclarationError
+from .errors import DeclarationError, closest_names
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
 from .marker import check_hardware
@@ -96,8 +96,22 @@ class Recorder:
         self.min_utilization = min_utilization
         self.measurement: Measurement | None = None
         self.measured_tokens_per_second: float | None = None
+        self._closed = ""
         if kernel is not None:
             self.declare(kernel)
+
+    def close(self, reason: str) -> None:
+        """No more declaring, measuring or reporting: the verdict has been taken.
+
+        A figure reported afterwards (from a fixture's teardown, say) could not change the
+        verdict, so it is an error saying ``reason`` rather than silently dropped.
+        """
+        self._closed = reason
+
+    def _check_open(self, call: str) -> None:
+        __tracebackhide__ = True
+        if self._closed:
+            raise DeclarationError(f"roofline.{call}() after the verdict: {self._closed}")
 
     # -- declaring ---------------------------------------------------------------------
 
@@ -119,6 +133,7 @@ class Recorder:
         the engine's result file.
         """
         __tracebackhide__ = True
+        self._check_open("declare")
         if not isinstance(work, (Kernel, ServingConfig)):
             raise DeclarationError(
                 "declare() needs a Kernel (e.g. kernels.matmul(...)) or a ServingConfig,"
@@ -210,6 +225,7 @@ class Recorder:
         slows down slows the measurement and its bound alike.
         """
         __tracebackhide__ = True
+        self._check_open("measure")
         self.work  # noqa: B018 - declare first, so a bad declaration is not timed
 
         reference = None
@@ -252,6 +268,7 @@ class Recorder:
         tokens_per_second: float | None = None,
         output_tokens_per_second: float | None = None,
         seconds_per_token: float | None = None,
+        **misspelt: Any,
     ) -> Measurement:
         """Report a figure measured elsewhere: exactly one of the keyword arguments.
 
@@ -265,6 +282,14 @@ class Recorder:
         converted; ``seconds_per_token`` is the time per output token (one iteration).
         """
         __tracebackhide__ = True
+        self._check_open("report")
+        if misspelt:
+            name = next(iter(misspelt))
+            near = closest_names(name, FIGURES)
+            hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            raise DeclarationError(
+                f"report(): unknown figure {name!r}{hint} (takes {', '.join(FIGURES)})"
+            )
         values = (
             seconds,
             flops_per_second,
@@ -326,6 +351,7 @@ class Recorder:
         measured time of one decode step. Returns the parsed result, for further checks.
         """
         __tracebackhide__ = True
+        self._check_open("report_engine_result")
         from .engines import read_engine_result
 
         work = self.work

@@ -80,6 +80,11 @@ class Result(BaseModel):
         """True when the verdict lets the test pass."""
         return self.outcome == "passed"
 
+    @property
+    def status(self) -> str:
+        """What the reports show for this test: see :func:`status_of`."""
+        return status_of(self.outcome, self.regression)
+
     def details(self) -> str:
         """The multi-line section shown under a failure: bound, bottleneck, statistics."""
         spec = self.hardware_spec
@@ -124,6 +129,13 @@ class Result(BaseModel):
             lines.append(f"utilization  {self.utilization:.1%} (budget {budget}{ci})")
         lines += [f"note         {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+def status_of(outcome: object, regression: object) -> str:
+    """The outcome, or ``"regressed"`` for a test within its budget whose utilization
+    dropped significantly below its baseline's: the test failed on that, so a report
+    showing it as passed would contradict the run."""
+    return "regressed" if regression and outcome == "passed" else str(outcome)
 
 
 def _finite(value: float) -> float | None:

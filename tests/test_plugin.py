@@ -541,6 +541,79 @@ def test_gemm(roofline):
     assert (pytester.path / "reported.txt").read_text() == "1 1 pytest-roofline/1"
 
 
+def test_a_test_that_fails_before_measuring_keeps_its_row(pytester: pytest.Pytester, run) -> None:
+    """A crashed benchmark is still a roofline test: its record (unmeasured) says why,
+    in the JSON and the summary, and the test's own failure is what pytest shows."""
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.mark.roofline(GEMM, hardware="h100-sxm")
+def test_crashed(roofline):
+    raise RuntimeError("benchmark crashed")
+
+@pytest.mark.roofline(GEMM, hardware="h100-sxm")
+def test_fine(roofline):
+    roofline.report(seconds=1e-4)
+"""
+    )
+    result = run("--roofline-json=out.json")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*::test_crashed * h100-sxm * compute * - * - * UNMEASURED",
+            "roofline: wrote 2 results to out.json",
+            "FAILED *::test_crashed - RuntimeError: benchmark crashed",
+        ]
+    )
+    crashed = results_of(pytester.path / "out.json")["test_crashed"]
+    assert crashed["outcome"] == "unmeasured"
+    assert crashed["notes"] == [
+        "the test failed before it measured: RuntimeError: benchmark crashed"
+    ]
+
+
+def test_fixture_calls_after_the_verdict_and_misspelt_ones_say_so(
+    pytester: pytest.Pytester, run
+) -> None:
+    """A figure reported from a fixture's teardown comes after the verdict: an error of
+    that test, not a figure silently dropped. A misspelt figure names the right one, and
+    the fixture's state cannot be assigned."""
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.fixture
+def timed(roofline):
+    roofline.declare(GEMM, hardware="h100-sxm")
+    yield
+    roofline.report(seconds=1e-4)
+
+def test_teardown(timed, roofline):
+    pass
+
+@pytest.mark.roofline(GEMM, hardware="h100-sxm")
+def test_misspelt(roofline):
+    roofline.report(secs=1e-4)
+
+@pytest.mark.roofline(GEMM, hardware="h100-sxm")
+def test_assigned(roofline):
+    roofline.measurement = "bogus"
+"""
+    )
+    result = run()
+    result.assert_outcomes(failed=3, errors=1)
+    result.stdout.fnmatch_lines_random(
+        [
+            "E * roofline.report() after the verdict: the verdict is taken when the test's"
+            " body ends: measure or report in the test, or in a fixture's setup, not in its"
+            " teardown",
+            "ERROR *::test_teardown - *DeclarationError: roofline.report() after the verdict*",
+            "FAILED *::test_misspelt - *report(): unknown figure 'secs'; did you mean 'seconds'?*",
+            "FAILED *::test_assigned - *roofline.measurement cannot be set: *",
+        ]
+    )
+    assert "INTERNALERROR" not in result.stdout.str()
+
+
 def test_one_fixture_object_speaks_for_each_running_test(pytester: pytest.Pytester, run) -> None:
     """The fixture is provided once per session; what it does goes to the running test.
 
@@ -582,9 +655,9 @@ def test_one(declared, roofline, kept):
     assert "test_one" in repr(roofline) and "matmul" in repr(roofline)
     roofline.report(seconds=2 * BOUND)
 
+@pytest.mark.roofline(min_utilization=0.9)
 def test_two(kept):
     kept.declare(kernels.matmul(1024, 1024, 1024, "fp32"), hardware="h100-sxm")
-    kept.min_utilization = 0.9
     kept.report(seconds=4 * BOUND)
     assert kept.utilization == pytest.approx(0.25)
     assert "measure" in dir(kept)

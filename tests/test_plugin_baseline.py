@@ -50,16 +50,24 @@ def test_save_then_compare(pytester: pytest.Pytester, run, monkeypatch) -> None:
     # 25 % less throughput: utilization 50 % -> 40 %, a 20 % drop. Beyond the default
     # 10 % allowance; within the 50 % the marker of test_tolerant allows.
     monkeypatch.setenv("SLOW", "1.25")
-    slower = run("--roofline-compare", "main", "--roofline-json", "out.json")
+    slower = run(
+        "--roofline-compare", "main", "--roofline-json", "out.json", "--roofline-markdown", "m.md"
+    )
     slower.assert_outcomes(passed=2, failed=1)
     slower.stdout.fnmatch_lines(
         [
             "roofline: matmul 1024x1024x1024 fp32 on h100-sxm dropped to 40.0% of its bound"
             " (95% CI 40.0%-40.0%; best 40.0%) from 50.0% (50.0%-50.0%; best 50.0%) in"
             " baseline 'main': 20.0% lower, more than the 10.0% allowed",
+            # The summary row says what failed the test, not "ok".
+            "*::test_gemm * h100-sxm * compute * 40.0% * - * REGRESSED",
+            "*::test_tolerant * h100-sxm * compute * 40.0% * - * ok",
             "FAILED *test_gemm - roofline: matmul 1024x1024x1024 fp32 on h100-sxm dropped*",
         ]
     )
+    markdown = (pytester.path / "m.md").read_text()
+    assert markdown.startswith("**roofline**: 2 tests on h100-sxm — 1 passed, 1 regressed\n")
+    assert "📉 40.0% / no budget" in markdown
     records = {
         r["nodeid"].split("::")[1]: r
         for r in json.loads((pytester.path / "out.json").read_text())["results"]

@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from ..results import status_of
 from ..units import BANDWIDTH, BYTES, FLOP_RATE, TOKEN_RATE, format_quantity, format_seconds
 from .chart import OUTCOME_COLORS, chart_model, roofline_svg
 
-OUTCOME_ORDER = {"impossible": 0, "unmeasured": 1, "failed": 2, "passed": 3}
+OUTCOME_ORDER = {"impossible": 0, "unmeasured": 1, "failed": 2, "regressed": 2, "passed": 3}
 """Worst first, as the terminal summary orders its rows."""
 
 STYLE = """
@@ -37,7 +38,7 @@ table.sortable th[aria-sort="ascending"]::after { content: " \\25B2"; }
 table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; }
 td.nodeid { font-family: ui-monospace, monospace; word-break: break-all; max-width: 420px; }
 .status { font-weight: 600; }
-.passed { color: #2e7d32; } .failed { color: #c62828; }
+.passed { color: #2e7d32; } .failed, .regressed { color: #c62828; }
 .impossible { color: #ef6c00; } .unmeasured { color: #757575; }
 .legend span { margin-right: 14px; font-size: 13px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
@@ -122,7 +123,8 @@ def worst_first(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def key(result: dict[str, Any]) -> tuple[int, float]:
         utilization = _num(result.get("utilization"))
-        return OUTCOME_ORDER.get(str(result.get("outcome")), 0), utilization or 0.0
+        status = status_of(result.get("outcome"), result.get("regression"))
+        return OUTCOME_ORDER.get(status, 0), utilization or 0.0
 
     return sorted(results, key=key)
 
@@ -145,14 +147,12 @@ def _head(columns: Sequence[tuple[str, str]], sorted_by: str) -> str:
 
 
 def _status(result: dict[str, Any], rank: int) -> str:
-    outcome = str(result.get("outcome", ""))
-    text = outcome + (" (noisy)" if result.get("noisy") else "")
-    if result.get("regression"):
-        text += " (regressed)"
+    status = status_of(result.get("outcome", ""), result.get("regression"))
+    text = status + (" (noisy)" if result.get("noisy") else "")
     notes = [str(n) for n in result.get("notes") or ()]
     if result.get("regression"):
         notes.append(str(result["regression"]))
-    return _cell(text, str(rank), f"status {outcome}", "\n".join(notes))
+    return _cell(text, str(rank), f"status {status}", "\n".join(notes))
 
 
 def _budget(result: dict[str, Any]) -> str:
@@ -401,7 +401,8 @@ def render_html(document: dict[str, Any]) -> str:
     """The whole report as one HTML page (see the module docstring)."""
     results: list[dict[str, Any]] = list(document.get("results") or [])
     hardware = list(dict.fromkeys(str(r.get("hardware", "")) for r in results))
-    counts = {o: sum(r.get("outcome") == o for r in results) for o in OUTCOME_ORDER}
+    statuses = [status_of(r.get("outcome"), r.get("regression")) for r in results]
+    counts = {o: statuses.count(o) for o in OUTCOME_ORDER}
     totals = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
     created = str(document.get("created", ""))
     out = [

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..results import status_of
 from ..units import format_seconds
 
-MARKS = {"passed": "✅", "failed": "❌", "impossible": "⚠️", "unmeasured": "❔"}
+MARKS = {"passed": "✅", "failed": "❌", "regressed": "📉", "impossible": "⚠️", "unmeasured": "❔"}
 OUTCOME_WORDS = (
     ("passed", "passed"),
     ("failed", "below budget"),
+    ("regressed", "regressed"),
     ("impossible", "impossible"),
     ("unmeasured", "unmeasured"),
 )
@@ -98,7 +100,7 @@ def shown_utilization(result: Mapping[str, Any]) -> float | None:
 
 def verdict(result: Mapping[str, Any]) -> str:
     """Status mark, utilization and budget in one cell: '❌ 22.9% / 30.0%'."""
-    mark = MARKS.get(str(result.get("outcome")), "❔")
+    mark = MARKS.get(status_of(result.get("outcome"), result.get("regression")), "❔")
     budget = _number(result.get("min_utilization"))
     shown_budget = "no budget" if budget is None else percent(budget)
     return f"{mark} {percent(shown_utilization(result))} / {shown_budget}"
@@ -210,10 +212,9 @@ def header(results: Sequence[Mapping[str, Any]]) -> str:
     if not results:
         return "**roofline**: no roofline tests"
     hardware = list(dict.fromkeys(str(r.get("hardware", "")) for r in results))
+    statuses = [status_of(r.get("outcome"), r.get("regression")) for r in results]
     counts = [
-        f"{sum(1 for r in results if r.get('outcome') == outcome)} {word}"
-        for outcome, word in OUTCOME_WORDS
-        if any(r.get("outcome") == outcome for r in results)
+        f"{statuses.count(status)} {word}" for status, word in OUTCOME_WORDS if status in statuses
     ]
     tests = "1 test" if len(results) == 1 else f"{len(results)} tests"
     return f"**roofline**: {tests} on {', '.join(hardware)} — {', '.join(counts)}"

@@ -9,7 +9,13 @@ from __future__ import annotations
 from ..results import Result
 from ..units import format_seconds
 
-MARKS = {"passed": "ok", "failed": "LOW", "impossible": "IMPOSSIBLE", "unmeasured": "UNMEASURED"}
+MARKS = {
+    "passed": "ok",
+    "failed": "LOW",
+    "regressed": "REGRESSED",
+    "impossible": "IMPOSSIBLE",
+    "unmeasured": "UNMEASURED",
+}
 
 
 def shorten(nodeid: str, width: int) -> str:
@@ -33,15 +39,15 @@ def _percent(value: float | None) -> str:
 
 
 def _sort_key(result: Result) -> tuple[int, float]:
-    order = {"impossible": 0, "unmeasured": 1, "failed": 2, "passed": 3}
-    return order[result.outcome], result.utilization if result.utilization is not None else 0.0
+    order = {"impossible": 0, "unmeasured": 1, "failed": 2, "regressed": 2, "passed": 3}
+    return order[result.status], result.utilization if result.utilization is not None else 0.0
 
 
 def one_line(results: list[Result]) -> str:
     """The whole run in one line (``-q``): counts per outcome and the worst test."""
     counts = {outcome: 0 for outcome in MARKS}
     for result in results:
-        counts[result.outcome] += 1
+        counts[result.status] += 1
     parts = [f"{counts[o]} {MARKS[o].lower()}" for o in MARKS if counts[o]]
     line = f"roofline: {len(results)} tests: {', '.join(parts)}"
     if results:
@@ -79,11 +85,11 @@ def summary_rows(
     ordered = sorted(results, key=_sort_key)
     shown = len(ordered)
     if limit is not None and not verbose and len(ordered) > limit:
-        not_passed = sum(1 for r in ordered if r.outcome != "passed")
+        not_passed = sum(1 for r in ordered if r.status != "passed")
         shown = max(limit, not_passed)
     rows = [(lines[0], "")]
     for line, result in zip(lines[1 : shown + 1], ordered[:shown], strict=True):
-        rows.append((line, result.outcome))
+        rows.append((line, result.status))
         if verbose:
             rows.append((breakdown(result), ""))
     if shown < len(ordered):
@@ -112,7 +118,7 @@ def summary_lines(results: list[Result], width: int = 100) -> list[str]:
             r.bottleneck,
             _percent(r.raw_utilization if r.outcome == "impossible" else r.utilization),
             _percent(r.min_utilization),
-            MARKS[r.outcome],
+            MARKS[r.status],
         )
         for r in ordered
     ]
