@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import atomic
-from .errors import RooflineError
+from .errors import RooflineError, closest_names
 from .results import Result
 
 SCHEMA = "pytest-roofline-baseline/1"
@@ -119,6 +119,11 @@ def save(path: Path, name: str, results: list[Result], fingerprint: dict[str, An
         "results": entries,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():
+        # Baselines are meant to be committed; the lock files beside them are not.
+        with contextlib.suppress(OSError):
+            atomic.write_text(ignore, "# written by pytest-roofline\n*.lock\n")
     with _locked(path):
         atomic.write_text(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
     return len(entries)
@@ -129,8 +134,12 @@ def load(path: Path, name: str) -> Baseline:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        saved = sorted(p.stem for p in path.parent.glob("*.json"))
+        near = closest_names(name, saved)
+        hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
         raise BaselineError(
-            f"baseline {name!r} not found at {path} (save one with --roofline-save {name})"
+            f"baseline {name!r} not found at {path}{hint}"
+            f" (save one with --roofline-save {name})"
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BaselineError(f"baseline {name!r} at {path} is not readable JSON: {error}") from None

@@ -206,6 +206,7 @@ class RooflineManager:
         self.write_error = ""
         self.saved = ""
         self.written: list[tuple[str, bool]] = []
+        self.json_written: Path | None = None
         self._made: dict[str, Result] = {}
         self._current: tuple[pytest.Item, Recorder] | None = None
         # Baselines compare runs made at different moments of a shared machine: pair
@@ -583,10 +584,10 @@ class RooflineManager:
             writer.write_line(line, **({} if ok else {"red": True, "bold": True}))
         if self.write_error:
             writer.write_line(self.write_error, red=True, bold=True)
-        elif self.settings.json_path is not None:
+        elif self.json_written is not None:
             writer.write_line(
                 f"roofline: wrote {len(self.results)}"
-                f" result{'' if len(self.results) == 1 else 's'} to {self.settings.json_path}"
+                f" result{'' if len(self.results) == 1 else 's'} to {self.json_written}"
             )
 
     @pytest.hookimpl(trylast=True)
@@ -611,6 +612,11 @@ class RooflineManager:
                 self.saved = f"roofline: saved {count} results as baseline {name!r} ({path})"
             except (OSError, RooflineError) as error:
                 self.write_error = f"roofline: could not save baseline {name!r}: {error}"
+        failed_writes = self.write_error or any(not ok for _, ok in self.written)
+        if failed_writes and session.exitstatus == pytest.ExitCode.OK:
+            # A report or baseline the run was asked for is missing: say so in the exit
+            # status too, or CI would go on as if it had been written.
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def _write_reports(self) -> None:
         """The JSON document, the reports rendered from it, and the report hook.
@@ -628,6 +634,7 @@ class RooflineManager:
             path = Path(self.config.invocation_params.dir, path)
             try:
                 json_report.write(path, document)
+                self.json_written = path
             except OSError as error:
                 reason = error.strerror or str(error)
                 self.write_error = f"roofline: could not write {path}: {reason}"

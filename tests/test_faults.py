@@ -134,6 +134,8 @@ def test_two_runs_saving_one_baseline_at_once(pytester: pytest.Pytester) -> None
     assert saved["schema"] == "pytest-roofline-baseline/1"
     assert len(saved["results"]) == 40
     assert not [p for p in (pytester.path / ".roofline").iterdir() if p.suffix == ".tmp"]
+    # The lock files beside the baselines are kept out of version control.
+    assert (pytester.path / ".roofline" / ".gitignore").read_text().endswith("*.lock\n")
 
 
 def test_an_unwritable_report_path_is_one_line_and_the_tests_stand(
@@ -150,7 +152,9 @@ def test_an_unwritable_report_path_is_one_line_and_the_tests_stand(
         "missing/folder/gap.html",
     )
     result.assert_outcomes(passed=3)
-    assert result.ret == pytest.ExitCode.OK
+    # The tests stand, but a report the run was asked for is missing: the exit status
+    # says so, or CI would go on as if it had been written.
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
     output = result.stdout.str()
     result.stdout.fnmatch_lines(["*roofline: could not write*afile/out.json*"])
     assert "Traceback" not in output
