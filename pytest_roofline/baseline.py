@@ -138,8 +138,7 @@ def load(path: Path, name: str) -> Baseline:
         near = closest_names(name, saved)
         hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
         raise BaselineError(
-            f"baseline {name!r} not found at {path}{hint}"
-            f" (save one with --roofline-save {name})"
+            f"baseline {name!r} not found at {path}{hint} (save one with --roofline-save {name})"
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BaselineError(f"baseline {name!r} at {path} is not readable JSON: {error}") from None
