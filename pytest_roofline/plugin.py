@@ -563,6 +563,8 @@ class RooflineManager:
             if self.results:
                 writer.write_line(terminal.one_line(self.results))
         else:
+            # Close the progress line first, or the first row would do it with a blank line.
+            writer.ensure_newline()
             writer.section("roofline")
             local = next((r for r in self.results if r.hardware == "local"), None)
             if local is not None:
