@@ -5,6 +5,9 @@ average) runs iterations over a dense batch of B_dense tokens. With the aggregat
 of N_GPU devices (NanoFlow, Zhu et al., arXiv 2408.12757, section 3, equations 1-5):
 
     T_memory  = GPU_mem / MemBW                       every byte of memory read once
+                                                      (at B_dense; a smaller given
+                                                      batch reads the weights and its
+                                                      own KV cache only)
     T_compute = 2 · B_dense · P_model / Compute       2 FLOPs per parameter per token
     T_net     = 4 · (N_GPU - 1) · D_model · B_dense · S_type · L / NetBW
                                                       two all-reduces per layer under
@@ -22,7 +25,7 @@ R_GQA and so multiplies the batch, which pushes serving toward compute-bound.
 Where the model is optimistic: attention FLOPs are left out of T_compute (small next to
 2·P per token for contexts well below 6·D_model), the three resources are assumed to
 overlap perfectly (the iteration takes the slowest of them, not their sum), and every
-byte of memory is assumed read once per iteration at full bandwidth. Mixture-of-experts
+byte an iteration needs is assumed read once at full bandwidth. Mixture-of-experts
 models count the parameters a token uses (``active_params``) for FLOPs and all stored
 parameters for memory.
 
@@ -77,7 +80,8 @@ class ServingConfig(Spec):
     kv_dtype: DType | None = None
     """The dtype of the KV cache (default: ``dtype``)."""
     batch_size: float | None = Field(default=None, gt=0)
-    """B_dense, tokens per iteration; default: the largest batch memory holds."""
+    """Tokens per iteration; default: B_dense, the largest batch memory holds. A given
+    batch reads the weights and its own KV cache only, and must fit in memory."""
 
     @property
     def label(self) -> str:
@@ -160,14 +164,29 @@ def dense_batch(
     return requests * (prompt + decode) / decode
 
 
+def iteration_bytes(
+    model: Transformer, batch: Any, prompt: Any, decode: Any, dtype: str, kv_dtype: str
+) -> Any:
+    """What one iteration of ``batch`` tokens reads: the weights, plus the KV cache of its
+    requests in flight (batch · d/(p + d) of them, each holding p + d/2 tokens on average).
+
+    At B_dense this is all of memory, NanoFlow's "GPU_mem"; a smaller batch given by the
+    user reads less, and a larger one does not fit.
+    """
+    requests = batch * decode / (prompt + decode)
+    kv_per_request = model.kv_bytes_per_token(kv_dtype) * (prompt + decode / 2)
+    return model.weight_bytes(dtype) + requests * kv_per_request
+
+
 def terms(
-    model: Transformer, totals: Aggregate, batch: Any, gpus: Any, dtype: str
+    model: Transformer, totals: Aggregate, batch: Any, gpus: Any, dtype: str, moved: Any
 ) -> tuple[Any, Any, Any]:
-    """(T_memory, T_compute, T_net) of one dense iteration (NanoFlow equations 1-3)."""
+    """(T_memory, T_compute, T_net) of one iteration (NanoFlow equations 1-3), where
+    ``moved`` is :func:`iteration_bytes`: GPU_mem at the dense batch."""
     import numpy as np
 
     size = dtype_bytes(dtype)
-    t_memory = totals.memory_capacity / totals.memory_bandwidth + 0 * batch
+    t_memory = moved / totals.memory_bandwidth + 0 * batch
     t_compute = 2 * batch * model.active_params / totals.compute
     hops = gpus - 1
     # One GPU has no all-reduce (and may have no interconnect): T_net is 0, not 0/0.
@@ -218,17 +237,22 @@ def serving_bound(config: ServingConfig, device: Hardware) -> ServingBound:
             f" {config.gpus} x {device.name} ({totals.memory_capacity / 1e9:.0f} GB);"
             " use more GPUs or a smaller dtype"
         )
-    batch = config.batch_size
-    if batch is None:
-        batch = float(dense_batch(model, totals, p, d, config.dtype, kv_dtype))
+    dense = float(dense_batch(model, totals, p, d, config.dtype, kv_dtype))
+    batch = dense if config.batch_size is None else config.batch_size
+    moved = float(iteration_bytes(model, batch, p, d, config.dtype, kv_dtype))
+    if moved > totals.memory_capacity * (1 + 1e-9):
+        raise DeclarationError(
+            f"{config.label}: batch_size {batch:g} needs {moved / 1e9:.1f} GB of weights and"
+            f" KV cache, more than the {totals.memory_capacity / 1e9:.0f} GB of"
+            f" {config.gpus} x {device.name}; the largest batch that fits is {dense:.0f}"
+        )
     t_memory, t_compute, t_net = (
-        float(t) for t in terms(model, totals, batch, config.gpus, config.dtype)
+        float(t) for t in terms(model, totals, batch, config.gpus, config.dtype, moved)
     )
     resources = {"compute": t_compute, "memory": t_memory, "network": t_net}
     bottleneck = max(resources, key=lambda r: resources[r])
     seconds = resources[bottleneck]
     kv = model.kv_bytes_per_token(kv_dtype)
-    requests = batch * d / (p + d)
     flops = 2 * batch * model.active_params
     optimal = totals.compute / (2 * model.active_params)
     return ServingBound(
@@ -237,7 +261,7 @@ def serving_bound(config: ServingConfig, device: Hardware) -> ServingBound:
         memory_seconds=t_memory,
         network_seconds=t_net,
         bottleneck=bottleneck,
-        intensity=flops / totals.memory_capacity,
+        intensity=flops / moved,
         ridge_point=totals.compute / totals.memory_bandwidth,
         attainable_flops_per_second=flops / seconds,
         peak_flops_per_second=totals.compute,
@@ -254,7 +278,7 @@ def serving_bound(config: ServingConfig, device: Hardware) -> ServingBound:
         optimal_decode_tokens_per_second=optimal * d / (p + d),
         kv_bytes_per_token=kv,
         weight_bytes=weights,
-        bytes_per_iteration=weights + requests * kv * (p + d / 2),
+        bytes_per_iteration=moved,
         network_to_compute=t_net / t_compute,
         memory_to_compute=t_memory / t_compute,
         prompt_tokens=p,

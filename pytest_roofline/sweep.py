@@ -7,8 +7,8 @@ grid of 100,000 configurations costs milliseconds (``benchmarks/sweep.py`` measu
 >>> import numpy as np
 >>> s = serving_sweep("llama-2-70b", "a100-sxm4-80gb", gpus=np.array([2, 4, 8]),
 ...                   prompt_tokens=1024, decode_tokens=512)
->>> s.bottleneck.tolist()
-['compute', 'compute', 'compute']
+>>> s.bottleneck.tolist()  # on 2 GPUs, 138 GB of weights leave room for 158 tokens
+['memory', 'compute', 'compute']
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy.typing as npt
 from .dtypes import canonical_dtype
 from .errors import DeclarationError
 from .hardware import Hardware, default_catalog
-from .serving import aggregate, dense_batch, terms
+from .serving import aggregate, dense_batch, iteration_bytes, terms
 from .transformer import Transformer, model_catalog
 
 FloatArray = npt.NDArray[np.float64]
@@ -32,7 +32,8 @@ FloatArray = npt.NDArray[np.float64]
 class ServingSweep:
     """Arrays of the broadcast shape of the inputs, one element per configuration.
 
-    Configurations whose weights do not fit in memory have ``fits`` False and NaN times.
+    Configurations whose weights, or whose given batch's KV cache, do not fit in memory
+    have ``fits`` False and NaN times.
     """
 
     gpus: FloatArray
@@ -103,10 +104,13 @@ def serving_sweep(
         batch = dense_batch(transformer, totals, p, d, dtype, kv)
     else:
         batch = _positive("batch_size", batch_size, 0, allow_equal=False)
+    with np.errstate(invalid="ignore"):
+        moved = iteration_bytes(transformer, batch, p, d, dtype, kv)
+        fits = fits & (moved <= totals.memory_capacity * (1 + 1e-9))
     batch = np.where(fits, batch, np.nan)
-    n, p, d, batch, fits = np.broadcast_arrays(n, p, d, batch, fits)
+    n, p, d, batch, fits, moved = np.broadcast_arrays(n, p, d, batch, fits, moved)
     t_memory, t_compute, t_net = (
-        np.asarray(t, dtype=np.float64) for t in terms(transformer, totals, batch, n, dtype)
+        np.asarray(t, dtype=np.float64) for t in terms(transformer, totals, batch, n, dtype, moved)
     )
     t_memory = np.where(fits, t_memory, np.nan)
     stacked = np.stack([t_compute, t_memory, t_net])

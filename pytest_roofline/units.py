@@ -9,7 +9,7 @@ Ti, Pi) powers of 1024, as datasheets use them: a "3.35 TB/s" HBM3 stack moves 3
 bytes per second. ``B`` is a byte and ``b`` a bit ("200 Gb/s" is 25e9 bytes/s).
 
 >>> parse("989 TFLOP/s", FLOP_RATE)
-9.89e+14
+989000000000000.0
 >>> parse("80 GiB", BYTES)
 85899345920.0
 >>> format_quantity(3.35e12, BANDWIDTH)

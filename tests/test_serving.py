@@ -3,7 +3,8 @@
 Formulas: the reference notes (CSE 599K, "Performance Modeling for LLM Serving Systems")
 and NanoFlow (Zhu et al., arXiv 2408.12757, section 3):
 
-    T_memory  = GPU_mem / MemBW
+    T_memory  = GPU_mem / MemBW   (at B_dense; a smaller given batch reads
+                                 the weights and its own KV cache only)
     T_compute = 2 · B_dense · P_model / Compute
     T_net     = 4 · (N_GPU - 1) · D_model · B_dense · S_type · L / NetBW
     optimal   = Compute / (2 · P_model) tokens/s
@@ -112,8 +113,9 @@ def test_network_to_compute_closed_form_by_hand() -> None:
 
 @pytest.mark.parametrize("gpus", [2, 4, 8])
 def test_network_time_by_hand(gpus: int) -> None:
-    # T_net = 4 · (N - 1) · D · B · S · L / NetBW, NetBW = N · 300e9 one way.
-    batch = 4096
+    # T_net = 4 · (N - 1) · D · B · S · L / NetBW, NetBW = N · 300e9 one way. A batch of
+    # 96 tokens fits even on 2 GPUs (B_dense there is about 150).
+    batch = 96
     b = bound(serve(gpus=gpus, batch_size=batch))
     expected = 4 * (gpus - 1) * LLAMA_70B_HIDDEN * batch * 2 * LLAMA_70B_LAYERS
     expected /= gpus * A100_NVLINK
@@ -124,15 +126,43 @@ def test_network_time_by_hand(gpus: int) -> None:
 
 
 def test_memory_to_compute_closed_form_by_hand() -> None:
-    # Notes, "Compute vs Memory": T_mem/T_compute = Compute·GPU_mem / (MemBW · 2·B·P).
-    n, batch = 8, 4096
+    # Notes, "Compute vs Memory": T_mem/T_compute = Compute·GPU_mem / (MemBW · 2·B·P), at
+    # the dense batch, where weights and KV cache fill memory.
+    n = 8
     compute, memory, bandwidth = n * A100_FP16, n * A100_MEMORY, n * A100_BANDWIDTH
+    b = bound(serve(nominal("llama-2-70b", 70e9)))
+    batch = b.batch_size
     expected = compute * memory / (bandwidth * 2 * batch * 70e9)
-    b = bound(serve(nominal("llama-2-70b", 70e9), batch_size=batch))
-    assert b.memory_to_compute == pytest.approx(expected, rel=1e-12)
+    assert b.memory_to_compute == pytest.approx(expected, rel=1e-9)
     # T_memory = GPU_mem / MemBW: the whole memory read once, 80e9 / 2.039e12 per device.
-    assert b.memory_seconds == pytest.approx(80e9 / 2.039e12, rel=1e-12)
+    assert b.memory_seconds == pytest.approx(80e9 / 2.039e12, rel=1e-9)
+    assert b.bytes_per_iteration == pytest.approx(n * A100_MEMORY, rel=1e-9)
     assert b.compute_seconds == pytest.approx(2 * batch * 70e9 / compute, rel=1e-12)
+
+
+def test_a_given_batch_reads_its_own_kv_cache_not_all_of_memory() -> None:
+    # LLaMA-2-70B fp16 on 8 A100s, p = 1024, d = 512, a batch of 8 tokens. Its requests in
+    # flight: 8 · 512/1536 = 2.667, each holding 1024 + 256 tokens of KV cache
+    # (327,680 B per token). Bytes per iteration: 2 · 68,976,648,192 of weights
+    # + 2.667 · 1280 · 327,680 = 137.953e9 + 1.118e9 = 139.072e9 B, read at
+    # 8 · 2.039e12 B/s: 8.526 ms. The decode step of the same batch, bounded alone
+    # (kernels.decode_step), takes about as long; the whole of memory (640 GB) would
+    # take 39.2 ms, 4.6 times as long.
+    b = bound(serve(batch_size=8))
+    weights = 2 * LLAMA_70B_PARAMS
+    kv = (8 * 512 / 1536) * (1024 + 512 / 2) * LLAMA_70B_KV_PER_TOKEN
+    assert b.bytes_per_iteration == pytest.approx(weights + kv, rel=1e-12)
+    assert b.bytes_per_iteration == pytest.approx(139.072e9, rel=1e-5)
+    assert b.memory_seconds == pytest.approx((weights + kv) / (8 * A100_BANDWIDTH), rel=1e-12)
+    assert b.memory_seconds == pytest.approx(8.526e-3, rel=1e-3)
+    step = bound(kernels.decode_step("llama-2-70b", 8, 1280, "fp16", gpus=8), "a100-sxm4-80gb")
+    assert b.memory_seconds == pytest.approx(step.memory_seconds, rel=0.02)
+
+
+def test_a_given_batch_that_does_not_fit_is_an_error() -> None:
+    # B_dense is about 3,576 tokens here: 4,096 tokens' KV cache does not fit.
+    with pytest.raises(DeclarationError, match=r"batch_size 4096 needs 7\d\d\.\d GB .* 640 GB"):
+        bound(serve(batch_size=4096))
 
 
 # -- (4) B_dense from memory -----------------------------------------------------------
@@ -238,11 +268,13 @@ def test_decode_only_requests() -> None:
 @pytest.mark.parametrize(
     ("batch", "bottleneck"),
     [
-        # T_memory = 39.2 ms; T_compute = 2·B·68.98e9 / 2.496e15 = B · 55.3 µs.
-        (256, "memory"),
-        (700, "memory"),
-        (720, "compute"),
-        (4096, "compute"),
+        # T_memory = (137.95e9 + B · 139.81e6) / 16.312e12 = 8.457 ms + B · 8.571 µs
+        # (weights, then each token's share of KV cache: 512/1536 · 1280 · 327,680 B);
+        # T_compute = 2·B·68.98e9 / 2.496e15 = B · 55.27 µs. They cross at B = 181.
+        (64, "memory"),
+        (175, "memory"),
+        (190, "compute"),
+        (3000, "compute"),
     ],
 )
 def test_given_batch_overrides_dense_batch(batch: float, bottleneck: str) -> None:
@@ -497,6 +529,8 @@ def fits(config: ServingConfig) -> bool:
 @settings(max_examples=80, deadline=None)
 def test_bound_is_the_largest_term(config: ServingConfig, batch: float | None) -> None:
     assume(fits(config))
+    # A given batch must leave room for its KV cache (a larger one is an error).
+    assume(batch is None or batch < 0.999 * bound(config).batch_size)
     b = bound(config.model_copy(update={"batch_size": batch}))
     terms = {"compute": b.compute_seconds, "memory": b.memory_seconds, "network": b.network_seconds}
     assert b.seconds >= b.compute_seconds
