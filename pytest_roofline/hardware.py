@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -54,6 +55,12 @@ class Hardware(Spec):
     """Device-to-device bandwidth, one direction, per device (NVLink 4 on H100: 450e9)."""
     interconnect: str = ""
     """The interconnect's name: "NVLink 4", "Infinity Fabric", "ICI"."""
+    interconnect_gpus: int | None = Field(default=None, ge=2)
+    """The most devices ``interconnect_bandwidth`` links (2 for NVLink bridges, which join
+    pairs); a larger group's all-reduces cross PCIe (``pcie_generation``)."""
+    interconnect_links: int | None = Field(default=None, ge=1)
+    """Peer links ``interconnect_bandwidth`` is the sum of, in a full mesh (7 on MI300X,
+    8-device boxes): a group of N devices uses N - 1 of them."""
     pcie_generation: int | None = Field(default=None, ge=1)
     tdp: Watts | None = None
     """Board power in watts."""
@@ -73,6 +80,36 @@ class Hardware(Spec):
     @classmethod
     def _normalize_name(cls, name: str) -> str:
         return normalize(name)
+
+    def interconnect_bandwidth_for(self, gpus: Any) -> Any:
+        """One-direction bandwidth per device for all-reduces among ``gpus`` devices.
+
+        ``interconnect_bandwidth`` as is, except in a mesh of ``interconnect_links``
+        links (a group of N uses N - 1 of them) and beyond ``interconnect_gpus`` devices
+        (PCIe x16 of ``pcie_generation``: 32e9 B/s one way for Gen4, doubling each
+        generation). Works on floats and numpy arrays alike; 0 without an interconnect.
+        """
+        __tracebackhide__ = True
+        import numpy as np
+
+        if self.interconnect_bandwidth is None:
+            return 0.0 * np.asarray(gpus) if np.ndim(gpus) else 0.0
+        per_device: Any = self.interconnect_bandwidth
+        if self.interconnect_links is not None:
+            used = np.clip(np.asarray(gpus) - 1, 1, self.interconnect_links)
+            per_device = per_device * used / self.interconnect_links
+        if self.interconnect_gpus is not None:
+            beyond = np.asarray(gpus) > self.interconnect_gpus
+            if np.any(beyond):
+                if self.pcie_generation is None:
+                    raise DeclarationError(
+                        f"hardware {self.name!r} links at most {self.interconnect_gpus}"
+                        " devices (interconnect_gpus) and declares no pcie_generation for"
+                        " larger groups"
+                    )
+                pcie = 32e9 * 2.0 ** (self.pcie_generation - 4)
+                per_device = np.where(beyond, pcie, per_device)
+        return float(per_device) if np.ndim(per_device) == 0 else per_device
 
     def peak(self, dtype: str, *, sparse: bool = False) -> float:
         """Peak FLOP/s for ``dtype``: dense, or with ``sparse=True`` the 2:4-sparse ceiling

@@ -81,7 +81,8 @@ def matmul(m: int, n: int, k: int, dtype: Any = "fp32", *, name: str | None = No
 
     FLOPs 2·m·n·k; bytes dtype_size·(m·n + n·k + m·k) (reference notes, "Matrix
     Multiplication"). Both counts are symmetric in m, n, k, so the order of the sizes
-    does not matter. Intensity ≈ min(m, n, k) / (3/2 · dtype_size) for square-ish shapes.
+    does not matter. Intensity = (2 / dtype_size) / (1/m + 1/n + 1/k): n / (3/2 ·
+    dtype_size) for squares of side n, tending to 2m / dtype_size when m ≪ n, k.
     """
     __tracebackhide__ = True
     m, n, k = _size(m, "m", "matmul"), _size(n, "n", "matmul"), _size(k, "k", "matmul")
@@ -300,9 +301,10 @@ def prefill(
     """Prefill of one prompt of ``tokens`` tokens.
 
     FLOPs: 2·tokens·P_active, plus causal attention, 2·L·heads·head_dim·tokens² (half of
-    the full QK^T and AV). Bytes: the weights once and the prompt's KV cache written. As
-    in :func:`decode_step`, an untied input embedding table counts only the rows
-    gathered.
+    the full QK^T and AV). Bytes: the weights the prompt's tokens use, once, and the
+    prompt's KV cache written. As in :func:`decode_step`, an untied input embedding table
+    counts only the rows gathered, and a mixture-of-experts model reads only the experts
+    its tokens pick (:meth:`Transformer.params_read`): a short prompt touches few.
     """
     __tracebackhide__ = True
     transformer = _model(model)
@@ -315,7 +317,7 @@ def prefill(
     return Kernel(
         name=name or f"prefill {transformer.name} tokens={tokens}",
         flops=2 * tokens * (transformer.active_params - table) + attention,
-        bytes=(transformer.params - table + rows) * dtype_bytes(canonical(dtype))
+        bytes=(transformer.params_read(tokens) - table + rows) * dtype_bytes(canonical(dtype))
         + tokens * transformer.kv_bytes_per_token(kv_dtype or dtype),
         dtype=dtype,
     )

@@ -151,7 +151,7 @@ def aggregate(device: Hardware, gpus: Any, dtype: str) -> Aggregate:
         compute=gpus * device.peak(dtype),
         memory_bandwidth=gpus * device.memory_bandwidth,
         memory_capacity=gpus * device.memory_capacity,
-        network_bandwidth=gpus * (device.interconnect_bandwidth or 0.0),
+        network_bandwidth=gpus * device.interconnect_bandwidth_for(gpus),
     )
 
 

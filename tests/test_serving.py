@@ -303,6 +303,54 @@ def test_slow_interconnect_is_network_bound() -> None:
     assert b.attainable_tokens_per_second < b.optimal_tokens_per_second
 
 
+def test_bridged_pairs_cross_pcie_beyond_two_gpus() -> None:
+    # A100 PCIe cards are NVLink-bridged in pairs (600 GB/s both directions, 300 one way);
+    # eight of them all-reduce over PCIe Gen4 x16, 32 GB/s one way: the 8 x A100 SXM ratio
+    # 0.27263 times 300/32 = 2.556, network-bound (compute and memory are about the same:
+    # 312 TFLOP/s; 1,935 GB/s against 2,039).
+    b = bound(serve(nominal("llama-2-70b", 70e9), hardware="a100-pcie-80gb"))
+    assert b.network_to_compute == pytest.approx(0.27263 * 300 / 32, rel=1e-4)
+    assert b.bottleneck == "network"
+    # A pair uses its bridge: T_net = 4 · 1 · D · B · S · L / (2 · 300e9).
+    pair = bound(serve(hardware="a100-pcie-80gb", gpus=2, batch_size=64))
+    expected = 4 * LLAMA_70B_HIDDEN * 64 * 2 * LLAMA_70B_LAYERS / (2 * 300e9)
+    assert pair.network_seconds == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("hardware", "gpus", "per_device"),
+    [
+        # MI300X: 7 Infinity Fabric links of 64 GB/s each way (AMD data sheet); a pair
+        # uses one, 8 devices all 7 (448 GB/s).
+        ("mi300x", 2, 64e9),
+        ("mi300x", 4, 192e9),
+        ("mi300x", 8, 448e9),
+        # Gaudi 3: 21 scale-up ports of 200 Gb/s, 3 to each of 7 peers (Intel Gaudi
+        # network configuration): 75 GB/s a peer, 525 GB/s in an 8-card box.
+        ("gaudi3", 2, 75e9),
+        ("gaudi3", 8, 525e9),
+    ],
+)
+def test_mesh_links_scale_with_the_group(hardware: str, gpus: int, per_device: float) -> None:
+    b = bound(serve(hardware=hardware, gpus=gpus, batch_size=64, dtype="bf16"))
+    expected = 4 * (gpus - 1) * LLAMA_70B_HIDDEN * 64 * 2 * LLAMA_70B_LAYERS
+    assert b.network_seconds == pytest.approx(expected / (gpus * per_device), rel=1e-12)
+
+
+def test_a_pair_link_without_pcie_generation_is_an_error_beyond_the_pair() -> None:
+    paired = Hardware(
+        name="bridged",
+        peak_flops={"fp16": A100_FP16},
+        memory_capacity=A100_MEMORY,
+        memory_bandwidth=A100_BANDWIDTH,
+        interconnect_bandwidth=300e9,
+        interconnect_gpus=2,
+    )
+    assert bound(serve(hardware=paired, gpus=2, batch_size=64)).network_seconds > 0
+    with pytest.raises(DeclarationError, match="at most 2 devices .* no pcie_generation"):
+        bound(serve(hardware=paired, gpus=4))
+
+
 def test_mixture_of_experts_computes_with_active_params() -> None:
     # Mixtral: FLOPs with the 12.9e9 parameters a token uses, memory with all 46.7e9.
     b = bound(serve("mixtral-8x7b", hardware="h100-sxm", gpus=2, batch_size=1000))
@@ -476,6 +524,21 @@ def test_prefill_counts_by_hand() -> None:
     k = kernels.prefill("llama-2-7b", t, "fp16")
     assert k.flops == 2 * t * (params - table) + 2 * 32 * 32 * 128 * t**2
     assert k.bytes == 2 * (params - table + t * 4096) + t * 2 * 32 * 32 * 128 * 2
+
+
+def test_short_mixture_of_experts_prefill_reads_the_experts_it_uses() -> None:
+    # Mixtral 8x7B stores 46,702,792,704 parameters; each expert of each of the 32 layers
+    # holds 3 · 4096 · 14336 = 176,160,768. One token picks 2 of 8 experts per layer, so
+    # 6 · 32 · 176,160,768 = 33,822,867,456 are never read: 12,879,925,248 remain (the
+    # active parameters). Less the untied input embedding (32000 x 4096), plus its one
+    # gathered row, in fp16, plus one token of KV cache (2 · 32 · 8 · 128 · 2 bytes).
+    one = kernels.prefill("mixtral-8x7b", 1, "fp16")
+    assert one.bytes == 2 * (12_879_925_248 - 131_072_000 + 4096) + 131_072
+    # A long prompt touches every expert: all stored weights, as a dense model.
+    long = kernels.prefill("mixtral-8x7b", 512, "fp16")
+    assert long.bytes == pytest.approx(
+        2 * (46_702_792_704 - 131_072_000 + 512 * 4096) + 512 * 131_072, rel=1e-12
+    )
 
 
 def test_long_prefill_is_compute_bound() -> None:
