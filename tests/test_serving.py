@@ -347,7 +347,7 @@ def test_a_pair_link_without_pcie_generation_is_an_error_beyond_the_pair() -> No
         interconnect_gpus=2,
     )
     assert bound(serve(hardware=paired, gpus=2, batch_size=64)).network_seconds > 0
-    with pytest.raises(DeclarationError, match="at most 2 devices .* no pcie_generation"):
+    with pytest.raises(DeclarationError, match=r"at most 2 devices .* no pcie_generation"):
         bound(serve(hardware=paired, gpus=4))
 
 
