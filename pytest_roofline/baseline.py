@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ SCHEMA = "pytest-roofline-baseline/1"
 FOLDER = ".roofline"
 DEFAULT_MAX_DROP = 0.10
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+DROP_TOLERANCE = 1e-9
+"""A drop equal to the allowance is within it, whatever the float rounding of the ratio."""
 
 
 class BaselineError(RooflineError):
@@ -161,6 +164,10 @@ def load(path: Path, name: str) -> Baseline:
                 float(raw.get("bound_seconds", 0.0)),
                 (raw.get("statistics") or {}).get("paired"),
             )
+            held = entries[nodeid]
+            figures = (held.utilization, held.low, held.high, held.best)
+            if not all(math.isfinite(x) for x in figures):
+                raise ValueError(f"{nodeid}: a figure is not a finite number: {figures}")
         fingerprint = dict(data["fingerprint"])
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise BaselineError(f"baseline {name!r} at {path} is corrupt: {error!r}") from None
@@ -188,7 +195,12 @@ def _rescaled(result: Result, entry: Entry) -> tuple[float, float, float, float]
 
 
 def _paired_regression(
-    result: Result, now: dict[str, float], then: dict[str, float], name: str, max_drop: float
+    result: Result,
+    now: dict[str, float],
+    then: dict[str, float],
+    name: str,
+    max_drop: float,
+    entry_utilization: float,
 ) -> str | None:
     """Regression on the paired figure: round time x the reference probe's rate then.
 
@@ -197,12 +209,17 @@ def _paired_regression(
     disjoint intervals of the median.
     """
     slower = 1 - then["p10"] / now["p10"]
-    if slower > max_drop and now["ci_low"] > then["ci_high"]:
+    if slower > max_drop + DROP_TOLERANCE and now["ci_low"] > then["ci_high"]:
+        now_utilization = result.utilization or 0.0
+        low, high = result.utilization_ci or (now_utilization, now_utilization)
         return (
             f"roofline: {result.label} on {result.hardware} has {slower:.1%} less throughput"
-            f" than in baseline {name!r} relative to the machine's speed at the time (paired"
-            f" reference: {now['median'] / then['median']:.3f}x the baseline's median),"
-            f" more than the {max_drop:.1%} allowed; utilization now {result.utilization:.1%}"
+            f" than in baseline {name!r} relative to the machine's speed at the time, more"
+            f" than the {max_drop:.1%} allowed: round time x reference rate, median"
+            f" {now['median']:.4g} (95% CI {now['ci_low']:.4g}-{now['ci_high']:.4g}) against"
+            f" {then['median']:.4g} ({then['ci_low']:.4g}-{then['ci_high']:.4g});"
+            f" utilization now {now_utilization:.1%} (95% CI {min(low, 1):.1%}-"
+            f"{min(high, 1):.1%}), {entry_utilization:.1%} in the baseline"
         )
     return None
 
@@ -222,7 +239,9 @@ def regression(
         return None
     paired = (result.statistics or {}).get("paired")
     if same_machine and paired and entry.paired and result.label == entry.label:
-        return _paired_regression(result, paired, entry.paired, baseline.name, max_drop)
+        return _paired_regression(
+            result, paired, entry.paired, baseline.name, max_drop, entry.utilization
+        )
     utilization = result.utilization
     low, high = result.utilization_ci
     best = result.best_utilization or result.utilization
@@ -232,7 +251,7 @@ def regression(
     if entry.best <= 0:
         return None
     drop = 1 - best / entry.best
-    if drop > max_drop and high < entry.low:
+    if drop > max_drop + DROP_TOLERANCE and high < entry.low:
         return (
             f"roofline: {result.label} on {result.hardware} dropped to {utilization:.1%}"
             f" of its bound (95% CI {min(low, 1):.1%}-{min(high, 1):.1%}; best"

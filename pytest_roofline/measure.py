@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import math
+import numbers
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -96,6 +97,15 @@ class Measurement(BaseModel):
             q1 = q3 = ordered[0]
             cv = 0.0
         low_rank, high_rank = median_ci_ranks(n)
+        if n == 1:
+            notes = (*notes, "one round: no interval, the verdict rests on a single time")
+        elif n < 6:
+            coverage = 1 - 2.0 ** (1 - n)
+            notes = (
+                *notes,
+                f"{n} rounds: the interval [min, max] covers the median with"
+                f" {coverage:.1%} confidence, not 95 %",
+            )
         return cls(
             rounds=n,
             loops=loops,
@@ -128,7 +138,7 @@ class Measurement(BaseModel):
         """A single figure the test reports (from an engine's benchmark, say)."""
         if (
             isinstance(seconds, bool)
-            or not isinstance(seconds, (int, float))
+            or not isinstance(seconds, numbers.Real)
             or not (math.isfinite(seconds) and seconds > 0)
         ):
             raise DeclarationError(f"reported time must be a finite number > 0, got {seconds!r}")
@@ -200,6 +210,8 @@ def _check_option(value: Any, name: str, *, integer: bool) -> None:
     if value is None:
         return
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if ok and not integer and not math.isfinite(value):
+        ok = False
     if isinstance(value, bool) or not ok or value < 0 or (name != "warmup" and value == 0):
         kind = "an integer" if integer else "a number"
         bound = ">= 0" if name == "warmup" else "> 0"
@@ -316,8 +328,10 @@ def measure(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        started = clock()
         durations = [call_batch(1)]
+        # The first call may compile or set things up lazily: the warm-up's time limit
+        # starts after it, and it does not size the rounds when later calls exist.
+        started = clock()
         if warmup is None:
             while (
                 not _settled(durations)
@@ -325,12 +339,13 @@ def measure(
                 and len(durations) < MAX_WARMUP_CALLS
             ):
                 durations.append(call_batch(1))
-            if not _settled(durations) and durations[0] < budget_ns // 4:
+            if not _settled(durations) and durations[-1] < budget_ns // 4:
                 notes.append(f"warm-up did not settle in {len(durations)} calls")
         else:
             for _ in range(warmup - 1):  # the first call above is one of them
                 durations.append(call_batch(1))
-        typical = sorted(durations[-3:])[len(durations[-3:]) // 2]
+        window = (durations[1:] or durations)[-3:]
+        typical = sorted(window)[len(window) // 2]
         loops = max(1, math.ceil(MIN_ROUND_SECONDS * 1e9 / max(typical, 1)))
         overhead = 0
         if loops > 1 and timer != "cuda":

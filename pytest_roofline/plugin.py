@@ -198,6 +198,8 @@ class RooflineManager:
             self.catalog = self._catalog(config, hardware_tables, pyproject_path, values)
             hardware.activate(self.catalog)
             self.settings = self._settings(config, values)
+            if self.settings.save is not None:  # a bad name now, not after the whole run
+                baseline.path_for(config.rootpath, self.settings.save)
             if normalize(self.settings.hardware or "") == AUTO and not self.is_worker:
                 self._auto()  # a plugin's bad answer is a usage error, not a test's
         except RooflineError as error:
@@ -555,10 +557,13 @@ class RooflineManager:
     # -- end of run --------------------------------------------------------------------
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.is_worker or not (self.results or self.write_error or self.written):
-            return
         writer = terminalreporter
         verbosity = self.config.get_verbosity()
+        if verbosity < 0 and self.baseline_note and self.baseline is None and not self.is_worker:
+            # -q hides the header, where a baseline that could not be used is said.
+            writer.write_line(self.baseline_note, yellow=True)
+        if self.is_worker or not (self.results or self.write_error or self.written):
+            return
         if verbosity < 0:
             if self.results:
                 writer.write_line(terminal.one_line(self.results))
@@ -606,7 +611,16 @@ class RooflineManager:
         )
         if wanted:
             self._write_reports()
-        if self.settings.save is not None:
+        interrupted = session.exitstatus in (
+            pytest.ExitCode.INTERRUPTED,
+            pytest.ExitCode.INTERNAL_ERROR,
+        )
+        if self.settings.save is not None and interrupted:
+            # A partial run would replace a whole baseline with part of one.
+            self.write_error = (
+                f"roofline: baseline {self.settings.save!r} not saved: the run did not finish"
+            )
+        elif self.settings.save is not None:
             name = self.settings.save
             try:
                 path = baseline.path_for(self.config.rootpath, name)

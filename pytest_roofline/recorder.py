@@ -8,6 +8,7 @@ when the test ends.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,7 @@ class Recorder:
         self.nodeid = nodeid
         self._paired = paired
         self._again: Callable[[], Measurement] | None = None
+        self._again_failed = ""
         self.max_drop = max_drop
         self._refresh_local = refresh_local
         self._lock = lock or RunLock(None)
@@ -313,10 +315,11 @@ class Recorder:
             raise DeclarationError(f"report(): {name}= does not apply to {kind}; use {wanted}")
         if (
             isinstance(value, bool)
-            or not isinstance(value, (int, float))
+            or not isinstance(value, numbers.Real)
             or not (math.isfinite(value) and value > 0)
         ):
             raise DeclarationError(f"report(): {name} must be a finite number > 0, got {value!r}")
+        value = float(value)  # numpy scalars too
         if isinstance(work, ServingConfig):
             elapsed = self._serving_seconds(work, name, float(value))
         elif name in ("seconds", "seconds_per_token"):
@@ -438,13 +441,40 @@ class Recorder:
         while verdict.noisy and self._again is not None and remeasured < MAX_REMEASURES:
             # The interval straddles the budget: more rounds narrow it.
             assert self.measurement is not None
-            self.measurement = self.measurement.merged(self._again())
+            more = self._measure_again()
+            if more is None:
+                break
+            self.measurement = self.measurement.merged(more)
             remeasured += 1
             verdict = self._evaluate(budget)
+        notes = []
         if remeasured:
-            note = f"measured {remeasured + 1} times: the first interval straddled the budget"
-            verdict = verdict.model_copy(update={"notes": [*verdict.notes, note]})
+            notes.append(
+                f"measured {remeasured + 1} times: the first interval straddled the budget"
+            )
+        if self._again_failed:
+            notes.append(self._again_failed)
+        if notes:
+            verdict = verdict.model_copy(update={"notes": [*verdict.notes, *notes]})
         return verdict
+
+    def _measure_again(self) -> Measurement | None:
+        """Another measurement after the test's body, or None when it cannot be had.
+
+        The test has ended by then, so a function that needed the test's context (an
+        open file, a ``with`` block) may fail: its own measurement then stands, with a
+        note, rather than the error ending the whole run.
+        """
+        assert self._again is not None
+        try:
+            return self._again()
+        except Exception as error:  # any error of the user's function
+            self._again = None
+            self._again_failed = (
+                f"measuring again after the test failed ({type(error).__name__}: {error});"
+                " the test's own measurement stands"
+            )
+            return None
 
     def confirm(
         self,
@@ -464,7 +494,11 @@ class Recorder:
         tried = 0
         while still_bad(best) and self._again is not None and tried < attempts:
             tried += 1
-            self.measurement = self._again()
+            again = self._measure_again()
+            if again is None:
+                tried -= 1
+                break
+            self.measurement = again
             self._pair()
             candidate = self.result(default_min_utilization)
             if not still_bad(candidate):
@@ -475,6 +509,8 @@ class Recorder:
         if tried:
             note = f"confirmed over {tried + 1} measurements (the best counts)"
             best = best.model_copy(update={"notes": [*best.notes, note]})
+        if self._again_failed and self._again_failed not in best.notes:
+            best = best.model_copy(update={"notes": [*best.notes, self._again_failed]})
         return best
 
     def _evaluate(self, budget: float | None) -> Result:

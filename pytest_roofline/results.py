@@ -202,7 +202,7 @@ def evaluate(
             if min_utilization is not None and interval[0] < min_utilization:
                 noisy = True
                 notes.append(
-                    f"inconclusive: the 95% CI of utilization{shown_ci or ''} straddles the"
+                    f"inconclusive: the utilization's interval{shown_ci or ''} straddles the"
                     f" {min_utilization:.1%} budget; not failed without evidence"
                 )
     # model_validate, not the constructor or model_construct: pydantic-core validates a

@@ -229,6 +229,7 @@ AT_START: list[tuple[str, list[str], str, str, dict[str, str], str]] = [
         "no.toml",
     ),
     ("option_missing_baseline", ["--roofline-compare", "nosuch"], "", "", {}, "nosuch"),
+    ("option_save_a_path", ["--roofline-save", "a/b"], "", "", {}, "'a/b' must be letters"),
     (
         "option_misspelt_baseline",
         ["--roofline-compare", "mian"],

@@ -84,6 +84,12 @@ def test_tests_missing_from_the_baseline_are_not_compared(tmp_path: Path) -> Non
         ('{"schema": "pytest-roofline-baseline/0", "results": {}}', "has schema"),
         ('{"schema": "pytest-roofline-baseline/1", "results": {"a": {}}}', "is corrupt"),
         ("[1, 2]", "has schema"),
+        (
+            '{"schema": "pytest-roofline-baseline/1", "fingerprint": {}, "results": {"a":'
+            ' {"utilization": 0.5, "utilization_ci": [0.4, 0.6], "best_utilization": NaN,'
+            ' "label": "k", "hardware": "h"}}}',
+            "is corrupt * not a finite number",
+        ),
     ],
 )
 def test_bad_baselines_are_one_line(tmp_path: Path, content: str | None, message: str) -> None:

@@ -193,3 +193,61 @@ def test_measure_times_the_reference_after_every_round() -> None:
     assert len(calls) == 7
     assert m.paired is not None
     assert m.paired["median"] == pytest.approx(2.0 * m.median)
+
+
+def test_a_slow_first_call_is_warm_up_not_the_measure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a fake clock: the first call takes 60 ms (a compilation, a lazy set-up), every
+    later one 150 ns. The warm-up outlasts the first call, and the rounds are sized and
+    timed on the later calls: 150 ns each, 667 calls a round, no 'one round' note."""
+    measure_module = sys.modules["pytest_roofline.measure"]
+    now = [0]
+    monkeypatch.setattr(
+        measure_module, "time", types.SimpleNamespace(perf_counter_ns=lambda: now[0])
+    )
+    monkeypatch.setattr(measure_module, "_noop", lambda *args, **kwargs: None)
+    calls = [0]
+
+    def lazy() -> None:
+        calls[0] += 1
+        now[0] += 60_000_000 if calls[0] == 1 else 150
+
+    m = measure(lazy, max_time=0.2)
+    assert m.loops == math.ceil(1e-4 * 1e9 / 150)
+    assert m.median == pytest.approx(150e-9)
+    assert m.rounds >= 5
+    assert not m.notes
+
+
+@pytest.mark.parametrize(
+    ("rounds", "note"),
+    [
+        # [min, max] of n rounds misses the median only if all n fall on one side of it:
+        # coverage 1 - 2 · (1/2)^n.
+        (2, "2 rounds: the interval [min, max] covers the median with 50.0% confidence"),
+        (5, "5 rounds: the interval [min, max] covers the median with 93.8% confidence"),
+        (1, "one round: no interval, the verdict rests on a single time"),
+    ],
+)
+def test_few_rounds_say_how_much_their_interval_covers(rounds: int, note: str) -> None:
+    m = Measurement.from_samples([1.0 + i for i in range(rounds)])
+    assert any(n.startswith(note) for n in m.notes)
+    assert not Measurement.from_samples([1.0 + i for i in range(6)]).notes
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_time_budget_that_is_not_finite_is_one_line(value: float) -> None:
+    with pytest.raises(DeclarationError, match="max_time must be a number > 0"):
+        measure(lambda: None, max_time=value)
+
+
+def test_numpy_scalars_are_reported_figures() -> None:
+    import numpy as np
+
+    from pytest_roofline.hardware import default_catalog
+    from pytest_roofline.recorder import Recorder
+
+    recorder = Recorder(
+        "t::x", catalog=default_catalog(), hardware="h100-sxm", kernel=kernels.copy(1000)
+    )
+    assert recorder.report(seconds=np.float32(1e-4)).median == pytest.approx(1e-4)
+    assert recorder.report(seconds=np.int64(1)).median == 1.0
