@@ -142,3 +142,12 @@ def test_paired_comparison_forgives_a_slower_machine(tmp_path: Path) -> None:
         "has 20.0% less throughput than in baseline 'main' relative to the machine's speed"
         in message
     )
+    # Both runs' figures with their intervals: round time x rate, about 1.25 times the
+    # baseline's, and the utilization now against the baseline's.
+    now, then = (slow_code.statistics or {})["paired"], baseline.entries[slow_code.nodeid]
+    assert (
+        f"median {now['median']:.4g} (95% CI {now['ci_low']:.4g}-{now['ci_high']:.4g})"
+        f" against {then.paired['median']:.4g}" in message  # type: ignore[index]
+    )
+    assert f"utilization now {slow_code.utilization:.1%} (95% CI" in message
+    assert message.endswith(f"{then.utilization:.1%} in the baseline")
