@@ -108,7 +108,7 @@ def kernel_bound(work: Kernel, device: Hardware) -> Bound:
             f" {device.name!r} declares no interconnect_bandwidth"
         )
     else:
-        t_network = work.network_bytes / device.interconnect_bandwidth
+        t_network = work.network_bytes / device.interconnect_bandwidth_for(work.devices)
     terms: dict[Bottleneck, float] = {
         "compute": t_compute,
         "memory": t_memory,

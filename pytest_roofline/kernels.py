@@ -43,6 +43,9 @@ class Kernel(Spec):
     working_set_bytes: ByteCount | None = None
     """Bytes the kernel touches, which decide the memory level it is served from on
     hardware with measured caches (``local``); default: ``bytes``."""
+    devices: int = Field(default=1, ge=1)
+    """How many devices exchange the ``network_bytes`` (a tensor-parallel group): the
+    bandwidth each gets depends on it (:meth:`Hardware.interconnect_bandwidth_for`)."""
 
     @model_validator(mode="after")
     def _some_work(self) -> Kernel:
@@ -287,6 +290,7 @@ def decode_step(
         bytes=moved / shards,
         network_bytes=4 * (shards - 1) / shards * all_reduced,
         dtype=dtype,
+        devices=shards,
     )
 
 

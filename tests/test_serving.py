@@ -351,6 +351,21 @@ def test_a_pair_link_without_pcie_generation_is_an_error_beyond_the_pair() -> No
         bound(serve(hardware=paired, gpus=4))
 
 
+def test_a_sharded_decode_step_uses_its_group_s_link_bandwidth() -> None:
+    # One device's share of an 8-way LLaMA-2-70B step at batch 64 exchanges
+    # 4 · 7/8 · 64 · 8192 · 2 · 80 = 293,601,280 bytes. On A100 SXM (NVLink, 300 GB/s one
+    # way) that is 0.979 ms; PCIe cards are bridged in pairs only, so eight of them
+    # all-reduce over PCIe Gen4 x16 (32 GB/s one way): 9.175 ms. A pair of MI300X uses one
+    # 64 GB/s link for its 4 · 1/2 · 83,886,080 bytes: 2.621 ms.
+    step = kernels.decode_step("llama-2-70b", 64, 1280, "fp16", gpus=8)
+    assert step.devices == 8
+    assert step.network_bytes == 293_601_280
+    assert bound(step, "a100-sxm4-80gb").network_seconds == pytest.approx(293_601_280 / 300e9)
+    assert bound(step, "a100-pcie-80gb").network_seconds == pytest.approx(293_601_280 / 32e9)
+    pair = kernels.decode_step("llama-2-70b", 64, 1280, "bf16", gpus=2)
+    assert bound(pair, "mi300x").network_seconds == pytest.approx(167_772_160 / 64e9)
+
+
 def test_mixture_of_experts_computes_with_active_params() -> None:
     # Mixtral: FLOPs with the 12.9e9 parameters a token uses, memory with all 46.7e9.
     b = bound(serve("mixtral-8x7b", hardware="h100-sxm", gpus=2, batch_size=1000))
