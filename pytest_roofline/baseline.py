@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import atomic
-from .errors import RooflineError, closest_names
+from .errors import RooflineError, did_you_mean
 from .results import Result
 
 SCHEMA = "pytest-roofline-baseline/1"
@@ -137,9 +137,7 @@ def load(path: Path, name: str) -> Baseline:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        saved = sorted(p.stem for p in path.parent.glob("*.json"))
-        near = closest_names(name, saved)
-        hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+        hint = did_you_mean(name, sorted(p.stem for p in path.parent.glob("*.json")))
         raise BaselineError(
             f"baseline {name!r} not found at {path}{hint} (save one with --roofline-save {name})"
         ) from None

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from . import tomlfile
-from .errors import ConfigurationError, RooflineError, closest_names
+from .errors import ConfigurationError, RooflineError, did_you_mean
 from .hardware import Catalog
 from .marker import check_budget, check_hardware
 
@@ -98,8 +98,7 @@ def read_pyproject(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] must be a table")
     for key in section:
         if key not in PYPROJECT_KEYS:
-            near = closest_names(key, PYPROJECT_KEYS)
-            hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            hint = did_you_mean(key, PYPROJECT_KEYS)
             raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] unknown key {key!r}{hint}")
     return dict(section)
 
@@ -123,7 +122,8 @@ def split_pyproject(
         values.setdefault("default_hardware", hardware)
     if not isinstance(models, dict):
         raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}.models] must be a table")
-    values["hardware"] = values.pop("default_hardware", None)
+    for setting, key in PYPROJECT_NAMES.items():
+        values[setting] = values.pop(key, None)
     return values, tables, models
 
 

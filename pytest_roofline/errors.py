@@ -60,6 +60,12 @@ def closest_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
     return list(dict.fromkeys(ordered))[:limit]
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """'; did you mean 'a', 'b'?' for the names nearest to ``name``, or '' when none is."""
+    near = closest_names(name, known)
+    return f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+
+
 def one_line(owner: str, error: ValidationError, fields: Iterable[str] = ()) -> DeclarationError:
     """Turn a pydantic ``ValidationError`` into a one-line :class:`DeclarationError`.
 
@@ -78,8 +84,7 @@ def one_line(owner: str, error: ValidationError, fields: Iterable[str] = ()) -> 
         if isinstance(ctx_error, RooflineError):
             message, given = str(ctx_error), ""
         elif detail["type"] == "extra_forbidden":
-            near = closest_names(loc[-1], fields) if loc else []
-            hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            hint = did_you_mean(str(loc[-1]), fields) if loc else ""
             message, given, field = f"unknown field {loc[-1]!r}{hint}", "", ".".join(loc[:-1])
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]

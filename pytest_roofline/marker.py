@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DeclarationError, UnknownNameError, closest_names
+from .errors import DeclarationError, UnknownNameError, did_you_mean
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
 from .serving import ServingConfig
@@ -90,8 +90,7 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalo
     source = "@pytest.mark.roofline"
     unknown = [k for k in kwargs if k not in KEYWORDS]
     if unknown:
-        near = closest_names(unknown[0], KEYWORDS)
-        hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+        hint = did_you_mean(unknown[0], KEYWORDS)
         raise DeclarationError(
             f"{source}: unknown argument {unknown[0]!r}{hint} (takes kernel, serving,"
             " hardware, min_utilization, max_drop)"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .bound import Bound, kernel_bound
 from .calibrate import PairedCalibration
-from .errors import DeclarationError, closest_names
+from .errors import DeclarationError, did_you_mean
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
 from .marker import check_hardware
@@ -287,10 +287,9 @@ class Recorder:
         self._check_open("report")
         if misspelt:
             name = next(iter(misspelt))
-            near = closest_names(name, FIGURES)
-            hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
             raise DeclarationError(
-                f"report(): unknown figure {name!r}{hint} (takes {', '.join(FIGURES)})"
+                f"report(): unknown figure {name!r}{did_you_mean(name, FIGURES)}"
+                f" (takes {', '.join(FIGURES)})"
             )
         values = (
             seconds,
@@ -493,11 +492,10 @@ class Recorder:
         best = result
         tried = 0
         while still_bad(best) and self._again is not None and tried < attempts:
-            tried += 1
             again = self._measure_again()
             if again is None:
-                tried -= 1
                 break
+            tried += 1
             self.measurement = again
             self._pair()
             candidate = self.result(default_min_utilization)

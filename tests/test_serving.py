@@ -44,6 +44,17 @@ LLAMA_70B_LAYERS = 80
 LLAMA_70B_KV_PER_TOKEN = 2 * 80 * 8 * 128 * 2  # K and V · L · kv_heads · head_dim · fp16
 
 
+def a100_like(name: str, **link: object) -> Hardware:
+    """An A100 SXM4 80GB (compute and memory) with the interconnect given in ``link``."""
+    return Hardware(
+        name=name,
+        peak_flops={"fp16": A100_FP16},
+        memory_capacity=A100_MEMORY,
+        memory_bandwidth=A100_BANDWIDTH,
+        **link,  # type: ignore[arg-type]
+    )
+
+
 def nominal(name: str, params: float) -> Transformer:
     """A catalog model with the parameter count a paper uses ("70B" = 70e9)."""
     return Transformer(**{**Transformer.named(name).model_dump(), "params": params})
@@ -289,13 +300,7 @@ def test_given_batch_overrides_dense_batch(batch: float, bottleneck: str) -> Non
 def test_slow_interconnect_is_network_bound() -> None:
     # The same 8 A100s linked by PCIe Gen4 x16 (32 GB/s one way) instead of NVLink:
     # T_net/T_compute = 0.2726 · 300/32 = 2.56.
-    pcie = Hardware(
-        name="a100-pcie-linked",
-        peak_flops={"fp16": A100_FP16},
-        memory_capacity=A100_MEMORY,
-        memory_bandwidth=A100_BANDWIDTH,
-        interconnect_bandwidth=32e9,
-    )
+    pcie = a100_like("a100-pcie-linked", interconnect_bandwidth=32e9)
     b = bound(serve(nominal("llama-2-70b", 70e9), hardware=pcie))
     assert b.bottleneck == "network"
     assert b.seconds == b.network_seconds
@@ -338,14 +343,7 @@ def test_mesh_links_scale_with_the_group(hardware: str, gpus: int, per_device: f
 
 
 def test_a_pair_link_without_pcie_generation_is_an_error_beyond_the_pair() -> None:
-    paired = Hardware(
-        name="bridged",
-        peak_flops={"fp16": A100_FP16},
-        memory_capacity=A100_MEMORY,
-        memory_bandwidth=A100_BANDWIDTH,
-        interconnect_bandwidth=300e9,
-        interconnect_gpus=2,
-    )
+    paired = a100_like("bridged", interconnect_bandwidth=300e9, interconnect_gpus=2)
     assert bound(serve(hardware=paired, gpus=2, batch_size=64)).network_seconds > 0
     with pytest.raises(DeclarationError, match=r"at most 2 devices .* no pcie_generation"):
         bound(serve(hardware=paired, gpus=4))
