@@ -109,13 +109,13 @@ def kernel_bound(work: Kernel, device: Hardware) -> Bound:
         )
     else:
         t_network = work.network_bytes / device.interconnect_bandwidth_for(work.devices)
-    terms: dict[Bottleneck, float] = {
-        "compute": t_compute,
-        "memory": t_memory,
-        "network": t_network,
-    }
-    bottleneck = max(terms, key=lambda resource: terms[resource])
-    seconds = terms[bottleneck]
+    # The slowest resource sets the bound; on a tie the earlier one is named.
+    bottleneck: Bottleneck = "compute"
+    seconds = t_compute
+    if t_memory > seconds:
+        bottleneck, seconds = "memory", t_memory
+    if t_network > seconds:
+        bottleneck, seconds = "network", t_network
     return Bound.model_validate(  # faster than the constructor (see results.evaluate)
         dict(
             seconds=seconds,

@@ -148,7 +148,7 @@ class Hardware(Spec):
     def bandwidth_for(self, working_set: float | None) -> tuple[str, float]:
         """(level name, bandwidth) of the smallest level that holds ``working_set`` bytes;
         main memory ("memory") when no cache does or no working set is given."""
-        if working_set is not None:
+        if working_set is not None and self.memory_levels:
             for level in sorted(self.memory_levels, key=lambda lv: lv.capacity):
                 if working_set <= level.capacity:
                     return level.name, level.bandwidth

@@ -137,10 +137,9 @@ class Measurement(BaseModel):
     def from_reported(cls, seconds: float) -> Measurement:
         """A single figure the test reports (from an engine's benchmark, say)."""
         if (
-            isinstance(seconds, bool)
-            or not isinstance(seconds, numbers.Real)
-            or not (math.isfinite(seconds) and seconds > 0)
-        ):
+            type(seconds) is not float  # a plain float needs no ABC check
+            and (isinstance(seconds, bool) or not isinstance(seconds, numbers.Real))
+        ) or not (math.isfinite(seconds) and seconds > 0):
             raise DeclarationError(f"reported time must be a finite number > 0, got {seconds!r}")
         s = float(seconds)
         # model_validate: the figure is checked above, and validating a dict is the

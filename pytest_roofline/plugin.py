@@ -14,6 +14,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+import pydantic_core
 import pytest
 
 from . import baseline, hardware, hardware_files, hooks, transformer
@@ -204,12 +205,14 @@ class RooflineManager:
                 self._auto()  # a plugin's bad answer is a usage error, not a test's
         except RooflineError as error:
             raise pytest.UsageError(f"roofline: {error}") from None
-        self.results: list[Result] = []
+        self._results: list[Result] = []
+        self._pending: list[str | dict[str, Any]] = []
+        """Records (own) and their JSON (from workers) not yet validated into Results."""
         self.write_error = ""
         self.saved = ""
         self.written: list[tuple[str, bool]] = []
         self.json_written: Path | None = None
-        self._made: dict[str, Result] = {}
+        self._made: dict[str, dict[str, Any]] = {}
         self._current: tuple[pytest.Item, Recorder] | None = None
         # Baselines compare runs made at different moments of a shared machine: pair
         # every measurement with the machine's speed at that moment.
@@ -490,7 +493,7 @@ class RooflineManager:
                 )
             return
         try:
-            result = recorder.result(self.settings.min_utilization)
+            record = recorder.record(self.settings.min_utilization)
         except RooflineError as error:  # e.g. serving lengths that never arrived
             if report.passed:
                 self._fail(report, f"roofline: {error}")
@@ -499,8 +502,29 @@ class RooflineManager:
             # The test's own failure stands; its record (unmeasured) says why, so a
             # crashed benchmark still has its row in the reports.
             crash = call.excinfo.exconly().splitlines()[0] if call.excinfo else "it failed"
-            note = f"the test failed before it measured: {crash}"
-            result = result.model_copy(update={"notes": [*result.notes, note]})
+            record["notes"].append(f"the test failed before it measured: {crash}")
+        if self.settings.save is not None or self.baseline is not None:
+            record = self._against_baseline(report, recorder, Result.model_validate(record))
+        # The record goes to JSON as it is: a Result is validated from it only when the
+        # run ends (or for a pytest_roofline_result implementation), so a cheap test pays
+        # for one serialization and no model.
+        text = pydantic_core.to_json(record, inf_nan_mode="null").decode()
+        self._made[text] = record  # this process's own records need no parsing back
+        properties: list[tuple[str, object]] = [(PROPERTY, text)]
+        properties += [(key, record[key]) for key in FLAT_PROPERTIES]
+        item.user_properties.extend(properties)
+        report.user_properties.extend(properties)
+        failure = record["message"] if record["outcome"] != "passed" else record.get("regression")
+        if failure and report.passed:
+            if self.settings.warn_only:
+                item.warn(RooflineWarning(failure))
+            else:
+                self._fail(report, failure, Result.model_validate(record).details())
+
+    def _against_baseline(
+        self, report: pytest.TestReport, recorder: Recorder, result: Result
+    ) -> dict[str, Any]:
+        """``result`` confirmed for a baseline to save, and compared with the one loaded."""
         if self.settings.save is not None and report.passed and result.ok:
             # A baseline is a promise of what the code can do: the best of a few.
             result = recorder.confirm(
@@ -524,18 +548,7 @@ class RooflineManager:
                     "regression": baseline.regression(result, known, max_drop, self.same_machine),
                 }
             )
-        text = result.model_dump_json()
-        self._made[text] = result  # this process's own results need no parsing back
-        properties: list[tuple[str, object]] = [(PROPERTY, text)]
-        properties += [(key, getattr(result, key)) for key in FLAT_PROPERTIES]
-        item.user_properties.extend(properties)
-        report.user_properties.extend(properties)
-        failure = result.message if not result.ok else result.regression
-        if failure and report.passed:
-            if self.settings.warn_only:
-                item.warn(RooflineWarning(failure))
-            else:
-                self._fail(report, failure, result.details())
+        return result.model_dump(mode="json")
 
     @staticmethod
     def _fail(report: pytest.TestReport, line: str, details: str = "") -> None:
@@ -550,9 +563,22 @@ class RooflineManager:
         for name, value in report.user_properties:
             if name == PROPERTY and isinstance(value, str):
                 made = self._made.pop(value, None)
-                result = made if made is not None else Result.model_validate_json(value)
-                self.results.append(result)
-                self.config.hook.pytest_roofline_result(config=self.config, result=result)
+                self._pending.append(value if made is None else made)
+                if self.config.hook.pytest_roofline_result.get_hookimpls():
+                    result = self.results[-1]
+                    self.config.hook.pytest_roofline_result(config=self.config, result=result)
+
+    @property
+    def results(self) -> list[Result]:
+        """Every result gathered so far, validated from the records on first use."""
+        if self._pending:
+            for entry in self._pending:
+                if isinstance(entry, str):  # from an xdist worker
+                    self._results.append(Result.model_validate_json(entry))
+                else:
+                    self._results.append(Result.model_validate(entry))
+            self._pending.clear()
+        return self._results
 
     # -- end of run --------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from .hardware import Catalog, Hardware
 from .kernels import Kernel
 from .marker import check_hardware
 from .measure import Measurement, measure
-from .results import Result, evaluate
+from .results import Result, judge
 from .runlock import RunLock
 from .serving import ServingBound, ServingConfig, serving_bound
 
@@ -49,12 +49,15 @@ _specs: dict[int, tuple[Hardware, dict[str, Any]]] = {}
 
 def spec_of(device: Hardware) -> dict[str, Any]:
     """The figures of ``device`` a result records, dumped once per device (hundreds of
-    tests share a handful of devices, and dumping is a large share of a test's cost)."""
+    tests share a handful of devices, and dumping is a large share of a test's cost).
+
+    The dict is shared by every record of the device: read it, do not change it.
+    """
     held = _specs.get(id(device))
     if held is None or held[0] is not device:
         spec = device.model_dump(mode="json", exclude={"sources", "aliases", "description"})
         held = _specs[id(device)] = (device, spec)
-    return dict(held[1])
+    return held[1]
 
 
 class Recorder:
@@ -299,24 +302,28 @@ class Recorder:
             output_tokens_per_second,
             seconds_per_token,
         )
-        given = {
-            name: value for name, value in zip(FIGURES, values, strict=True) if value is not None
-        }
         work = self.work
         allowed = SERVING_FIGURES if isinstance(work, ServingConfig) else KERNEL_FIGURES
-        wanted = ", ".join(f"{name}=" for name in allowed)
-        if len(given) != 1:
-            found = ", ".join(given) if given else "none"
-            raise DeclarationError(f"report() takes exactly one of {wanted}; got {found}")
-        ((name, value),) = given.items()
+        if values.count(None) != len(values) - 1:
+            given = [name for name, value in zip(FIGURES, values, strict=True) if value is not None]
+            raise DeclarationError(
+                f"report() takes exactly one of {', '.join(f'{n}=' for n in allowed)};"
+                f" got {', '.join(given) or 'none'}"
+            )
+        name, value = next(
+            (name, value) for name, value in zip(FIGURES, values, strict=True) if value is not None
+        )
         if name not in allowed:
             kind = "serving work" if isinstance(work, ServingConfig) else "a kernel"
-            raise DeclarationError(f"report(): {name}= does not apply to {kind}; use {wanted}")
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not (math.isfinite(value) and value > 0)
+            raise DeclarationError(
+                f"report(): {name}= does not apply to {kind};"
+                f" use {', '.join(f'{n}=' for n in allowed)}"
+            )
+        if type(value) is not float and (  # a plain float needs no ABC check
+            isinstance(value, bool) or not isinstance(value, numbers.Real)
         ):
+            raise DeclarationError(f"report(): {name} must be a finite number > 0, got {value!r}")
+        if not (math.isfinite(value) and value > 0):
             raise DeclarationError(f"report(): {name} must be a finite number > 0, got {value!r}")
         value = float(value)  # numpy scalars too
         if isinstance(work, ServingConfig):
@@ -426,18 +433,26 @@ class Recorder:
 
     def result(self, default_min_utilization: float | None = None) -> Result:
         """The verdict for this test, with the marker's budget or the session default."""
+        return Result.model_validate(self.record(default_min_utilization))
+
+    def record(self, default_min_utilization: float | None = None) -> dict[str, Any]:
+        """The verdict as a plain record, the fields of :meth:`result` as JSON values.
+
+        The plugin turns it straight into the test's user property; building the Result
+        too was most of a cheap test's roofline cost, and only reports need one.
+        """
         budget = self.min_utilization
         if budget is None:
             budget = default_min_utilization
-        verdict = self._evaluate(budget)
-        if verdict.outcome == "impossible" and self.hardware.measured and self._refresh_local:
+        verdict = self._record(budget)
+        if verdict["outcome"] == "impossible" and self.hardware.measured and self._refresh_local:
             # Measured ceilings are estimates a busy host can hold down: measure them
             # again before calling the result impossible.
             self._device = self._refresh_local()
             self._bound = self._bound_on(self.work, self._device)
-            verdict = self._evaluate(budget)
+            verdict = self._record(budget)
         remeasured = 0
-        while verdict.noisy and self._again is not None and remeasured < MAX_REMEASURES:
+        while verdict["noisy"] and self._again is not None and remeasured < MAX_REMEASURES:
             # The interval straddles the budget: more rounds narrow it.
             assert self.measurement is not None
             more = self._measure_again()
@@ -445,16 +460,13 @@ class Recorder:
                 break
             self.measurement = self.measurement.merged(more)
             remeasured += 1
-            verdict = self._evaluate(budget)
-        notes = []
+            verdict = self._record(budget)
         if remeasured:
-            notes.append(
+            verdict["notes"].append(
                 f"measured {remeasured + 1} times: the first interval straddled the budget"
             )
         if self._again_failed:
-            notes.append(self._again_failed)
-        if notes:
-            verdict = verdict.model_copy(update={"notes": [*verdict.notes, *notes]})
+            verdict["notes"].append(self._again_failed)
         return verdict
 
     def _measure_again(self) -> Measurement | None:
@@ -511,7 +523,7 @@ class Recorder:
             best = best.model_copy(update={"notes": [*best.notes, self._again_failed]})
         return best
 
-    def _evaluate(self, budget: float | None) -> Result:
+    def _record(self, budget: float | None) -> dict[str, Any]:
         work, device, bound = self.work, self.hardware, self.bound
         measured = self.measurement.median if self.measurement is not None else None
         flops = bound.attainable_flops_per_second * bound.seconds
@@ -547,14 +559,16 @@ class Recorder:
         if measured is not None:
             extra["mfu"] = flops / measured / bound.peak_flops_per_second if flops else None
             extra["mbu"] = moved / measured / bound.memory_bandwidth if moved else None
-        return evaluate(
+        return judge(
             nodeid=self.nodeid,
             label=work.label,
             kind="serving" if isinstance(work, ServingConfig) else "kernel",
             workload=workload,
             hardware_spec=spec_of(device),
             bound=bound,
-            measurement=self.measurement,
+            statistics=(
+                self.measurement.model_dump(mode="json") if self.measurement is not None else None
+            ),
             min_utilization=budget,
             extra=extra,
         )

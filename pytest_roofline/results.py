@@ -155,19 +155,58 @@ def evaluate(
     extra: dict[str, Any] | None = None,
 ) -> Result:
     """Judge one measurement against its bound and budget (see the module docstring)."""
+    return Result.model_validate(
+        judge(
+            nodeid=nodeid,
+            label=label,
+            workload=workload,
+            hardware_spec=hardware_spec,
+            bound=bound,
+            statistics=measurement.model_dump(mode="json") if measurement is not None else None,
+            min_utilization=min_utilization,
+            kind=kind,
+            extra=extra,
+        )
+    )
+
+
+def judge(
+    *,
+    nodeid: str,
+    label: str,
+    workload: dict[str, Any],
+    hardware_spec: dict[str, Any],
+    bound: Bound,
+    statistics: dict[str, Any] | None,
+    min_utilization: float | None,
+    kind: Literal["kernel", "serving"] = "kernel",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The verdict as a plain record: what :func:`evaluate` validates into a Result.
+
+    ``statistics`` is the measurement as JSON (``Measurement.model_dump(mode="json")``).
+    A cheap test's record goes from here straight to JSON (its user property); only the
+    reports need Result objects, so the plugin validates them once, when the run ends.
+    """
     where = f"{label} on {bound.hardware}"
-    measured = measurement.median if measurement is not None else None
+    measured: float | None = None
+    interval: tuple[float, float] | None = None
+    reported = False
+    notes: list[str] = []
+    p10 = 0.0
+    if statistics is not None:
+        measured = statistics["median"]
+        reported = statistics["reported"]
+        notes = list(statistics["notes"])
+        p10 = statistics["p10"]
+        # The slowest plausible time gives the lowest plausible utilization.
+        interval = (bound.seconds / statistics["ci_high"], bound.seconds / statistics["ci_low"])
     raw = bound.seconds / measured if measured else None
     tolerance = bound.ceiling_uncertainty + NUMERIC_TOLERANCE
     utilization = raw
-    interval: tuple[float, float] | None = None
     noisy = False
-    notes = list(measurement.notes) if measurement is not None else []
-    if measurement is not None and raw is not None:
-        # The slowest plausible time gives the lowest plausible utilization.
-        interval = (bound.seconds / measurement.ci_high, bound.seconds / measurement.ci_low)
     shown_ci = ""
-    if interval is not None and measurement is not None and not measurement.reported:
+    if interval is not None and not reported:
         shown_ci = f" (95% CI {min(interval[0], 1):.1%}-{min(interval[1], 1):.1%})"
     if raw is None or interval is None:
         outcome: Outcome = "unmeasured"
@@ -205,39 +244,41 @@ def evaluate(
                     f"inconclusive: the utilization's interval{shown_ci or ''} straddles the"
                     f" {min_utilization:.1%} budget; not failed without evidence"
                 )
-    # model_validate, not the constructor or model_construct: pydantic-core validates a
-    # dict in Rust faster than either builds the model in Python.
-    return Result.model_validate(
-        dict(
-            nodeid=nodeid,
-            kind=kind,
-            label=label,
-            workload=workload,
-            hardware=bound.hardware,
-            hardware_spec=hardware_spec,
-            bound_seconds=bound.seconds,
-            compute_seconds=bound.compute_seconds,
-            memory_seconds=bound.memory_seconds,
-            network_seconds=bound.network_seconds,
-            measured_seconds=measured,
-            utilization=utilization,
-            raw_utilization=raw,
-            min_utilization=min_utilization,
-            bottleneck=bound.bottleneck,
-            intensity=_finite(bound.intensity),
-            ridge_point=bound.ridge_point,
-            ceiling_uncertainty=bound.ceiling_uncertainty,
-            outcome=outcome,
-            message=message,
-            statistics=measurement.model_dump(mode="json") if measurement is not None else None,
-            utilization_ci=interval,
-            best_utilization=(
-                bound.seconds / measurement.p10
-                if measurement is not None and measurement.p10 > 0
-                else None
-            ),
-            noisy=noisy,
-            notes=notes,
-            **(extra or {}),
-        )
+    record = dict(
+        nodeid=nodeid,
+        kind=kind,
+        label=label,
+        workload=workload,
+        hardware=bound.hardware,
+        hardware_spec=hardware_spec,
+        bound_seconds=bound.seconds,
+        compute_seconds=bound.compute_seconds,
+        memory_seconds=bound.memory_seconds,
+        network_seconds=bound.network_seconds,
+        measured_seconds=measured,
+        utilization=utilization,
+        raw_utilization=raw,
+        min_utilization=min_utilization,
+        bottleneck=bound.bottleneck,
+        intensity=_finite(bound.intensity),
+        ridge_point=bound.ridge_point,
+        ceiling_uncertainty=bound.ceiling_uncertainty,
+        outcome=outcome,
+        message=message,
+        statistics=statistics,
+        utilization_ci=interval,
+        best_utilization=bound.seconds / p10 if p10 > 0 else None,
+        noisy=noisy,
+        notes=notes,
+        # Every field, defaults too, so the record is the Result's JSON key for key.
+        optimal_tokens_per_second=None,
+        measured_tokens_per_second=None,
+        serving=None,
+        mfu=None,
+        mbu=None,
+        baseline_utilization=None,
+        regression=None,
     )
+    if extra:
+        record.update(extra)
+    return record

@@ -103,18 +103,31 @@ BINARY_PREFIXES = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S*)\s*$")
 
 
+_LONGEST_FIRST = {
+    binary: sorted(
+        (
+            (p, f)
+            for p, f in {**DECIMAL_PREFIXES, **(BINARY_PREFIXES if binary else {})}.items()
+            if p
+        ),
+        key=lambda item: len(item[0]),
+        reverse=True,
+    )
+    for binary in (False, True)
+}
+"""(prefix, factor), longest first ("Ki" before "K"), without and with binary prefixes:
+sorted once, as every quantity written with units in a test file is parsed through it."""
+
+
 def _unit_factor(unit: str, kind: Kind) -> float | None:
     """The SI factor of ``unit`` for ``kind`` ("TB/s" -> 1e12), or None if not a unit of it."""
     if unit in kind.spellings:
         return kind.spellings[unit]
-    prefixes = dict(DECIMAL_PREFIXES)
-    if kind.binary_prefixes:
-        prefixes.update(BINARY_PREFIXES)
-    for prefix in sorted(prefixes, key=len, reverse=True):
-        if prefix and unit.startswith(prefix):
+    for prefix, factor in _LONGEST_FIRST[kind.binary_prefixes]:
+        if unit.startswith(prefix):
             rest = unit[len(prefix) :]
-            if rest in kind.spellings and rest:
-                return prefixes[prefix] * kind.spellings[rest]
+            if rest and rest in kind.spellings:
+                return factor * kind.spellings[rest]
     return None
 
 

@@ -22,6 +22,7 @@ REFERENCE = (ROOT / "docs" / "reference.md").read_text()
 INTERNAL_RECORDER_MEMBERS = {
     # Used by the plugin to reach and confirm the verdict, not by tests.
     "result",
+    "record",
     "close",
     "confirm",
     "declared",

@@ -444,6 +444,47 @@ def test_gemm(roofline):
     assert json.loads(properties["roofline"])["outcome"] == "passed"
 
 
+def test_junit_property_and_json_report_hold_the_same_record(
+    pytester: pytest.Pytester, run
+) -> None:
+    """Two renderings of one record: the user property is serialized from the verdict's
+    record during the test, the JSON report from the Result validated at the end."""
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.mark.roofline(GEMM, hardware="h100-sxm", min_utilization=0.3)
+def test_passes(roofline):
+    roofline.report(seconds=1e-4)
+
+@pytest.mark.roofline(GEMM, hardware="h100-sxm", min_utilization=0.9)
+def test_low(roofline):
+    roofline.report(flops_per_second=1e12)
+
+@pytest.mark.roofline(kernels.dot(4096, "fp64"), hardware="h100-sxm")
+def test_measured(roofline):
+    roofline.measure(lambda: None, rounds=5, warmup=1)
+
+@pytest.mark.roofline(GEMM, hardware="h100-sxm")
+def test_unmeasured(roofline):
+    pass
+"""
+    )
+    result = run("--junit-xml", "junit.xml", "--roofline-json", "out.json")
+    result.assert_outcomes(passed=1, failed=3)
+    reported = results_of(pytester.path / "out.json")
+    for case in ET.parse(pytester.path / "junit.xml").iter("testcase"):
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        record = json.loads(properties["roofline"])
+        assert record == reported[case.get("name")]
+        assert properties["outcome"] == record["outcome"]
+    assert {r["outcome"] for r in reported.values()} == {
+        "passed",
+        "failed",
+        "impossible",
+        "unmeasured",
+    }
+
+
 def test_xdist_workers_send_every_result_to_one_report(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         HEADER

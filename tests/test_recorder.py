@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import math
 import os
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from pytest_roofline import Hardware, Recorder, bound, kernels
 from pytest_roofline.errors import DeclarationError, UnknownNameError
 from pytest_roofline.hardware import default_catalog
+from pytest_roofline.results import Result
 from pytest_roofline.runlock import RunLock
 
 NODEID = "tests/test_x.py::test_x"
@@ -192,6 +194,29 @@ def test_result_falls_back_to_the_default_budget() -> None:
 def test_result_without_measurement_is_unmeasured() -> None:
     r = recorder(kernel=GEMM)
     assert r.result(0.5).outcome == "unmeasured"
+
+
+@pytest.mark.parametrize(
+    "figure", [None, {"seconds": 1e-3}, {"seconds": 1e-9}, {"flops_per_second": 1e12}]
+)
+def test_record_is_the_result_as_json(figure: dict[str, float] | None) -> None:
+    """The plugin serializes record() itself; it must be what result() holds, to the key
+    (unmeasured, passed, impossible and a converted figure alike)."""
+    import pydantic_core
+
+    r = recorder(kernel=GEMM, min_utilization=0.5)
+    if figure is not None:
+        r.report(**figure)
+    record = r.record()
+    result = r.result()
+    assert Result.model_validate(record) == result
+    assert json.loads(pydantic_core.to_json(record)) == json.loads(result.model_dump_json())
+
+
+def test_measured_record_is_the_result_as_json() -> None:
+    r = recorder(kernel=kernels.dot(1000, "fp32"), hardware="h100-sxm")
+    r.measure(lambda: None, rounds=7, warmup=1)
+    assert Result.model_validate(r.record()).model_dump() == r.result().model_dump()
 
 
 def test_result_before_declare() -> None:
