@@ -8,13 +8,13 @@ controller, so the controller alone writes the reports and the summary.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-import pydantic_core
 import pytest
 
 from . import baseline, hardware, hardware_files, hooks, transformer
@@ -31,9 +31,9 @@ from .detect import Detection, detect
 from .errors import ConfigurationError, DeclarationError, RooflineError
 from .hardware import AUTO, Catalog, Hardware, default_catalog, normalize
 from .marker import MARKER_HELP, parse_marker
-from .recorder import Recorder
+from .recorder import Recorder, record_json
 from .report import json_report, terminal, writers
-from .results import Result
+from .results import Result, Summary
 from .runlock import RunLock
 from .transformer import Transformer
 from .units import BANDWIDTH, FLOP_RATE, format_quantity
@@ -206,8 +206,12 @@ class RooflineManager:
         except RooflineError as error:
             raise pytest.UsageError(f"roofline: {error}") from None
         self._results: list[Result] = []
-        self._pending: list[str | dict[str, Any]] = []
-        """Records (own) and their JSON (from workers) not yet validated into Results."""
+        self._pending: list[dict[str, Any]] = []
+        """Records gathered and not yet validated into Results (only reports need them)."""
+        self.summaries: list[Summary] = []
+        """What the terminal summary shows of each result, in the order they came."""
+        self.local_spec: dict[str, Any] | None = None
+        """The ceilings of the first result on ``local``, which the summary states."""
         self.write_error = ""
         self.saved = ""
         self.written: list[tuple[str, bool]] = []
@@ -508,7 +512,7 @@ class RooflineManager:
         # The record goes to JSON as it is: a Result is validated from it only when the
         # run ends (or for a pytest_roofline_result implementation), so a cheap test pays
         # for one serialization and no model.
-        text = pydantic_core.to_json(record, inf_nan_mode="null").decode()
+        text = record_json(record)
         self._made[text] = record  # this process's own records need no parsing back
         properties: list[tuple[str, object]] = [(PROPERTY, text)]
         properties += [(key, record[key]) for key in FLAT_PROPERTIES]
@@ -562,8 +566,13 @@ class RooflineManager:
             return
         for name, value in report.user_properties:
             if name == PROPERTY and isinstance(value, str):
-                made = self._made.pop(value, None)
-                self._pending.append(value if made is None else made)
+                record = self._made.pop(value, None)
+                if record is None:  # from an xdist worker
+                    record = json.loads(value)
+                self._pending.append(record)
+                self.summaries.append(Summary.of(record))
+                if self.local_spec is None and record["hardware"] == "local":
+                    self.local_spec = record["hardware_spec"]
                 if self.config.hook.pytest_roofline_result.get_hookimpls():
                     result = self.results[-1]
                     self.config.hook.pytest_roofline_result(config=self.config, result=result)
@@ -572,11 +581,7 @@ class RooflineManager:
     def results(self) -> list[Result]:
         """Every result gathered so far, validated from the records on first use."""
         if self._pending:
-            for entry in self._pending:
-                if isinstance(entry, str):  # from an xdist worker
-                    self._results.append(Result.model_validate_json(entry))
-                else:
-                    self._results.append(Result.model_validate(entry))
+            self._results += [Result.model_validate(record) for record in self._pending]
             self._pending.clear()
         return self._results
 
@@ -588,18 +593,18 @@ class RooflineManager:
         if verbosity < 0 and self.baseline_note and self.baseline is None and not self.is_worker:
             # -q hides the header, where a baseline that could not be used is said.
             writer.write_line(self.baseline_note, yellow=True)
-        if self.is_worker or not (self.results or self.write_error or self.written):
+        summaries = self.summaries
+        if self.is_worker or not (summaries or self.write_error or self.written):
             return
         if verbosity < 0:
-            if self.results:
-                writer.write_line(terminal.one_line(self.results))
+            if summaries:
+                writer.write_line(terminal.one_line(summaries))
         else:
             # Close the progress line first, or the first row would do it with a blank line.
             writer.ensure_newline()
             writer.section("roofline")
-            local = next((r for r in self.results if r.hardware == "local"), None)
-            if local is not None:
-                writer.write_line("local: " + describe_spec(local.hardware_spec))
+            if self.local_spec is not None:
+                writer.write_line("local: " + describe_spec(self.local_spec))
             colours = {
                 "passed": {"green": True},
                 "failed": {"red": True},
@@ -608,7 +613,7 @@ class RooflineManager:
                 "unmeasured": {"yellow": True},
             }
             for line, outcome in terminal.summary_rows(
-                self.results, writer._tw.fullwidth, verbose=verbosity > 0, limit=SUMMARY_ROWS
+                summaries, writer._tw.fullwidth, verbose=verbosity > 0, limit=SUMMARY_ROWS
             ):
                 writer.write_line(line, **colours.get(outcome, {}))
         if self.saved:
@@ -619,8 +624,8 @@ class RooflineManager:
             writer.write_line(self.write_error, red=True, bold=True)
         elif self.json_written is not None:
             writer.write_line(
-                f"roofline: wrote {len(self.results)}"
-                f" result{'' if len(self.results) == 1 else 's'} to {self.json_written}"
+                f"roofline: wrote {len(summaries)}"
+                f" result{'' if len(summaries) == 1 else 's'} to {self.json_written}"
             )
 
     @pytest.hookimpl(trylast=True)

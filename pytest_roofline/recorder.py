@@ -13,6 +13,8 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import pydantic_core
+
 from .bound import Bound, kernel_bound
 from .calibrate import PairedCalibration
 from .errors import DeclarationError, did_you_mean
@@ -45,6 +47,9 @@ FIGURES = (
 
 
 _specs: dict[int, tuple[Hardware, dict[str, Any]]] = {}
+_spec_texts: dict[int, str] = {}
+"""The JSON of each dict :func:`spec_of` shares, by the dict's id (``_specs`` keeps the
+dicts alive, so no other object takes their ids)."""
 
 
 def spec_of(device: Hardware) -> dict[str, Any]:
@@ -55,9 +60,30 @@ def spec_of(device: Hardware) -> dict[str, Any]:
     """
     held = _specs.get(id(device))
     if held is None or held[0] is not device:
+        if held is not None:  # a device since freed had this id; its dict goes too
+            _spec_texts.pop(id(held[1]), None)
         spec = device.model_dump(mode="json", exclude={"sources", "aliases", "description"})
         held = _specs[id(device)] = (device, spec)
+        _spec_texts[id(spec)] = pydantic_core.to_json(spec, inf_nan_mode="null").decode()
     return held[1]
+
+
+def record_json(record: dict[str, Any]) -> str:
+    """``record`` (see :meth:`Recorder.record`) as JSON: a test's user property.
+
+    The hardware figures are the same in every record of a device and make up half of
+    its JSON, so the JSON :func:`spec_of` made of them once is spliced in.
+    """
+    spec = record["hardware_spec"]
+    spec_text = _spec_texts.get(id(spec))
+    if spec_text is None:  # figures of a copied record: serialized with the rest
+        return pydantic_core.to_json(record, inf_nan_mode="null").decode()
+    del record["hardware_spec"]
+    try:
+        rest = pydantic_core.to_json(record, inf_nan_mode="null").decode()
+    finally:
+        record["hardware_spec"] = spec
+    return f'{rest[:-1]},"hardware_spec":{spec_text}}}'
 
 
 class Recorder:

@@ -13,7 +13,8 @@ The verdict rules (DESIGN.md sections 2 and 4):
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -129,6 +130,39 @@ class Result(BaseModel):
             lines.append(f"utilization  {self.utilization:.1%} (budget {budget}{ci})")
         lines += [f"note         {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+class Summary(NamedTuple):
+    """The fields of a result the terminal summary shows, taken from its record.
+
+    The summary is shown after every run; validating a whole Result for each row cost a
+    cheap test as much again as its verdict, and only the reports need Results.
+    """
+
+    nodeid: str
+    hardware: str
+    bottleneck: str
+    outcome: str
+    regression: str | None
+    utilization: float | None
+    raw_utilization: float | None
+    min_utilization: float | None
+    compute_seconds: float
+    memory_seconds: float
+    network_seconds: float
+    intensity: float | None
+    ridge_point: float
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> Summary:
+        """The summary of a record (a Result's fields as JSON values)."""
+        values: list[Any] = [record.get(name) for name in cls._fields]
+        return cls(*values)
+
+    @property
+    def status(self) -> str:
+        """What the reports show for this test: see :func:`status_of`."""
+        return status_of(self.outcome, self.regression)
 
 
 def status_of(outcome: object, regression: object) -> str:

@@ -460,8 +460,8 @@ def test_passes(roofline):
 def test_low(roofline):
     roofline.report(flops_per_second=1e12)
 
-@pytest.mark.roofline(kernels.dot(4096, "fp64"), hardware="h100-sxm")
-def test_measured(roofline):
+@pytest.mark.roofline(GEMM, hardware="h100-sxm")
+def test_measured(roofline):  # far faster than the 32 us bound: impossible
     roofline.measure(lambda: None, rounds=5, warmup=1)
 
 @pytest.mark.roofline(GEMM, hardware="h100-sxm")

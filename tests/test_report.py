@@ -11,7 +11,7 @@ import pytest
 
 from pytest_roofline import Hardware, Kernel, Measurement, Result, atomic, bound, kernels
 from pytest_roofline.report import json_report, terminal
-from pytest_roofline.results import evaluate
+from pytest_roofline.results import Summary, evaluate
 
 GEMM = kernels.matmul(1024, 1024, 1024, "bf16")
 GEMM_FP32 = kernels.matmul(256, 256, 256, "fp32")
@@ -107,6 +107,27 @@ def test_summary_orders_impossible_unmeasured_failed_then_passed_worst_first() -
         "t.py::passed_mid",
         "t.py::passed_high",
     ]
+
+
+def test_a_records_summary_shows_what_its_result_shows() -> None:
+    """The plugin's summary rows come from the records, not from Results: each field,
+    the status (regressed included) and the rendered lines must be the same."""
+    results = [
+        result("t.py::passed", 0.9),
+        result("t.py::failed", 0.2),
+        result("t.py::impossible", 3.0),
+        result("t.py::unmeasured", None),
+        result("t.py::regressed", 0.8).model_copy(update={"regression": "dropped"}),
+    ]
+    summaries = [Summary.of(r.model_dump(mode="json")) for r in results]
+    for r, s in zip(results, summaries, strict=True):
+        assert s == tuple(getattr(r, name) for name in Summary._fields)
+        assert s.status == r.status
+    assert summaries[-1].status == "regressed"
+    assert terminal.summary_rows(summaries, verbose=True) == terminal.summary_rows(
+        results, verbose=True
+    )
+    assert terminal.one_line(summaries) == terminal.one_line(results)
 
 
 def test_summary_rows_show_utilization_budget_and_status() -> None:

@@ -6,8 +6,42 @@ Verbosity follows pytest's: ``-q`` gives one line for the whole run, the default
 
 from __future__ import annotations
 
-from ..results import Result
+from collections.abc import Sequence
+from typing import Protocol
+
 from ..units import format_seconds
+
+
+class Row(Protocol):
+    """What a summary row reads: a Result, or the Summary of a record."""
+
+    @property
+    def nodeid(self) -> str: ...
+    @property
+    def hardware(self) -> str: ...
+    @property
+    def bottleneck(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def utilization(self) -> float | None: ...
+    @property
+    def raw_utilization(self) -> float | None: ...
+    @property
+    def min_utilization(self) -> float | None: ...
+    @property
+    def compute_seconds(self) -> float: ...
+    @property
+    def memory_seconds(self) -> float: ...
+    @property
+    def network_seconds(self) -> float: ...
+    @property
+    def intensity(self) -> float | None: ...
+    @property
+    def ridge_point(self) -> float: ...
+
 
 MARKS = {
     "passed": "ok",
@@ -38,12 +72,12 @@ def _percent(value: float | None) -> str:
     return ">999%" if value >= 10 else f"{value:.1%}"
 
 
-def _sort_key(result: Result) -> tuple[int, float]:
+def _sort_key(result: Row) -> tuple[int, float]:
     order = {"impossible": 0, "unmeasured": 1, "failed": 2, "regressed": 2, "passed": 3}
     return order[result.status], result.utilization if result.utilization is not None else 0.0
 
 
-def one_line(results: list[Result]) -> str:
+def one_line(results: Sequence[Row]) -> str:
     """The whole run in one line (``-q``): counts per outcome and the worst test."""
     counts = {outcome: 0 for outcome in MARKS}
     for result in results:
@@ -58,7 +92,7 @@ def one_line(results: list[Result]) -> str:
     return line
 
 
-def breakdown(result: Result) -> str:
+def breakdown(result: Row) -> str:
     """The bound of one test by resource, for ``-v``."""
     intensity = "-" if result.intensity is None else f"{result.intensity:.3g}"
     return (
@@ -70,7 +104,7 @@ def breakdown(result: Result) -> str:
 
 
 def summary_rows(
-    results: list[Result], width: int = 100, verbose: bool = False, limit: int | None = None
+    results: Sequence[Row], width: int = 100, verbose: bool = False, limit: int | None = None
 ) -> list[tuple[str, str]]:
     """(line, outcome) pairs: the header (outcome "") and one row per test, worst first,
     each followed by its breakdown when ``verbose``; the outcome lets the caller colour.
@@ -105,7 +139,7 @@ def summary_rows(
     return rows
 
 
-def summary_lines(results: list[Result], width: int = 100) -> list[str]:
+def summary_lines(results: Sequence[Row], width: int = 100) -> list[str]:
     """Table rows: test, hardware, bottleneck, utilization, budget and status."""
     if not results:
         return []
