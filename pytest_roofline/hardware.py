@@ -175,8 +175,12 @@ class Hardware(Spec):
         return default_catalog().lookup(name)
 
 
+@functools.lru_cache(maxsize=1024)
 def normalize(name: str) -> str:
-    """The form names are compared in: lower case, '-' for spaces and underscores."""
+    """The form names are compared in: lower case, '-' for spaces and underscores.
+
+    Cached: every roofline test looks its hardware name up, mostly the same few names.
+    """
     return "-".join(name.strip().lower().replace("_", " ").split())
 
 

@@ -550,8 +550,11 @@ class Recorder:
         return best
 
     def _record(self, budget: float | None) -> dict[str, Any]:
-        work, device, bound = self.work, self.hardware, self.bound
-        measured = self.measurement.median if self.measurement is not None else None
+        bound = self.bound  # raises when nothing is declared, or lengths are missing
+        work, device = self._work, self._device
+        assert work is not None and device is not None
+        measurement = self.measurement
+        measured = measurement.median if measurement is not None else None
         flops = bound.attainable_flops_per_second * bound.seconds
         extra: dict[str, Any] = {}
         if isinstance(work, ServingConfig):
@@ -577,10 +580,9 @@ class Recorder:
             if measured is not None:
                 extra["measured_tokens_per_second"] = bound.batch_size / measured
         else:
-            workload = {
-                **work.model_dump(mode="json"),
-                "intensity": None if math.isinf(work.intensity) else work.intensity,
-            }
+            workload = work.model_dump(mode="json")
+            intensity = work.intensity
+            workload["intensity"] = None if math.isinf(intensity) else intensity
             moved = work.bytes
         if measured is not None:
             extra["mfu"] = flops / measured / bound.peak_flops_per_second if flops else None
@@ -592,9 +594,7 @@ class Recorder:
             workload=workload,
             hardware_spec=spec_of(device),
             bound=bound,
-            statistics=(
-                self.measurement.model_dump(mode="json") if self.measurement is not None else None
-            ),
+            statistics=measurement.model_dump(mode="json") if measurement is not None else None,
             min_utilization=budget,
             extra=extra,
         )

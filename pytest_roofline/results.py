@@ -156,8 +156,7 @@ class Summary(NamedTuple):
     @classmethod
     def of(cls, record: Mapping[str, Any]) -> Summary:
         """The summary of a record (a Result's fields as JSON values)."""
-        values: list[Any] = [record.get(name) for name in cls._fields]
-        return cls(*values)
+        return cls._make(map(record.get, cls._fields))
 
     @property
     def status(self) -> str:
