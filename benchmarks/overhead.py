@@ -11,10 +11,16 @@ Generates, in a temporary folder, two test files of 500 tests each:
 - ``test_fixture.py``: the plain bodies requesting a session-scoped fixture that does
   nothing, as ``roofline`` is: pytest's own cost of a fixture request.
 
-``test_marked.py`` runs once more with the plugin replaced by a glue-only stand-in
-(``glue_only.py``: the marker, a session fixture whose ``report`` stores its argument, the
-per-test hooks and one user property, but no roofline work): the floor any plugin doing
-this job in pytest stands on, which separates pytest's share of the overhead from ours.
+``test_marked.py`` runs twice more:
+
+- with the plugin replaced by a glue-only stand-in (``glue_only.py``: the marker, a
+  session fixture whose ``report`` stores its argument, the per-test hooks and one user
+  property, but no roofline work): the floor any plugin doing this job in pytest stands
+  on, which separates pytest's share of the overhead from ours;
+- with the plugin as installed but its roofline work removed (``no_roofline_work.py``
+  replaces the verdict, the record and ``report`` with no-ops, keeping the hooks, the
+  fixture and the marker): what the test file's marks, kernels and fixture requests cost
+  before the plugin judges anything.
 
 Each file runs with ``python -m pytest -q -p no:cacheprovider -p no:randomly`` in a
 subprocess (pytest-randomly, when installed, would add the same per-test work to every
@@ -25,6 +31,11 @@ marked / plain (the goal is <= 1.05) and plain / plain without the plugin (the c
 the plugin when loaded but unused), and the same ratios of the CPU time the pytest
 processes used (user + system), which a busy neighbour disturbs less than wall time.
 
+With ``--instructions`` and valgrind installed, each variant also runs once under
+``valgrind --tool=cachegrind`` and the instructions the pytest process executed are
+compared: a count a neighbour's load does not move, so a change of a few percent shows
+in one run (about 15 s per variant).
+
 Bytecode is cached (in the temporary folder, via ``PYTHONPYCACHEPREFIX``) even when
 ``PYTHONDONTWRITEBYTECODE`` is set, as in a normal installation; one untimed run of each
 variant fills the cache first.
@@ -32,7 +43,9 @@ variant fills the cache first.
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -96,6 +109,7 @@ def write_suite(folder: Path) -> None:
     (folder / "test_fixture.py").write_text("\n".join(fixture))
     (folder / "pytest.ini").write_text("[pytest]\n")
     (folder / "glue_only.py").write_text(GLUE_ONLY)
+    (folder / "no_roofline_work.py").write_text(NO_ROOFLINE_WORK)
 
 
 GLUE_ONLY = '''"""A stand-in plugin doing only the pytest glue any roofline plugin needs."""
@@ -142,6 +156,39 @@ def roofline():
 test, with none of the roofline work (no bound, verdict or record)."""
 
 
+NO_ROOFLINE_WORK = '''"""The plugin as installed, with the roofline work of each test removed."""
+import pytest
+
+from pytest_roofline import plugin, recorder
+
+
+def _setup(self, item):
+    self._current = None
+    item.get_closest_marker("roofline")
+
+
+@pytest.hookimpl(wrapper=True)
+def _makereport(self, item, call):
+    return (yield)
+
+
+def _logreport(self, report):
+    return None
+
+
+def _report(self, **figure):
+    self.figure = figure
+
+
+plugin.RooflineManager.pytest_runtest_setup = pytest.hookimpl(tryfirst=True)(_setup)
+plugin.RooflineManager.pytest_runtest_makereport = _makereport
+plugin.RooflineManager.pytest_runtest_logreport = _logreport
+recorder.Recorder.report = _report
+'''
+"""The plugin's hooks, fixture and marker with no bound, verdict, record or report: the
+test file's declarations and pytest's fixture requests, which no plugin can avoid."""
+
+
 def environment(folder: Path) -> dict[str, str]:
     """Bytecode caching on, into ``folder``: pytest rewrites the asserts of every plugin
     module it imports, and without cached bytecode it does so again in every run."""
@@ -166,22 +213,56 @@ def run(folder: Path, args: list[str]) -> tuple[float, float]:
     return elapsed, cpu
 
 
+def instructions(folder: Path, args: list[str]) -> int:
+    """Instructions one pytest process executes, counted by valgrind (cachegrind)."""
+    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
+    command += ["--cachegrind-out-file=/dev/null", sys.executable, "-m", "pytest", "-q"]
+    command += ["-p", "no:cacheprovider", "-p", "no:randomly", *args]
+    done = subprocess.run(
+        command, cwd=folder, env=environment(folder), capture_output=True, text=True, check=False
+    )
+    # A child forked before an exec is counted on its own line: the largest is pytest.
+    counts = [int(n.replace(",", "")) for n in re.findall(r"I\s+refs:\s+([\d,]+)", done.stderr)]
+    if done.returncode != 0 or not counts:
+        sys.exit(f"{' '.join(command)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return max(counts)
+
+
+VARIANTS = {
+    "marked": ["test_marked.py"],
+    "plain": ["test_plain.py"],
+    "plain, -p no:roofline": ["-p", "no:roofline", "test_plain.py"],
+    "plain + a session fixture": ["test_fixture.py"],
+    "marked, glue-only stand-in": ["-p", "no:roofline", "-p", "glue_only", "test_marked.py"],
+    "marked, roofline work removed": ["-p", "no_roofline_work", "test_marked.py"],
+}
+
+
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_RUNS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="?", type=int, default=DEFAULT_RUNS)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each variant's instructions once under valgrind",
+    )
+    options = parser.parse_args()
+    runs = options.runs
+    if options.instructions and shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind on PATH")
     folder = Path(tempfile.mkdtemp(prefix="roofline-overhead-"))
-    variants = {
-        "marked": ["test_marked.py"],
-        "plain": ["test_plain.py"],
-        "plain, -p no:roofline": ["-p", "no:roofline", "test_plain.py"],
-        "plain + a session fixture": ["test_fixture.py"],
-        "marked, glue-only stand-in": ["-p", "no:roofline", "-p", "glue_only", "test_marked.py"],
-    }
+    variants = VARIANTS
     times: dict[str, list[float]] = {name: [] for name in variants}
     cpu: dict[str, list[float]] = {name: [] for name in variants}
+    counted: dict[str, int] = {}
     try:
         write_suite(folder)
         for args in variants.values():  # warm the file system and .pyc caches
             run(folder, args)
+        if options.instructions:
+            for name, args in variants.items():
+                counted[name] = instructions(folder, args)
+                print(f"{name}: counted", file=sys.stderr)
         for repeat in range(runs):
             order = list(variants) if repeat % 2 == 0 else list(reversed(variants))
             for name in order:
@@ -194,15 +275,31 @@ def main() -> None:
 
     print(f"{TESTS} tests per file, {runs} runs each, alternating; {os.cpu_count()} CPUs")
     print()
-    print(f"{'variant':<28}{'median s':>10}{'min s':>9}{'max s':>9}{'CPU s':>9}")
+    print(f"{'variant':<32}{'median s':>10}{'min s':>9}{'max s':>9}{'CPU s':>9}")
     for name, values in times.items():
         print(
-            f"{name:<28}{statistics.median(values):>10.3f}{min(values):>9.3f}"
+            f"{name:<32}{statistics.median(values):>10.3f}{min(values):>9.3f}"
             f"{max(values):>9.3f}{statistics.median(cpu[name]):>9.3f}"
         )
     print()
     print(f"{'ratio of medians':<40}{'wall':>8}{'CPU':>8}")
     report(times, cpu)
+    if counted:
+        report_instructions(counted)
+
+
+def report_instructions(counted: dict[str, int]) -> None:
+    """The instruction counts, and the same ratios as the times."""
+    print()
+    print(f"{'instructions (valgrind)':<32}{'G':>8}{'/ plain':>10}")
+    for name, count in counted.items():
+        print(f"{name:<32}{count / 1e9:>8.3f}{count / counted['plain']:>10.3f}")
+    floor = counted["marked, roofline work removed"]
+    print(
+        f"per marked test: {(counted['marked'] - counted['plain']) / TESTS / 1e3:.0f}k"
+        f" instructions in all, {(floor - counted['plain']) / TESTS / 1e3:.0f}k before any"
+        f" roofline work, {(counted['marked'] - floor) / TESTS / 1e3:.0f}k the roofline work"
+    )
 
 
 def report(times: dict[str, list[float]], cpu: dict[str, list[float]]) -> None:
@@ -221,6 +318,12 @@ def report(times: dict[str, list[float]], cpu: dict[str, list[float]]) -> None:
     line("glue-only stand-in / plain", "marked, glue-only stand-in", "plain", "   (the floor)")
     line(
         "marked / glue-only stand-in", "marked", "marked, glue-only stand-in", "   (roofline work)"
+    )
+    line(
+        "work removed / plain",
+        "marked, roofline work removed",
+        "plain",
+        "   (marks, kernels, fixture, hooks)",
     )
     for label, source in (("wall", wall), ("CPU", used)):
         per_test = (source["marked"] - source["plain"]) / TESTS * 1e3
