@@ -552,7 +552,8 @@ class Recorder:
     def _record(self, budget: float | None) -> dict[str, Any]:
         bound = self.bound  # raises when nothing is declared, or lengths are missing
         work, device = self._work, self._device
-        assert work is not None and device is not None
+        assert work is not None
+        assert device is not None
         measurement = self.measurement
         measured = measurement.median if measurement is not None else None
         flops = bound.attainable_flops_per_second * bound.seconds
