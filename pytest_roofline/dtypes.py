@@ -64,6 +64,8 @@ def canonical_dtype(value: Any) -> str:
     ('fp32', 'bf16')
     """
     __tracebackhide__ = True
+    if type(value) is str and value in DTYPE_BYTES:
+        return value  # already canonical: every kernel's dtype, looked up per test
     if not isinstance(value, str):
         name: object = getattr(value, "name", None) or getattr(value, "__name__", None)
         if name is None:
