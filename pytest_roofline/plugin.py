@@ -8,6 +8,7 @@ controller, so the controller alone writes the reports and the summary.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import tempfile
@@ -581,7 +582,14 @@ class RooflineManager:
     def results(self) -> list[Result]:
         """Every result gathered so far, validated from the records on first use."""
         if self._pending:
-            self._results += [Result.model_validate(record) for record in self._pending]
+            # Each Result gets its own copy of the hardware figures, which the records of
+            # a device share: an observer changing one cannot change the others.
+            self._results += [
+                Result.model_validate(
+                    {**record, "hardware_spec": copy.deepcopy(record["hardware_spec"])}
+                )
+                for record in self._pending
+            ]
             self._pending.clear()
         return self._results
 

@@ -58,10 +58,8 @@ def spec_of(device: Hardware) -> dict[str, Any]:
 
     The dict is shared by every record of the device: read it, do not change it.
     """
-    held = _specs.get(id(device))
-    if held is None or held[0] is not device:
-        if held is not None:  # a device since freed had this id; its dict goes too
-            _spec_texts.pop(id(held[1]), None)
+    held = _specs.get(id(device))  # the device is held too, so its id stays its own
+    if held is None:
         spec = device.model_dump(mode="json", exclude={"sources", "aliases", "description"})
         held = _specs[id(device)] = (device, spec)
         _spec_texts[id(spec)] = pydantic_core.to_json(spec, inf_nan_mode="null").decode()
@@ -330,7 +328,7 @@ class Recorder:
         )
         work = self.work
         allowed = SERVING_FIGURES if isinstance(work, ServingConfig) else KERNEL_FIGURES
-        if values.count(None) != len(values) - 1:
+        if sum(value is not None for value in values) != 1:  # `is`: arrays compare lazily
             given = [name for name, value in zip(FIGURES, values, strict=True) if value is not None]
             raise DeclarationError(
                 f"report() takes exactly one of {', '.join(f'{n}=' for n in allowed)};"

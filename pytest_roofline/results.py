@@ -232,9 +232,10 @@ def judge(
         reported = statistics["reported"]
         notes = list(statistics["notes"])
         p10 = statistics["p10"]
+    raw = bound.seconds / measured if measured else None
+    if raw is not None and statistics is not None:
         # The slowest plausible time gives the lowest plausible utilization.
         interval = (bound.seconds / statistics["ci_high"], bound.seconds / statistics["ci_low"])
-    raw = bound.seconds / measured if measured else None
     tolerance = bound.ceiling_uncertainty + NUMERIC_TOLERANCE
     utilization = raw
     noisy = False

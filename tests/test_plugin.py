@@ -582,6 +582,35 @@ def test_gemm(roofline):
     assert (pytester.path / "reported.txt").read_text() == "1 1 pytest-roofline/1"
 
 
+def test_an_observer_changing_a_result_changes_no_other(pytester: pytest.Pytester, run) -> None:
+    """Records of one device share its hardware figures; each Result handed out gets its
+    own copy, so a hook that edits one cannot make the next tests' JUnit and JSON differ."""
+    pytester.makeconftest(
+        """
+def pytest_roofline_result(config, result):
+    if result.nodeid.endswith("[0]"):
+        result.hardware_spec["peak_flops"]["fp32"] = 1.0
+"""
+    )
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.mark.parametrize("i", range(3))
+@pytest.mark.roofline(GEMM, hardware="h100-sxm")
+def test_m(roofline, i):
+    roofline.report(seconds=1e-3)
+"""
+    )
+    run("--junit-xml", "junit.xml", "--roofline-json", "out.json").assert_outcomes(passed=3)
+    reported = results_of(pytester.path / "out.json")
+    for case in ET.parse(pytester.path / "junit.xml").iter("testcase"):
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        junit_spec = json.loads(properties["roofline"])["hardware_spec"]
+        assert junit_spec["peak_flops"]["fp32"] == 67e12  # H100 SXM datasheet FP32
+    peaks = [reported[f"test_m[{i}]"]["hardware_spec"]["peak_flops"]["fp32"] for i in range(3)]
+    assert peaks == [1.0, 67e12, 67e12]
+
+
 def test_a_test_that_fails_before_measuring_keeps_its_row(pytester: pytest.Pytester, run) -> None:
     """A crashed benchmark is still a roofline test: its record (unmeasured) says why,
     in the JSON and the summary, and the test's own failure is what pytest shows."""

@@ -114,6 +114,16 @@ def test_report_needs_exactly_one_figure(figures: dict[str, float]) -> None:
     assert r.measurement is None
 
 
+def test_report_of_an_array_is_a_declaration_error() -> None:
+    """numpy arrays compare element-wise: telling given figures from missing ones must
+    not ask an array for its truth value."""
+    np = pytest.importorskip("numpy")
+    r = recorder()
+    r.declare(GEMM)
+    with pytest.raises(DeclarationError, match="seconds must be a finite number > 0"):
+        r.report(seconds=np.array([1e-3, 2e-3]))
+
+
 def test_report_tokens_per_second_on_a_kernel() -> None:
     r = recorder()
     r.declare(GEMM)

@@ -52,6 +52,18 @@ def test_the_bound_is_the_hand_computed_one() -> None:
     assert b.bottleneck == "compute"
 
 
+def test_a_zero_median_is_unmeasured_not_a_division_by_zero() -> None:
+    """A Measurement built by hand may hold a zero time; it judges nothing."""
+    zero = Measurement(
+        rounds=1, loops=1, median=0.0, min=0.0, mean=0.0, iqr=0.0, p10=0.0,
+        ci_low=0.0, ci_high=0.0, cv=0.0,
+    )  # fmt: skip
+    result = judge(zero, 0.4)
+    assert result.outcome == "unmeasured"
+    assert result.utilization is None
+    assert result.utilization_ci is None
+
+
 def test_passed_above_budget() -> None:
     # Utilization = bound / measured (DESIGN section 2): half the bound's speed is 50 %.
     r = judge(Measurement.from_reported(2 * H100_BOUND_SECONDS), 0.4)
