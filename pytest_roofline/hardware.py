@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from . import tomlfile
+from . import arrays, tomlfile
 from .dtypes import DType, canonical_dtype
 from .errors import DeclarationError, UnknownNameError
 from .spec import Spec
@@ -90,17 +90,16 @@ class Hardware(Spec):
         generation). Works on floats and numpy arrays alike; 0 without an interconnect.
         """
         __tracebackhide__ = True
-        import numpy as np
-
+        gpus = arrays.asarray(gpus)  # a plain number stays one: no numpy
         if self.interconnect_bandwidth is None:
-            return 0.0 * np.asarray(gpus) if np.ndim(gpus) else 0.0
+            return arrays.scalar_or_array(0.0 * gpus)
         per_device: Any = self.interconnect_bandwidth
         if self.interconnect_links is not None:
-            used = np.clip(np.asarray(gpus) - 1, 1, self.interconnect_links)
+            used = arrays.clip(gpus - 1, 1, self.interconnect_links)
             per_device = per_device * used / self.interconnect_links
         if self.interconnect_gpus is not None:
-            beyond = np.asarray(gpus) > self.interconnect_gpus
-            if np.any(beyond):
+            beyond = gpus > self.interconnect_gpus
+            if arrays.any_true(beyond):
                 if self.pcie_generation is None:
                     raise DeclarationError(
                         f"hardware {self.name!r} links at most {self.interconnect_gpus}"
@@ -108,8 +107,8 @@ class Hardware(Spec):
                         " larger groups"
                     )
                 pcie = 32e9 * 2.0 ** (self.pcie_generation - 4)
-                per_device = np.where(beyond, pcie, per_device)
-        return float(per_device) if np.ndim(per_device) == 0 else per_device
+                per_device = arrays.where(beyond, pcie, per_device)
+        return arrays.scalar_or_array(per_device)
 
     def peak(self, dtype: str, *, sparse: bool = False) -> float:
         """Peak FLOP/s for ``dtype``: dense, or with ``sparse=True`` the 2:4-sparse ceiling

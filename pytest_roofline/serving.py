@@ -40,6 +40,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
+from . import arrays
 from .bound import Bound
 from .dtypes import DType, dtype_bytes
 from .errors import DeclarationError
@@ -140,9 +141,7 @@ def aggregate(device: Hardware, gpus: Any, dtype: str) -> Aggregate:
             f"hardware {device.name!r} declares no memory_capacity, which the serving model"
             " needs (how many requests fit)"
         )
-    import numpy as np  # here, not at import: see .probes
-
-    if device.interconnect_bandwidth is None and np.any(np.asarray(gpus) > 1):
+    if device.interconnect_bandwidth is None and arrays.any_true(arrays.asarray(gpus) > 1):
         raise DeclarationError(
             f"hardware {device.name!r} declares no interconnect_bandwidth, which serving on"
             " more than one GPU needs"
@@ -183,14 +182,12 @@ def terms(
 ) -> tuple[Any, Any, Any]:
     """(T_memory, T_compute, T_net) of one iteration (NanoFlow equations 1-3), where
     ``moved`` is :func:`iteration_bytes`: GPU_mem at the dense batch."""
-    import numpy as np
-
     size = dtype_bytes(dtype)
     t_memory = moved / totals.memory_bandwidth + 0 * batch
     t_compute = 2 * batch * model.active_params / totals.compute
     hops = gpus - 1
     # One GPU has no all-reduce (and may have no interconnect): T_net is 0, not 0/0.
-    network = np.where(np.asarray(hops) > 0, totals.network_bandwidth, 1.0)
+    network = arrays.where(arrays.asarray(hops) > 0, totals.network_bandwidth, 1.0)
     t_net = 4 * hops * model.hidden_size * batch * size * model.layers / network
     return t_memory, t_compute, t_net
 

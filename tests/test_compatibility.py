@@ -174,3 +174,39 @@ def pytest_sessionfinish(session):
     run("-p", "no:randomly", "test_suite.py", "--roofline-json=out.json")
     machine = json.loads((pytester.path / "out.json").read_text())["machine"]
     assert machine["numpy"].count(".") >= 1
+
+
+SERVING_SUITE = """
+import pytest
+from pytest_roofline import ServingConfig, kernels
+
+CONFIG = ServingConfig(model="llama-2-70b", hardware="a100-sxm4-80gb", gpus=8,
+                       prompt_tokens=1024, decode_tokens=512)
+SHARDED = kernels.decode_step("llama-2-70b", 64, 2048, gpus=8)
+
+@pytest.mark.roofline(serving=CONFIG)
+def test_engine(roofline):
+    roofline.report(tokens_per_second=4000.0)
+
+@pytest.mark.roofline(SHARDED, hardware="a100-pcie-80gb")
+def test_sharded_step(roofline):
+    roofline.report(seconds=0.05)
+"""
+
+
+def test_serving_and_sharded_bounds_do_not_load_numpy(pytester: pytest.Pytester, run) -> None:
+    """The serving model and the interconnect figures take numpy arrays for sweeps, but
+    a plain number never goes through numpy: a serving-engine CI run that reports its
+    engine's figures does not pay numpy's import."""
+    pytester.makeconftest(
+        """
+import sys
+
+def pytest_sessionfinish(session):
+    with open("numpy.txt", "w") as f:
+        f.write(str("numpy" in sys.modules))
+"""
+    )
+    pytester.makepyfile(test_serving_suite=SERVING_SUITE)
+    run("-p", "no:randomly").assert_outcomes(passed=2)
+    assert (pytester.path / "numpy.txt").read_text() == "False"
