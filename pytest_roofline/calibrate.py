@@ -32,6 +32,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -107,9 +108,9 @@ def cpu_caches(root: Path = Path("/sys/devices/system/cpu")) -> list[Cache]:
     return [Cache(level, size, len(sharers)) for level, (size, sharers) in sorted(found.items())]
 
 
-def fingerprint() -> dict[str, object]:
-    """What makes measured ceilings valid for a machine: CPU, cores, caches, numpy, BLAS
-    and its threads. Calibrations are cached under a hash of it."""
+def host_fingerprint() -> dict[str, object]:
+    """The machine and the numpy installed, read without importing numpy: CPU, cores,
+    caches, numpy's version (from its metadata) and the BLAS thread settings."""
     model = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -118,15 +119,10 @@ def fingerprint() -> dict[str, object]:
                 break
     except OSError:
         pass
-    import numpy as np  # here, not at import: see .probes
-
-    blas = "unknown"
     try:
-        config = np.show_config(mode="dicts")
-        info = config["Build Dependencies"]["blas"]
-        blas = f"{info.get('name')} {info.get('version')}"
-    except Exception:
-        pass
+        numpy_version: str | None = metadata.version("numpy")
+    except metadata.PackageNotFoundError:
+        numpy_version = None
     threads = {
         k: os.environ[k]
         for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -137,16 +133,44 @@ def fingerprint() -> dict[str, object]:
         "cores": os.cpu_count(),
         "machine": platform.machine(),
         "caches": [f"{c.name} {c.size} x{c.instances}" for c in cpu_caches()],
-        "numpy": np.__version__,
-        "blas": blas,
+        "numpy": numpy_version,
         "blas_threads": threads,
     }
 
 
+def fingerprint() -> dict[str, object]:
+    """What makes measured ceilings valid for a machine: CPU, cores, caches, numpy, BLAS
+    and its threads. Calibrations are cached under a hash of it."""
+    import numpy as np  # here, not at import: see .probes
+
+    blas = "unknown"
+    try:
+        config = np.show_config(mode="dicts")
+        info = config["Build Dependencies"]["blas"]
+        blas = f"{info.get('name')} {info.get('version')}"
+    except Exception:
+        pass
+    return {**host_fingerprint(), "numpy": np.__version__, "blas": blas}
+
+
+def _key(found: dict[str, object]) -> str:
+    text = json.dumps(found, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def fingerprint_key() -> str:
     """A short stable hash of :func:`fingerprint`."""
-    text = json.dumps(fingerprint(), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return _key(fingerprint())
+
+
+def shown_key() -> str:
+    """Where the last ceilings measured on this host are kept for the header to show.
+
+    The header is printed by every pytest run, with or without roofline tests, and the
+    full fingerprint imports numpy (for its BLAS), which was a large share of a start-up.
+    This key leaves the BLAS out; it names what to show, never what to judge with.
+    """
+    return "shown-" + _key(host_fingerprint())
 
 
 PASSES = 4
@@ -332,6 +356,20 @@ class SharedCalibration:
                 self._hardware, self.origin = stored, "cached"
         return self._hardware
 
+    @property
+    def held(self) -> Hardware | None:
+        """The ceilings this process holds: given, measured, or used by one of its tests."""
+        return self._hardware
+
+    def shown(self) -> tuple[Hardware, str] | None:
+        """The ceilings to show before any test uses ``local``, and how they were got:
+        the held ones, else the last ones measured on this host (see :func:`shown_key`).
+        Nothing is held or judged with by asking, and numpy is not imported."""
+        if self._hardware is not None:
+            return self._hardware, self.origin or "measured"
+        stored = self.store.get(shown_key()) if self.store is not None else None
+        return None if stored is None else (stored, "cached")
+
     def shared(self) -> Hardware | None:
         """The ceilings another process of this run left in the folder, if any."""
         return self._from_folder()
@@ -351,6 +389,7 @@ class SharedCalibration:
             atomic.write_text(path, hardware.model_dump_json())
         if self.store is not None and origin == "measured":
             self.store.put(fingerprint_key(), hardware)
+            self.store.put(shown_key(), hardware)
         return hardware
 
     def __call__(self) -> Hardware:

@@ -393,12 +393,10 @@ class RooflineManager:
                 f"roofline: default hardware {device.name} ({peaks},"
                 f" {format_quantity(device.memory_bandwidth, BANDWIDTH)})"
             )
-        held = self.local.cached()
-        if held is not None:
-            return (
-                f"roofline: default hardware {describe_local(held)},"
-                f" {self.local.origin or 'measured'} {held.measured_at}"
-            )
+        shown = self.local.shown()
+        if shown is not None:
+            held, origin = shown
+            return f"roofline: default hardware {describe_local(held)}, {origin} {held.measured_at}"
         return (
             "roofline: default hardware local (this machine; ceilings measured on first"
             " use, shown in the summary; --roofline-calibrate measures them now)"
@@ -680,7 +678,9 @@ class RooflineManager:
         the document: dumping every result again was a visible share of a cheap test's
         cost.
         """
-        held = self.local.cached() or self.local.shared()
+        # The ceilings this run used (measured, taken from the cache, or left by a
+        # worker), not ones an earlier run cached: those were not used here.
+        held = self.local.held or self.local.shared()
         document = json_report.build_document(
             self.results, held.model_dump(mode="json") if held is not None else None
         )

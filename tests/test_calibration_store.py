@@ -74,6 +74,10 @@ def key() -> str:
     return calibrate.fingerprint_key()
 
 
+SHOWN = calibrate.shown_key()
+"""Where a measurement is also kept for the header (read without numpy)."""
+
+
 def test_first_call_measures_and_stores_under_the_fingerprint(
     fake_measure: FakeMeasure, key: str
 ) -> None:
@@ -84,10 +88,10 @@ def test_first_call_measures_and_stores_under_the_fingerprint(
     assert fake_measure.calls == 1
     assert calibration.origin == "measured"
     assert calibration.calibrated
-    assert store.data == {key: FIRST}
+    assert store.data == {key: FIRST, SHOWN: FIRST}
     assert calibration() == FIRST  # held: neither measured nor read again
     assert fake_measure.calls == 1
-    assert store.puts == [key]
+    assert store.puts == [key, SHOWN]
 
 
 def test_a_second_calibration_reads_the_store(fake_measure: FakeMeasure, key: str) -> None:
@@ -97,7 +101,7 @@ def test_a_second_calibration_reads_the_store(fake_measure: FakeMeasure, key: st
     assert later() == FIRST
     assert later.origin == "cached"
     assert fake_measure.calls == 1
-    assert store.puts == [key]  # what came from the store is not put back
+    assert store.puts == [key, SHOWN]  # what came from the store is not put back
 
 
 def test_measure_forces_a_new_measurement_and_overwrites(
@@ -110,7 +114,7 @@ def test_measure_forces_a_new_measurement_and_overwrites(
     assert fake_measure.calls == 2
     assert calibration.origin == "measured"
     assert calibration() == SECOND
-    assert store.data == {key: SECOND}
+    assert store.data == {key: SECOND, SHOWN: SECOND}
     assert SharedCalibration(store=store)() == SECOND
 
 
@@ -119,7 +123,7 @@ def test_measure_ignores_a_stored_calibration(fake_measure: FakeMeasure, key: st
     store.data[key] = PRESET
     assert SharedCalibration(store=store).measure() == FIRST
     assert fake_measure.calls == 1
-    assert store.data == {key: FIRST}
+    assert store.data == {key: FIRST, SHOWN: FIRST}
 
 
 def test_preset_hardware_is_used_without_measuring(fake_measure: FakeMeasure) -> None:
@@ -177,7 +181,7 @@ def test_refresh_merges_and_stores(fake_measure: FakeMeasure, key: str) -> None:
     assert calibration() == refreshed
     assert calibration.origin == "measured"
     assert store.data[key] == refreshed
-    assert store.puts == [key, key]
+    assert store.puts == [key, SHOWN, key, SHOWN]
 
 
 def test_refresh_in_a_folder_merges_with_the_folder_copy(
@@ -217,3 +221,27 @@ def test_a_calibration_stored_for_another_machine_is_not_used(
     assert calibration.cached() is None
     assert calibration() == FIRST
     assert fake_measure.calls == 1
+
+
+def test_the_header_shows_the_last_measurement_without_holding_it(
+    fake_measure: FakeMeasure,
+) -> None:
+    """shown() is for the header, printed by every run: it names the host's last
+    ceilings (read without numpy) but holds nothing, so a test's judging still goes
+    through the full fingerprint."""
+    store = DictStore()
+    assert SharedCalibration(store=store).shown() is None
+    SharedCalibration(store=store)()  # an earlier run measured
+    later = SharedCalibration(store=store)
+    store.gets.clear()
+    assert later.shown() == (FIRST, "cached")
+    assert later.held is None
+    assert store.gets == [SHOWN]  # not the full fingerprint, which imports numpy
+    assert later() == FIRST
+    assert later.shown() == (FIRST, "cached")
+
+
+def test_the_host_fingerprint_is_the_full_one_without_the_blas() -> None:
+    full = calibrate.fingerprint()
+    host = calibrate.host_fingerprint()
+    assert {k: v for k, v in full.items() if k != "blas"} == host

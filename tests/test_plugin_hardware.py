@@ -218,6 +218,29 @@ def test_small_gemm(roofline):
     assert when[0] == when[1] != ""
     forced = pytester.runpytest_subprocess("--roofline-calibrate", "--roofline-json", "third.json")
     forced.stdout.fnmatch_lines(["roofline: default hardware local (fp64 *), measured *"])
+    # A run without roofline tests still shows the cached ceilings in its header, and
+    # does not import numpy to find them (the full fingerprint's BLAS would).
+    for path in pytester.path.glob("test_*.py"):
+        path.unlink()
+    pytester.makeconftest(
+        """
+import sys
+
+def pytest_sessionfinish(session):
+    with open("numpy.txt", "w") as f:
+        f.write(str("numpy" in sys.modules))
+"""
+    )
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    # (-p no:randomly: pytest-randomly imports numpy itself, to seed it.)
+    plain = pytester.runpytest_subprocess("-p", "no:randomly", "--roofline-json", "fourth.json")
+    plain.assert_outcomes(passed=1)
+    plain.stdout.fnmatch_lines(["roofline: default hardware local (fp64 *), cached *"])
+    assert (pytester.path / "numpy.txt").read_text() == "False"
+    # No test used `local`: the report claims no ceilings for it.
+    fourth = json.loads((pytester.path / "fourth.json").read_text())
+    assert fourth["results"] == []
+    assert "peak_flops" not in fourth["machine"]
 
 
 def test_xdist_workers_share_one_calibration(pytester: pytest.Pytester) -> None:
