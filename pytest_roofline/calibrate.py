@@ -390,6 +390,14 @@ class SharedCalibration:
         if self.store is not None and origin == "measured":
             self.store.put(fingerprint_key(), hardware)
             self.store.put(shown_key(), hardware)
+        elif (
+            self.store is not None
+            and origin == "cached"
+            and self.store.get(shown_key()) != hardware
+        ):
+            # Ceilings cached by a version that kept no copy for the header: keep one now,
+            # or the header would say "measured on first use" until the next measurement.
+            self.store.put(shown_key(), hardware)
         return hardware
 
     def __call__(self) -> Hardware:

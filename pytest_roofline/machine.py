@@ -20,11 +20,13 @@ def machine_info() -> dict[str, Any]:
     numpy's version comes from its installed metadata: importing numpy only to name it
     cost a run that reports figures (a serving engine's, say) a large share of its time.
     """
-    numpy = sys.modules.get("numpy")
+    loaded = sys.modules.get("numpy")
     try:
-        numpy_version = numpy.__version__ if numpy is not None else metadata.version("numpy")
-    except metadata.PackageNotFoundError:
-        numpy_version = None
+        numpy_version = loaded.__version__ if loaded is not None else metadata.version("numpy")
+    except metadata.PackageNotFoundError:  # a numpy without metadata (vendored): ask it
+        import numpy
+
+        numpy_version = numpy.__version__
     return {
         "hostname": socket.gethostname(),
         "platform": platform.platform(),

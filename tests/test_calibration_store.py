@@ -245,3 +245,20 @@ def test_the_host_fingerprint_is_the_full_one_without_the_blas() -> None:
     full = calibrate.fingerprint()
     host = calibrate.host_fingerprint()
     assert {k: v for k, v in full.items() if k != "blas"} == host
+
+
+def test_ceilings_cached_without_a_header_copy_get_one_when_used(
+    fake_measure: FakeMeasure, key: str
+) -> None:
+    """A cache written before the header kept its own copy: the first run that uses the
+    cached ceilings keeps one, so the header says "cached" from then on."""
+    store = DictStore()
+    store.data[key] = PRESET
+    assert SharedCalibration(store=store).shown() is None
+    assert SharedCalibration(store=store)() == PRESET
+    assert fake_measure.calls == 0
+    assert store.data[SHOWN] == PRESET
+    assert SharedCalibration(store=store).shown() == (PRESET, "cached")
+    store.puts.clear()
+    SharedCalibration(store=store)()
+    assert store.puts == []  # already there: not written again
