@@ -32,13 +32,13 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from . import atomic
 from .bound import Bound
 from .hardware import LOCAL, Hardware, MemoryLevel
+from .machine import installed_numpy_version
 from .runlock import RunLock
 
 if TYPE_CHECKING:
@@ -119,10 +119,6 @@ def host_fingerprint() -> dict[str, object]:
                 break
     except OSError:
         pass
-    try:
-        numpy_version: str | None = metadata.version("numpy")
-    except metadata.PackageNotFoundError:
-        numpy_version = None
     threads = {
         k: os.environ[k]
         for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -133,7 +129,7 @@ def host_fingerprint() -> dict[str, object]:
         "cores": os.cpu_count(),
         "machine": platform.machine(),
         "caches": [f"{c.name} {c.size} x{c.instances}" for c in cpu_caches()],
-        "numpy": numpy_version,
+        "numpy": installed_numpy_version(),
         "blas_threads": threads,
     }
 

@@ -14,16 +14,21 @@ from importlib import metadata
 from typing import Any
 
 
-def machine_info() -> dict[str, Any]:
-    """Host, CPU, Python and numpy versions: plain JSON-able values.
-
-    numpy's version comes from its installed metadata: importing numpy only to name it
-    cost a run that reports figures (a serving engine's, say) a large share of its time.
-    """
-    loaded = sys.modules.get("numpy")
+def installed_numpy_version() -> str | None:
+    """numpy's version without importing it: its installed metadata's, else the loaded
+    module's, else None. Importing numpy only to name it cost a run that reports figures
+    (a serving engine's, say) a large share of its time."""
     try:
-        numpy_version = loaded.__version__ if loaded is not None else metadata.version("numpy")
-    except metadata.PackageNotFoundError:  # a numpy without metadata (vendored): ask it
+        return metadata.version("numpy")
+    except metadata.PackageNotFoundError:
+        loaded = sys.modules.get("numpy")
+        return None if loaded is None else str(loaded.__version__)
+
+
+def machine_info() -> dict[str, Any]:
+    """Host, CPU, Python and numpy versions: plain JSON-able values."""
+    numpy_version = installed_numpy_version()
+    if numpy_version is None:  # a numpy without metadata (vendored): ask it
         import numpy
 
         numpy_version = numpy.__version__

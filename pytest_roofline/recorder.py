@@ -328,26 +328,19 @@ class Recorder:
         )
         work = self.work
         allowed = SERVING_FIGURES if isinstance(work, ServingConfig) else KERNEL_FIGURES
-        if sum(value is not None for value in values) != 1:  # `is`: arrays compare lazily
-            given = [name for name, value in zip(FIGURES, values, strict=True) if value is not None]
-            raise DeclarationError(
-                f"report() takes exactly one of {', '.join(f'{n}=' for n in allowed)};"
-                f" got {', '.join(given) or 'none'}"
-            )
-        name, value = next(
-            (name, value) for name, value in zip(FIGURES, values, strict=True) if value is not None
-        )
+        wanted = ", ".join(f"{n}=" for n in allowed)
+        given = [(n, value) for n, value in zip(FIGURES, values, strict=True) if value is not None]
+        if len(given) != 1:  # `is not None` above: arrays compare element-wise
+            found = ", ".join(n for n, _ in given) or "none"
+            raise DeclarationError(f"report() takes exactly one of {wanted}; got {found}")
+        ((name, value),) = given
         if name not in allowed:
             kind = "serving work" if isinstance(work, ServingConfig) else "a kernel"
-            raise DeclarationError(
-                f"report(): {name}= does not apply to {kind};"
-                f" use {', '.join(f'{n}=' for n in allowed)}"
-            )
-        if type(value) is not float and (  # a plain float needs no ABC check
+            raise DeclarationError(f"report(): {name}= does not apply to {kind}; use {wanted}")
+        not_a_number = type(value) is not float and (  # a plain float needs no ABC check
             isinstance(value, bool) or not isinstance(value, numbers.Real)
-        ):
-            raise DeclarationError(f"report(): {name} must be a finite number > 0, got {value!r}")
-        if not (math.isfinite(value) and value > 0):
+        )
+        if not_a_number or not (math.isfinite(value) and value > 0):
             raise DeclarationError(f"report(): {name} must be a finite number > 0, got {value!r}")
         value = float(value)  # numpy scalars too
         if isinstance(work, ServingConfig):

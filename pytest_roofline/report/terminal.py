@@ -7,40 +7,12 @@ Verbosity follows pytest's: ``-q`` gives one line for the whole run, the default
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
+from ..results import Result, Summary
 from ..units import format_seconds
 
-
-class Row(Protocol):
-    """What a summary row reads: a Result, or the Summary of a record."""
-
-    @property
-    def nodeid(self) -> str: ...
-    @property
-    def hardware(self) -> str: ...
-    @property
-    def bottleneck(self) -> str: ...
-    @property
-    def outcome(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def utilization(self) -> float | None: ...
-    @property
-    def raw_utilization(self) -> float | None: ...
-    @property
-    def min_utilization(self) -> float | None: ...
-    @property
-    def compute_seconds(self) -> float: ...
-    @property
-    def memory_seconds(self) -> float: ...
-    @property
-    def network_seconds(self) -> float: ...
-    @property
-    def intensity(self) -> float | None: ...
-    @property
-    def ridge_point(self) -> float: ...
+Row = Result | Summary
+"""What a summary row reads: a Result, or the Summary of its record (the plugin's)."""
 
 
 MARKS = {
