@@ -38,7 +38,10 @@ in one run. Each variant is counted with 500 tests and with 100; the difference,
 test, is what one test costs apart from starting pytest and loading the plugin. One
 more variant is counted there: the glue-only stand-in on the marked file with a single
 kernel named by every mark (``test_one_kernel.py``), which leaves pytest's own work on
-the marks and fixture requests. All this takes about 4 minutes.
+the marks and fixture requests; and a minimal-verdict stand-in (``minimal_verdict.py``:
+the glue-only stand-in plus the bound, the utilization and the same record the plugin
+attaches, built by hand without validation, and its JSON), the least any implementation
+of the plugin's contract does per test. All this takes about 5 minutes.
 
 Bytecode is cached (in the temporary folder, via ``PYTHONPYCACHEPREFIX``) even when
 ``PYTHONDONTWRITEBYTECODE`` is set, as in a normal installation; one untimed run of each
@@ -118,6 +121,7 @@ def write_suite(folder: Path, tests: int = TESTS) -> None:
     (folder / "pytest.ini").write_text("[pytest]\n")
     (folder / "glue_only.py").write_text(GLUE_ONLY)
     (folder / "no_roofline_work.py").write_text(NO_ROOFLINE_WORK)
+    (folder / "minimal_verdict.py").write_text(MINIMAL_VERDICT)
 
 
 GLUE_ONLY = '''"""A stand-in plugin doing only the pytest glue any roofline plugin needs."""
@@ -197,6 +201,120 @@ recorder.Recorder.report = _report
 test file's declarations and pytest's fixture requests, which no plugin can avoid."""
 
 
+MINIMAL_VERDICT = '''"""A stand-in plugin doing the least work a complete verdict needs."""
+import json
+import math
+
+import pydantic_core
+import pytest
+
+from pytest_roofline.hardware import default_catalog
+from pytest_roofline.kernels import Kernel
+
+_running = []
+_devices = {}
+records = []
+
+
+def device(name):
+    """A catalog device's figures, and their JSON, looked up once per device."""
+    held = _devices.get(name)
+    if held is None:
+        hw = default_catalog().lookup(name)
+        spec = hw.model_dump(mode="json", exclude={"sources", "aliases", "description"})
+        held = _devices[name] = (dict(hw.peak_flops), hw.memory_bandwidth, json.dumps(spec))
+    return held
+
+
+class Verdict:
+    def report(self, *, seconds):
+        if type(seconds) is not float or not (math.isfinite(seconds) and seconds > 0):
+            raise ValueError(f"report(): seconds must be a finite number > 0, got {seconds!r}")
+        self.seconds = seconds
+
+
+_verdict = Verdict()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "roofline: stand-in")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item):
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
+def pytest_runtest_setup(item):
+    marker = item.get_closest_marker("roofline")
+    kernel = marker.args[0]
+    if not isinstance(kernel, Kernel):
+        raise TypeError("the marker's kernel must be a Kernel")
+    _verdict.kernel, _verdict.device, _verdict.seconds = kernel, marker.kwargs["hardware"], None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when != "call":
+        return report
+    kernel, name, measured = _verdict.kernel, _verdict.device, _verdict.seconds
+    peaks, bandwidth, spec_text = device(name)
+    peak = peaks[kernel.dtype]
+    t_compute, t_memory = kernel.flops / peak, kernel.bytes / bandwidth
+    bottleneck, seconds = ("memory", t_memory) if t_memory > t_compute else ("compute", t_compute)
+    utilization = seconds / measured
+    label = kernel.label
+    workload = kernel.model_dump(mode="json")
+    workload["intensity"] = kernel.intensity
+    statistics = {"rounds": 1, "loops": 1, "median": measured, "min": measured,
+                  "mean": measured, "iqr": 0.0, "p10": measured, "ci_low": measured,
+                  "ci_high": measured, "cv": 0.0, "reported": True, "notes": [],
+                  "paired": None}
+    record = {"nodeid": item.nodeid, "kind": "kernel", "label": label,
+              "workload": workload, "hardware": name, "bound_seconds": seconds,
+              "compute_seconds": t_compute, "memory_seconds": t_memory,
+              "network_seconds": 0.0, "measured_seconds": measured,
+              "utilization": utilization, "raw_utilization": utilization,
+              "min_utilization": None, "bottleneck": bottleneck,
+              "intensity": kernel.intensity, "ridge_point": peak / bandwidth,
+              "ceiling_uncertainty": 0.0, "outcome": "passed",
+              "message": f"roofline: {label} on {name} reached {utilization:.1%} of its bound",
+              "statistics": statistics, "utilization_ci": [utilization, utilization],
+              "best_utilization": utilization, "noisy": False, "notes": [],
+              "optimal_tokens_per_second": None, "measured_tokens_per_second": None,
+              "serving": None, "mfu": kernel.flops / measured / peak if kernel.flops else None,
+              "mbu": kernel.bytes / measured / bandwidth if kernel.bytes else None,
+              "baseline_utilization": None,
+              "regression": None}
+    text = pydantic_core.to_json(record).decode()  # a sixth of json.dumps's cost here
+    text = f'{text[:-1]}, "hardware_spec": {spec_text}}}'
+    properties = [("roofline", text)]
+    properties += [(key, record[key]) for key in ("utilization", "min_utilization",
+                   "bound_seconds", "measured_seconds", "bottleneck", "hardware", "outcome")]
+    item.user_properties.extend(properties)
+    return report
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "teardown":
+        records.extend(value for name, value in report.user_properties if name == "roofline")
+
+
+@pytest.fixture(scope="session")
+def roofline():
+    return _verdict
+'''
+"""The least a complete verdict costs: the glue-only stand-in plus the bound, the
+utilization, the record the plugin attaches (the same keys and values for this file's
+tests, built by hand with no validation) and its JSON, for reported figures on catalog
+hardware only. Any implementation of the plugin's contract does at least this per test."""
+
+
 def environment(folder: Path) -> dict[str, str]:
     """Bytecode caching on, into ``folder``: pytest rewrites the asserts of every plugin
     module it imports, and without cached bytecode it does so again in every run."""
@@ -239,10 +357,16 @@ def instructions(folder: Path, args: list[str]) -> int:
 
 ONE_KERNEL = "marked, stand-in, one kernel for all"
 
-COUNTED_ONLY = {ONE_KERNEL: ["-p", "no:roofline", "-p", "glue_only", "test_one_kernel.py"]}
+MINIMAL = "marked, minimal verdict stand-in"
+
+COUNTED_ONLY = {
+    ONE_KERNEL: ["-p", "no:roofline", "-p", "glue_only", "test_one_kernel.py"],
+    MINIMAL: ["-p", "no:roofline", "-p", "minimal_verdict", "test_marked.py"],
+}
 """Counted with ``--instructions`` only: the glue-only stand-in on the marked file with
 one kernel built once and named by every mark, which separates building 500 kernels
-from pytest's own work on the marks and fixture requests."""
+from pytest's own work on the marks and fixture requests; and the minimal-verdict
+stand-in, the least any implementation of the contract does per test."""
 
 SMALL = 100
 """The second suite size counted with ``--instructions``, for the per-test cost."""
@@ -331,11 +455,13 @@ def report_instructions(counted: dict[str, int], small: dict[str, int]) -> None:
     declarations = per_test[ONE_KERNEL] - per_test["plain"]
     kernels = per_test["marked, glue-only stand-in"] - per_test[ONE_KERNEL]
     work = per_test["marked"] - per_test["marked, roofline work removed"]
+    least = per_test[MINIMAL] - per_test["marked, glue-only stand-in"]
     print(
         f"per marked test, over a plain one: the goal allows {allowed / 1e3:.0f}k;"
         f" pytest's share of the marks, fixture requests and report calls (stand-in, one"
         f" kernel) is {declarations / 1e3:.0f}k, building each test's kernel"
-        f" {kernels / 1e3:.0f}k, the plugin's roofline work {work / 1e3:.0f}k"
+        f" {kernels / 1e3:.0f}k, the least a complete verdict adds (minimal stand-in)"
+        f" {least / 1e3:.0f}k, the plugin's roofline work {work / 1e3:.0f}k"
     )
 
 
