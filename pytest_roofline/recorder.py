@@ -84,6 +84,11 @@ def record_json(record: dict[str, Any]) -> str:
     return f'{rest[:-1]},"hardware_spec":{spec_text}}}'
 
 
+def _wanted(allowed: tuple[str, ...]) -> str:
+    """The figures ``report()`` takes for a kind of work, as an error message lists them."""
+    return ", ".join(f"{name}=" for name in allowed)
+
+
 class Recorder:
     """Holds one test's declared work, hardware and measurement.
 
@@ -327,16 +332,18 @@ class Recorder:
             seconds_per_token,
         )
         work = self.work
-        allowed = SERVING_FIGURES if isinstance(work, ServingConfig) else KERNEL_FIGURES
-        wanted = ", ".join(f"{n}=" for n in allowed)
+        serving = isinstance(work, ServingConfig)
+        allowed = SERVING_FIGURES if serving else KERNEL_FIGURES
         given = [(n, value) for n, value in zip(FIGURES, values, strict=True) if value is not None]
         if len(given) != 1:  # `is not None` above: arrays compare element-wise
             found = ", ".join(n for n, _ in given) or "none"
-            raise DeclarationError(f"report() takes exactly one of {wanted}; got {found}")
+            raise DeclarationError(f"report() takes exactly one of {_wanted(allowed)}; got {found}")
         ((name, value),) = given
         if name not in allowed:
-            kind = "serving work" if isinstance(work, ServingConfig) else "a kernel"
-            raise DeclarationError(f"report(): {name}= does not apply to {kind}; use {wanted}")
+            kind = "serving work" if serving else "a kernel"
+            raise DeclarationError(
+                f"report(): {name}= does not apply to {kind}; use {_wanted(allowed)}"
+            )
         not_a_number = type(value) is not float and (  # a plain float needs no ABC check
             isinstance(value, bool) or not isinstance(value, numbers.Real)
         )
@@ -344,9 +351,9 @@ class Recorder:
             raise DeclarationError(f"report(): {name} must be a finite number > 0, got {value!r}")
         value = float(value)  # numpy scalars too
         if isinstance(work, ServingConfig):
-            elapsed = self._serving_seconds(work, name, float(value))
+            elapsed = self._serving_seconds(work, name, value)
         elif name in ("seconds", "seconds_per_token"):
-            elapsed = float(value)
+            elapsed = value
         elif name == "flops_per_second":
             if work.flops == 0:
                 raise DeclarationError(f"report(): {work.label} does no FLOPs; report seconds=")
