@@ -41,7 +41,8 @@ kernel named by every mark (``test_one_kernel.py``), which leaves pytest's own w
 the marks and fixture requests; and a minimal-verdict stand-in (``minimal_verdict.py``:
 the glue-only stand-in plus the bound, the utilization and the same record the plugin
 attaches, built by hand without validation, and its JSON), the least any implementation
-of the plugin's contract does per test. All this takes about 5 minutes.
+of the plugin's contract does per test; the last line says whether even that stand-in
+stays within the goal. All this takes about 5 minutes.
 
 Bytecode is cached (in the temporary folder, via ``PYTHONPYCACHEPREFIX``) even when
 ``PYTHONDONTWRITEBYTECODE`` is set, as in a normal installation; one untimed run of each
@@ -462,6 +463,12 @@ def report_instructions(counted: dict[str, int], small: dict[str, int]) -> None:
         f" kernel) is {declarations / 1e3:.0f}k, building each test's kernel"
         f" {kernels / 1e3:.0f}k, the least a complete verdict adds (minimal stand-in)"
         f" {least / 1e3:.0f}k, the plugin's roofline work {work / 1e3:.0f}k"
+    )
+    floor = counted[MINIMAL] / counted["plain"]
+    verdict = "within" if floor <= GOAL else "already past"
+    print(
+        f"the least a complete verdict costs (minimal stand-in / plain): {floor:.3f},"
+        f" {verdict} the goal of {GOAL} before any validation, summary or error message"
     )
 
 
