@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from . import atomic
+from . import atomic, busy
 from .bound import Bound
 from .hardware import LOCAL, Hardware, MemoryLevel
 from .machine import installed_numpy_version
@@ -170,11 +170,17 @@ def shown_key() -> str:
 
 
 PASSES = 4
-"""Each probe runs in every pass, so a neighbour's burst of load cannot spoil them all."""
-BUDGET_SECONDS = 1.8
+"""Each probe runs in every pass, so a neighbour's burst of load cannot spoil them all;
+this many passes in which the machine was quiet are wanted."""
+BUDGET_SECONDS = 1.5
 """Passes continue until they have taken this long (allocation and warm-up come on top)."""
+BUSY_BUDGET_SECONDS = 2.1
+"""...or this long, while fewer than ``passes`` passes found the machine quiet."""
 MAX_PASSES = 40
 REPEATS = 2
+TELL_APART = MIN_UNCERTAINTY
+"""A cache level whose probe is not faster than the next level's by more than this cannot
+be told from it: the two share one roof."""
 
 
 def cache_working_set(cache: Cache) -> int:
@@ -194,13 +200,56 @@ def _relative_spread(rates: list[float]) -> float:
     return (ordered[0] - statistics.median(better_half)) / ordered[0]
 
 
+def distinct_levels(
+    caches: list[tuple[Cache, float]], memory: float
+) -> tuple[tuple[MemoryLevel, ...], float, list[str]]:
+    """The cache levels the probes told apart, main memory's bandwidth, and what merged.
+
+    ``caches`` holds each level (smallest first) with its probe's best rate. Data in a
+    smaller level is never slower to reach than from a larger one, so a level whose rate
+    is not above the next one's by more than :data:`TELL_APART` is the same roof as that
+    level: the two merge into one level (named "L1/L2", with the larger capacity and the
+    better rate), or into main memory, which keeps the better of the two rates. Two
+    equal roofs are never shown as separate levels.
+    """
+    groups: list[tuple[list[Cache], float]] = []  # largest first, after main memory
+    names_merged: list[str] = []
+    for cache, rate in reversed(caches):
+        below = groups[-1][1] if groups else memory
+        if rate > below * (1 + TELL_APART):
+            groups.append(([cache], rate))
+            continue
+        larger = groups[-1][0][-1].name if groups else "memory"
+        names_merged.append(
+            f"{cache.name} could not be told from {larger} ({rate / 1e9:.1f} against"
+            f" {below / 1e9:.1f} GB/s): one roof for both"
+        )
+        if groups:
+            members, best = groups[-1]
+            groups[-1] = ([cache, *members], max(best, rate))
+        else:
+            memory = max(memory, rate)
+    levels = tuple(
+        MemoryLevel(
+            name="/".join(c.name for c in members),
+            capacity=members[-1].size * members[-1].instances,
+            bandwidth=rate,
+        )
+        for members, rate in reversed(groups)
+    )
+    return levels, memory, names_merged
+
+
 def measure_local(passes: int = PASSES, budget: float = BUDGET_SECONDS) -> Hardware:
     """Measure this machine's ceilings now (within about 3 seconds) and return them.
 
     Every probe runs ``REPEATS`` times in each interleaved pass: at least ``passes``
     passes, and more while the passes have taken less than ``budget`` seconds, because
-    on a shared host the best of more runs is likelier to catch a quiet moment. Each
-    ceiling is the best rate any run reached.
+    on a shared host the best of more runs is likelier to catch a quiet moment. While
+    fewer than ``passes`` passes found the machine quiet (other processes took at most
+    :data:`busy.BUSY_SHARE` of the cores), passes go on up to
+    :data:`BUSY_BUDGET_SECONDS`. Each ceiling is the best rate any run reached; the
+    uncertainty is the spread of the quiet runs.
     """
     from .probes import CacheProbe, CopyProbe, GemmProbe, GemvProbe
 
@@ -217,35 +266,48 @@ def measure_local(passes: int = PASSES, budget: float = BUDGET_SECONDS) -> Hardw
         **{name: probe for name, (_, probe) in caches.items()},
     }
     rates: dict[str, list[float]] = {name: [] for name in probes}
+    quiet_rates: dict[str, list[float]] = {name: [] for name in probes}
     passes_started = time.perf_counter()
-    done = 0
-    while done < passes or (time.perf_counter() - passes_started < budget and done < MAX_PASSES):
+    done = quiet = 0
+
+    def more() -> bool:
+        spent = time.perf_counter() - passes_started
+        if done >= MAX_PASSES or (done and spent >= BUSY_BUDGET_SECONDS):
+            return False
+        return done < passes or spent < budget or quiet < passes
+
+    while more():
+        before = busy.mark()
+        found: dict[str, list[float]] = {}
         for name, probe in probes.items():
-            rates[name] += probe.run()
+            found[name] = probe.run()
+            if done and time.perf_counter() - passes_started >= BUSY_BUDGET_SECONDS:
+                break  # a pass slowed by a neighbour's load ends where the time does
+        share = busy.neighbour_share(before)
+        for name, values in found.items():
+            rates[name] += values
+            if share is None or share <= busy.BUSY_SHARE:
+                quiet_rates[name] += values
+        quiet += share is None or share <= busy.BUSY_SHARE
         done += 1
     best_stream = max(streams, key=lambda name: max(rates[name]))
-    spread = max(_relative_spread(rates[name]) for name in [*compute, best_stream])
+    spread = max(
+        _relative_spread(quiet_rates[name] or rates[name]) for name in [*compute, best_stream]
+    )
     elapsed = time.perf_counter() - started
     runs = done * REPEATS
-    memory = max(rates[best_stream])
-    # Data in a smaller cache is never slower to reach than from a larger level or main
-    # memory: each level's ceiling is at least that of every level above it.
-    levels: list[MemoryLevel] = []
-    floor = memory
-    for name in reversed(list(caches)):
-        cache, _ = caches[name]
-        floor = max(floor, max(rates[name]))
-        levels.append(
-            MemoryLevel(name=name, capacity=cache.size * cache.instances, bandwidth=floor)
-        )
-    levels.reverse()
+    levels, memory, merged = distinct_levels(
+        [(cache, max(rates[name])) for name, (cache, _) in caches.items()],
+        max(rates[best_stream]),
+    )
+    busy_note = f"; the machine was busy in {done - quiet} of {done} passes" if quiet < done else ""
     return Hardware(
         name=LOCAL,
         description=f"this machine ({platform.processor() or platform.machine()},"
         f" {cores} cores), measured in {elapsed:.2f} s",
         peak_flops={dtype: max(rates[dtype]) for dtype in compute},
         memory_bandwidth=memory,
-        memory_levels=tuple(levels),
+        memory_levels=levels,
         ceiling_uncertainty=min(0.5, max(MIN_UNCERTAINTY, spread)),
         measured=True,
         measured_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -254,8 +316,9 @@ def measure_local(passes: int = PASSES, budget: float = BUDGET_SECONDS) -> Hardw
             "memory_bandwidth": f"{best_stream} over {stream_bytes() // 2**20} MiB, the best of"
             f" {len(streams)} streams (copies count read + write), best of {runs} runs",
             "memory_levels": "numpy dot products and copies over half a private cache or a"
-            f" quarter of a shared one, best of {2 * runs} runs, each level at least as fast"
-            " as the next",
+            f" quarter of a shared one, best of {2 * runs} runs"
+            + "".join(f"; {line}" for line in merged),
+            "passes": f"{done} passes in {elapsed:.2f} s{busy_note}",
         },
     )
 
@@ -423,15 +486,28 @@ class SharedCalibration:
             held = self._from_folder() or self._hardware or _process_local.get(LOCAL)
             return self._keep(fresh if held is None else merge(held, fresh), "measured")
 
+    def raise_to(self, fresh: Hardware) -> Hardware:
+        """Keep the better of the held ceilings and ``fresh`` (a probe that reached more
+        than a ceiling is evidence the ceiling was measured low), for this process, the
+        run's other processes and later runs on this machine."""
+        with self.lock.held():
+            held = self._from_folder() or self._hardware or _process_local.get(LOCAL)
+            return self._keep(fresh if held is None else merge(held, fresh), "measured")
+
+
+QUIET_PROBE = 0.8
+"""A probe reaching this share of its ceiling says the resource is not taken by others."""
+
 
 class PairedCalibration:
-    """Re-measures the ceiling that binds a test right after the test's own measurement.
+    """Short runs of the probe that matches a test's binding resource, built once each.
 
-    On a shared machine the ceilings drift: a neighbour's job slows the memory or the
-    cores for a while. Measuring the binding ceiling next to the test (a short run of the
-    same probe the calibration uses) and bounding the test with it means a slowdown
-    slows the measurement and its bound alike, instead of showing up as a drop in
-    utilization. The probes are built once and kept.
+    Three uses. With ``--roofline-paired``, the binding ceiling is measured again right
+    after a test's own measurement and the test is bounded by it (:meth:`__call__`), and
+    a reference rate is taken after each round (:meth:`reference`). A result faster than
+    its roof is first evidence that the ceiling was measured low: :meth:`rate` probes
+    again, with the kernel's dtype, memory level and working set. A failing verdict
+    stands only once :meth:`rate` says the machine reaches its ceiling again.
     """
 
     def __init__(self) -> None:
@@ -445,10 +521,18 @@ class PairedCalibration:
                 self._probes[key] = GemmProbe(key)
             elif key == "memory":
                 self._probes[key] = GemvProbe()
-            else:
-                cache = next(c for c in cpu_caches() if c.name == key)
+            elif key.startswith("bytes:"):
+                self._probes[key] = CacheProbe(int(key.removeprefix("bytes:")))
+            else:  # a level, or levels merged into one ("L1/L2"): the largest's probe
+                largest = key.split("/")[-1]
+                cache = next(c for c in cpu_caches() if c.name == largest)
                 self._probes[key] = CacheProbe(cache_working_set(cache))
         return self._probes[key]
+
+    @staticmethod
+    def _measured_level(bound: Bound) -> bool:
+        largest = bound.memory_level.split("/")[-1]
+        return bound.memory_level == "memory" or any(c.name == largest for c in cpu_caches())
 
     def reference(self, bound: Bound) -> Callable[[], float] | None:
         """A short run of the probe for the resource that binds ``bound``, returning its
@@ -461,32 +545,50 @@ class PairedCalibration:
 
                 self._probes[key] = GemmProbe(bound.dtype, size=256)
             probe = self._probes[key]
-        elif bound.bottleneck == "memory" and (
-            bound.memory_level == "memory"
-            or any(c.name == bound.memory_level for c in cpu_caches())
-        ):
+        elif bound.bottleneck == "memory" and self._measured_level(bound):
             probe = self._probe(bound.memory_level)
         else:
             return None
         return lambda: probe.run(1)[0]
 
+    def rate(self, bound: Bound, working_set: float | None = None) -> float | None:
+        """The best of three fresh runs of the probe for the resource that binds
+        ``bound`` (None when no probe measures it). For memory-bound work with a
+        ``working_set`` up to :data:`MAX_STREAM_BYTES`, a dot product and a copy over that
+        many bytes run too, and the faster counts: the data sits where the kernel's does.
+        """
+        if bound.bottleneck == "compute" and bound.dtype in ("fp64", "fp32"):
+            return max(self._probe(bound.dtype).run(3))
+        if bound.bottleneck != "memory" or not self._measured_level(bound):
+            return None
+        found = max(self._probe(bound.memory_level).run(3))
+        if working_set is not None and 2**12 <= working_set <= MAX_STREAM_BYTES:
+            found = max(found, *self._probe(f"bytes:{int(working_set)}").run(3))
+        return found
+
+    @staticmethod
+    def ceiling(bound: Bound) -> float:
+        """The ceiling that binds ``bound``: its dtype's peak or its level's bandwidth."""
+        return (
+            bound.peak_flops_per_second if bound.bottleneck == "compute" else bound.memory_bandwidth
+        )
+
+    @staticmethod
+    def with_rate(device: Hardware, bound: Bound, rate: float) -> Hardware:
+        """``device`` with the ceiling that binds ``bound`` set to ``rate``."""
+        if bound.bottleneck == "compute":
+            return device.model_copy(
+                update={"peak_flops": {**device.peak_flops, bound.dtype: rate}}
+            )
+        if bound.memory_level == "memory":
+            return device.model_copy(update={"memory_bandwidth": rate})
+        levels = tuple(
+            lv.model_copy(update={"bandwidth": rate}) if lv.name == bound.memory_level else lv
+            for lv in device.memory_levels
+        )
+        return device.model_copy(update={"memory_levels": levels})
+
     def __call__(self, device: Hardware, bound: Bound) -> Hardware:
         """``device`` with the binding ceiling replaced by a fresh measurement."""
-        if bound.bottleneck == "compute" and bound.dtype in ("fp64", "fp32"):
-            fresh = max(self._probe(bound.dtype).run(3))
-            return device.model_copy(
-                update={"peak_flops": {**device.peak_flops, bound.dtype: fresh}}
-            )
-        if bound.bottleneck == "memory":
-            level = bound.memory_level
-            if level == "memory":
-                fresh = max(self._probe("memory").run(3))
-                return device.model_copy(update={"memory_bandwidth": fresh})
-            if any(c.name == level for c in cpu_caches()):
-                fresh = max(self._probe(level).run(3))
-                levels = tuple(
-                    lv.model_copy(update={"bandwidth": fresh}) if lv.name == level else lv
-                    for lv in device.memory_levels
-                )
-                return device.model_copy(update={"memory_levels": levels})
-        return device
+        rate = self.rate(bound)
+        return device if rate is None else self.with_rate(device, bound, rate)

@@ -11,10 +11,19 @@ Design choices, each for a reason:
   triggered by someone else's garbage does not land in one round.
 - A ``sync`` callable runs after each call inside the timed region: asynchronous devices
   (CUDA) return before the work is done, and ``torch.cuda.synchronize`` waits for it.
+- Rounds are grouped into *windows*, consecutive stretches of the measurement (six by
+  default). A neighbour's load comes in bursts that span many rounds, so consecutive
+  rounds are not independent samples; windows spread over the measurement (and over
+  later re-measurements) are closer to it. Each window's figure is the median of its
+  rounds.
 - Statistics are robust: the median, and a distribution-free confidence interval of the
-  median from order statistics (the binomial method: the interval between the j-th and
-  (n-j+1)-th smallest rounds covers the true median with probability >= 95 %,
-  Conover, "Practical Nonparametric Statistics", 3rd ed., section 3.2).
+  median from order statistics of the *windows* (the binomial method: the interval
+  between the j-th and (n-j+1)-th smallest covers the true median with probability
+  >= 95 %, Conover, "Practical Nonparametric Statistics", 3rd ed., section 3.2).
+- The *best window*, the fastest window's median, is what the code can do on this
+  machine: noise only ever slows a run down (Chen and Revels, "Robust benchmarking in
+  noisy environments", 2016), so the fastest stretch is the one least disturbed, and a
+  median within it is not one lucky round.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import busy
 from .errors import DeclarationError
 
 MIN_ROUND_SECONDS = 1e-4
@@ -38,6 +48,8 @@ DEFAULT_MAX_TIME = 0.2
 MIN_ROUNDS = 5
 MAX_ROUNDS = 10_000
 CONFIDENCE = 0.95
+WINDOWS = 6
+"""Windows a measurement's rounds are grouped into (see the module docstring)."""
 
 
 class Measurement(BaseModel):
@@ -73,6 +85,15 @@ class Measurement(BaseModel):
     ``ci_high``). A machine that slows down slows both, so the product stays put."""
     references: tuple[float, ...] = Field(default=(), exclude=True, repr=False)
     """The reference probe's rate after every round."""
+    windows: tuple[float, ...] = ()
+    """Each window's median, seconds per call, in the order they were timed."""
+    window_sizes: tuple[int, ...] = Field(default=(), exclude=True, repr=False)
+    """Rounds in each window (kept in memory to merge re-measurements)."""
+    best_window: float = 0.0
+    """The fastest window's median: what the code can do here (0 for old records)."""
+    neighbour_share: float | None = None
+    """The share of the cores other processes used while this was timed (None where the
+    machine does not tell); see :mod:`pytest_roofline.busy`."""
 
     @classmethod
     def from_samples(
@@ -81,10 +102,17 @@ class Measurement(BaseModel):
         loops: int = 1,
         notes: tuple[str, ...] = (),
         references: Sequence[float] = (),
+        window_sizes: Sequence[int] = (),
+        neighbour_share: float | None = None,
     ) -> Measurement:
-        """Statistics of per-call times (one sample per round)."""
+        """Statistics of per-call times (one sample per round), in windows of
+        ``window_sizes`` consecutive rounds (by default :data:`WINDOWS` of equal size)."""
         if not samples:
             raise DeclarationError("a measurement needs at least one round")
+        sizes = (
+            tuple(window_sizes) if sum(window_sizes) == len(samples) else even_windows(len(samples))
+        )
+        windows = window_medians(samples, sizes)
         ordered = sorted(samples)
         n = len(ordered)
         mean = statistics.fmean(ordered)
@@ -96,31 +124,39 @@ class Measurement(BaseModel):
         else:
             q1 = q3 = ordered[0]
             cv = 0.0
-        low_rank, high_rank = median_ci_ranks(n)
-        if n == 1:
-            notes = (*notes, "one round: no interval, the verdict rests on a single time")
-        elif n < 6:
-            coverage = 1 - 2.0 ** (1 - n)
+        by_speed = sorted(windows)
+        w = len(by_speed)
+        low_rank, high_rank = median_ci_ranks(w)
+        if w == 1:
+            notes = (*notes, "one window: no interval, the verdict rests on a single stretch")
+        elif w < 6:
+            coverage = 1 - 2.0 ** (1 - w)
             notes = (
                 *notes,
-                f"{n} rounds: the interval [min, max] covers the median with"
+                f"{w} windows: the interval [fastest, slowest] covers the median with"
                 f" {coverage:.1%} confidence, not 95 %",
             )
+        median = statistics.median(ordered)
         return cls(
             rounds=n,
             loops=loops,
-            median=statistics.median(ordered),
+            median=median,
             min=ordered[0],
             mean=mean,
             iqr=q3 - q1,
             p10=p10,
-            ci_low=ordered[low_rank],
-            ci_high=ordered[high_rank],
+            # Never an interval that leaves out its own median (ties, even counts).
+            ci_low=min(by_speed[low_rank], median),
+            ci_high=max(by_speed[high_rank], median),
             cv=cv,
             notes=notes,
             samples=tuple(samples),
             paired=_paired_statistics(samples, references),
             references=tuple(references),
+            windows=windows,
+            window_sizes=sizes,
+            best_window=by_speed[0],
+            neighbour_share=neighbour_share,
         )
 
     def merged(self, other: Measurement) -> Measurement:
@@ -129,8 +165,16 @@ class Measurement(BaseModel):
         references = self.references + other.references
         if len(references) != len(self.samples) + len(other.samples):
             references = ()
+        shares = [s for s in (self.neighbour_share, other.neighbour_share) if s is not None]
         return Measurement.from_samples(
-            self.samples + other.samples, max(self.loops, other.loops), notes, references
+            self.samples + other.samples,
+            max(self.loops, other.loops),
+            notes,
+            references,
+            window_sizes=self.window_sizes + other.window_sizes,
+            # The least busy stretch: the verdict rests on the best window, and a busy
+            # re-measurement does not make a quiet first one busy.
+            neighbour_share=min(shares) if shares else None,
         )
 
     @classmethod
@@ -156,8 +200,28 @@ class Measurement(BaseModel):
                 "ci_high": s,
                 "cv": 0.0,
                 "reported": True,
+                "windows": (s,),
+                "window_sizes": (1,),
+                "best_window": s,
             }
         )
+
+
+def even_windows(rounds: int, windows: int = WINDOWS) -> tuple[int, ...]:
+    """Sizes of ``windows`` consecutive groups of near-equal size (fewer for few rounds)."""
+    count = max(1, min(windows, rounds))
+    return tuple((i + 1) * rounds // count - i * rounds // count for i in range(count))
+
+
+def window_medians(samples: Sequence[float], sizes: Sequence[int]) -> tuple[float, ...]:
+    """The median of each window of consecutive ``samples``, ``sizes`` rounds each."""
+    medians = []
+    start = 0
+    for size in sizes:
+        if size > 0:
+            medians.append(statistics.median(samples[start : start + size]))
+        start += size
+    return tuple(medians)
 
 
 def _paired_statistics(
@@ -359,12 +423,24 @@ def measure(
             )
         samples: list[float] = []
         references: list[float] = []
-        timing_started = clock()
+        sizes: list[int] = []
+        in_window = 0
+        per_window = math.ceil(wanted / WINDOWS) if wanted is not None else 0
+        window_ns = budget_ns * 0.75 / WINDOWS
+        machine_then = busy.mark()
+        timing_started = window_started = clock()
         while True:
             elapsed = max(call_batch(loops) - overhead, 1)
             samples.append(elapsed / loops / 1e9)
             if reference is not None:
                 references.append(reference())
+            in_window += 1
+            now = clock()
+            if in_window >= per_window > 0 or (
+                not per_window and now - window_started >= window_ns
+            ):
+                sizes.append(in_window)
+                in_window, window_started = 0, now
             if wanted is not None:
                 if len(samples) >= wanted:
                     break
@@ -372,7 +448,20 @@ def measure(
                 len(samples) >= MIN_ROUNDS and clock() - timing_started >= budget_ns * 0.75
             ):
                 break
+        share = busy.neighbour_share(machine_then)
     finally:
         if gc_was_enabled:
             gc.enable()
-    return Measurement.from_samples(samples, loops, notes=tuple(notes), references=references)
+    if in_window:
+        if sizes and in_window * 2 < sizes[-1]:
+            sizes[-1] += in_window  # a stub of a window joins the one before it
+        else:
+            sizes.append(in_window)
+    return Measurement.from_samples(
+        samples,
+        loops,
+        notes=tuple(notes),
+        references=references,
+        window_sizes=sizes,
+        neighbour_share=share,
+    )

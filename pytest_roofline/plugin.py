@@ -223,6 +223,9 @@ class RooflineManager:
         # every measurement with the machine's speed at that moment.
         wants_pairing = self.settings.paired or self.settings.save or self.settings.compare
         self.paired = PairedCalibration() if wants_pairing else None
+        # Probes are built on first use: a run that never beats or misses a measured
+        # roof never builds one.
+        self.prober = self.paired or PairedCalibration()
         self.baseline, self.baseline_note = self._baseline()
         self.same_machine = self.baseline is not None and self.baseline.fingerprint == fingerprint()
         if not self.is_worker:
@@ -425,8 +428,9 @@ class RooflineManager:
             default_hardware=self.settings.hardware,
             max_time=self.settings.max_time,
             lock=self.lock,
-            refresh_local=self.local.refresh,
+            raise_local=self.local.raise_to,
             paired=self.paired,
+            prober=self.prober,
         )
 
     @pytest.hookimpl(tryfirst=True)
@@ -446,8 +450,9 @@ class RooflineManager:
                 min_utilization=spec.min_utilization,
                 kernel=spec.kernel or spec.serving,
                 lock=self.lock,
-                refresh_local=self.local.refresh,
+                raise_local=self.local.raise_to,
                 paired=self.paired,
+                prober=self.prober,
                 max_drop=spec.max_drop,
             )
             problem = ""

@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
+from . import busy
 from .bound import Bound, kernel_bound
-from .calibrate import PairedCalibration
+from .calibrate import QUIET_PROBE, PairedCalibration
 from .errors import DeclarationError, did_you_mean
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
@@ -33,8 +36,26 @@ Work = Kernel | ServingConfig
 KERNEL_FIGURES = ("seconds", "flops_per_second", "bytes_per_second", "seconds_per_token")
 CONFIRM_ATTEMPTS = 3
 """Extra measurements before a regression against a baseline is reported."""
-MAX_REMEASURES = 2
-"""Extra measurements when the interval straddles the budget, before deciding."""
+PAUSES = (0.2, 0.4, 0.8, 1.2, 1.6)
+"""Pauses before each re-measurement of a failing verdict (the last one repeats): the
+re-measurements sample later moments, beyond a neighbour's burst of load."""
+RECHECK_SECONDS = 8.0
+"""The longest a bad verdict waits for a quiet moment of the machine before it stands."""
+QUIET_CHECKS = 2
+"""Checks that found the machine quiet, after which a bad verdict stands."""
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """How a failing or impossible verdict is checked again before it stands: after each
+    of ``pauses`` (the last repeats), until ``quiet_checks`` checks found the machine
+    quiet or ``seconds`` have passed."""
+
+    pauses: tuple[float, ...] = PAUSES
+    seconds: float = RECHECK_SECONDS
+    quiet_checks: int = QUIET_CHECKS
+
+
 SERVING_FIGURES = ("tokens_per_second", "output_tokens_per_second", "seconds_per_token")
 FIGURES = (
     "seconds",
@@ -95,7 +116,10 @@ class Recorder:
     Hardware is chosen in this order: ``declare(..., hardware=)``, the marker's
     ``hardware=``, a ServingConfig's own ``hardware``, the session default
     (``--roofline-hardware``), then ``local`` (kernels only).
-    ``refresh_local`` re-measures ``local`` when a result on it looks impossible.
+    ``prober`` runs fresh probes of measured hardware (:class:`PairedCalibration`), and
+    ``raise_local`` keeps the better of the held ``local`` ceilings and fresh ones: a
+    result faster than its roof on ``local`` probes again first, and a failing verdict
+    stands only once the machine is seen quiet.
     """
 
     def __init__(
@@ -109,16 +133,20 @@ class Recorder:
         hardware: str | Hardware | None = None,
         min_utilization: float | None = None,
         lock: RunLock | None = None,
-        refresh_local: Callable[[], Hardware] | None = None,
+        raise_local: Callable[[Hardware], Hardware] | None = None,
         paired: PairedCalibration | None = None,
+        prober: PairedCalibration | None = None,
         max_drop: float | None = None,
+        recheck: Recheck = Recheck(),
     ) -> None:
         self.nodeid = nodeid
+        self._recheck = recheck
         self._paired = paired
         self._again: Callable[[], Measurement] | None = None
         self._again_failed = ""
         self.max_drop = max_drop
-        self._refresh_local = refresh_local
+        self._raise_local = raise_local
+        self._prober = prober or paired
         self._lock = lock or RunLock(None)
         self._catalog = catalog
         self._default_hardware = default_hardware
@@ -469,29 +497,83 @@ class Recorder:
         if budget is None:
             budget = default_min_utilization
         verdict = self._record(budget)
-        if verdict["outcome"] == "impossible" and self.hardware.measured and self._refresh_local:
-            # Measured ceilings are estimates a busy host can hold down: measure them
-            # again before calling the result impossible.
-            self._device = self._refresh_local()
-            self._bound = self._bound_on(self.work, self._device)
+        raw = verdict["raw_utilization"]
+        beats_roof = raw is not None and raw > 1 + self.bound.ceiling_uncertainty
+        # Faster than the roof: first evidence that a measured ceiling is low.
+        if beats_roof and self._probe_again() is not None:
             verdict = self._record(budget)
-        remeasured = 0
-        while verdict["noisy"] and self._again is not None and remeasured < MAX_REMEASURES:
-            # The interval straddles the budget: more rounds narrow it.
-            assert self.measurement is not None
-            more = self._measure_again()
-            if more is None:
+        started = time.monotonic()
+        rechecks = quiet = 0
+        while verdict["outcome"] in ("failed", "impossible"):
+            # A bad verdict is checked again, later, before it stands: a failing one
+            # re-measured, an impossible one on measured hardware probed again. It stands
+            # once the machine was seen quiet twice, or when the time is up.
+            if quiet >= self._recheck.quiet_checks:
                 break
-            self.measurement = self.measurement.merged(more)
-            remeasured += 1
+            impossible = verdict["outcome"] == "impossible"
+            if (self._again is None and not impossible) or (
+                impossible and (self._prober is None or not self.hardware.measured)
+            ):
+                break
+            if time.monotonic() - started >= self._recheck.seconds:
+                verdict["notes"].append(
+                    f"the machine was not seen quiet in {self._recheck.seconds:g} s of checks:"
+                    " this verdict may be the neighbours' load"
+                )
+                break
+            before = busy.mark()
+            pauses = self._recheck.pauses
+            time.sleep(pauses[min(rechecks, len(pauses) - 1)])
+            rechecks += 1
+            if impossible:
+                self._probe_again()
+                share = busy.neighbour_share(before)
+                quiet += share is None or share <= busy.BUSY_SHARE
+            else:
+                more = self._measure_again()
+                if more is None:
+                    break
+                assert self.measurement is not None
+                self.measurement = self.measurement.merged(more)
+                share = more.neighbour_share
+                quiet += (share is None or share <= busy.BUSY_SHARE) and self._probe_reaches_roof()
             verdict = self._record(budget)
-        if remeasured:
+        if rechecks:
+            windows = len(self.measurement.windows) if self.measurement else 0
             verdict["notes"].append(
-                f"measured {remeasured + 1} times: the first interval straddled the budget"
+                f"checked {rechecks} more time(s) over {time.monotonic() - started:.1f} s"
+                f" ({windows} windows in all): a failing or impossible verdict is checked"
+                " again later before it stands"
             )
         if self._again_failed:
             verdict["notes"].append(self._again_failed)
         return verdict
+
+    def _probe_again(self) -> float | None:
+        """Probe the binding ceiling of measured hardware again, matching the work's
+        dtype, memory level and working set, and keep the better ceilings: a probe that
+        beats a ceiling raises it here, for the run and for later runs. Returns the
+        probe's rate (None without a probe for it)."""
+        if self._prober is None or not self.hardware.measured:
+            return None
+        bound = self.bound
+        working_set = self.work.working_set if isinstance(self.work, Kernel) else None
+        with self._lock.held():
+            rate = self._prober.rate(bound, working_set)
+        if rate is not None and rate > self._prober.ceiling(bound) and self._raise_local:
+            self._device = self._raise_local(self._prober.with_rate(self.hardware, bound, rate))
+            self._bound = self._bound_on(self.work, self._device)
+        return rate
+
+    def _probe_reaches_roof(self) -> bool:
+        """True unless a probe of measured hardware finds the binding resource slowed:
+        a neighbour's memory streams take bandwidth without showing much CPU time."""
+        rate = self._probe_again()
+        return rate is None or rate >= QUIET_PROBE * self._prober_ceiling()
+
+    def _prober_ceiling(self) -> float:
+        assert self._prober is not None
+        return self._prober.ceiling(self.bound)
 
     def _measure_again(self) -> Measurement | None:
         """Another measurement after the test's body, or None when it cannot be had.

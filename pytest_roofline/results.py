@@ -6,8 +6,15 @@ The verdict rules (DESIGN.md sections 2 and 4):
 - faster than the bound beyond the ceilings' uncertainty: ``"impossible"``, a failure,
   because the declaration or the hardware figures are wrong (or the data sat in a cache);
 - faster than the bound within the uncertainty (a measured ``local`` ceiling): at the
-  roof, utilization 1.0;
+  roof, utilization 1.0, and the message says it was capped;
 - below ``min_utilization``: ``"failed"``; otherwise ``"passed"``.
+
+A timed test is judged on its *best window* (see :mod:`pytest_roofline.measure`): a
+budget asks what the code can reach on this machine, and a neighbour's load can only
+drag the other windows down. ``measured_seconds`` and ``utilization`` are that figure,
+``verdict_figure`` names it, and the median with its interval stays beside it
+(``median_utilization``, ``utilization_ci``). A value is printed with its own interval
+only: the best window has none, the median has the windows' interval.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict
 
 from .bound import Bound
+from .busy import busy_line
 from .measure import Measurement
 from .units import BANDWIDTH, FLOP_RATE, format_quantity, format_seconds
 
@@ -62,9 +70,15 @@ class Result(BaseModel):
     mbu: float | None = None
     """Model bandwidth utilization: bytes the work must move / measured time / bandwidth."""
     utilization_ci: tuple[float, float] | None = None
-    """95 % interval of the utilization: bound over the interval of the median time."""
+    """95 % interval of the *median* utilization: bound over the interval of the median
+    time (windows spread over the measurement; never capped)."""
+    median_utilization: float | None = None
+    """bound / the median time of every round (not capped)."""
+    verdict_figure: str = "median"
+    """The figure ``utilization`` is: "best window" for a timed test, "reported" for a
+    figure the test reported."""
     noisy: bool = False
-    """The interval straddles the budget: the evidence does not decide the verdict."""
+    """The machine was busy while the test was measured (see :mod:`.busy`)."""
     notes: list[str] = []
     """What the harness and the verdict noticed (warm-up, single round, re-measures)."""
     best_utilization: float | None = None
@@ -115,19 +129,22 @@ class Result(BaseModel):
             if s.get("reported"):
                 lines.append(f"measured     {format_seconds(self.measured_seconds)} (reported)")
             else:
+                windows = len(s.get("windows") or ()) or 1
                 lines.append(
-                    f"measured     median {format_seconds(s['median'])}"
-                    f" (95% CI {format_seconds(s['ci_low'])} .. {format_seconds(s['ci_high'])}),"
-                    f" min {format_seconds(s['min'])}, IQR {format_seconds(s['iqr'])},"
-                    f" CV {s['cv']:.1%}, {s['rounds']} rounds of {s['loops']} call(s)"
+                    f"measured     best window {format_seconds(self.measured_seconds)},"
+                    f" median {format_seconds(s['median'])}"
+                    f" (95% CI {format_seconds(s['ci_low'])} .. {format_seconds(s['ci_high'])}"
+                    f" over {windows} window(s)), min {format_seconds(s['min'])},"
+                    f" IQR {format_seconds(s['iqr'])}, CV {s['cv']:.1%} (the rounds' spread),"
+                    f" {s['rounds']} rounds of {s['loops']} call(s)"
                 )
         if self.utilization is not None:
             budget = "none" if self.min_utilization is None else f"{self.min_utilization:.1%}"
-            ci = ""
-            if self.utilization_ci is not None and not (self.statistics or {}).get("reported"):
-                low, high = self.utilization_ci
-                ci = f", 95% CI {min(low, 1):.1%}-{min(high, 1):.1%}"
-            lines.append(f"utilization  {self.utilization:.1%} (budget {budget}{ci})")
+            lines.append(
+                f"utilization  {_figure(self.utilization, self.raw_utilization)}"
+                f" ({self.verdict_figure}; budget {budget})"
+                + _median_part(self.median_utilization, self.utilization_ci, self.verdict_figure)
+            )
         lines += [f"note         {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -173,6 +190,25 @@ def status_of(outcome: object, regression: object) -> str:
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
+
+
+def percent(fraction: float) -> str:
+    """A utilization as a percentage, capped in print at ">999%"."""
+    return f"{fraction:.1%}" if fraction < 10 else ">999%"
+
+
+def _figure(utilization: float, raw: float | None) -> str:
+    """The verdict's utilization, saying when it was capped at the roof."""
+    if raw is not None and raw > utilization + NUMERIC_TOLERANCE:
+        return f"{percent(utilization)} (capped at the roof: {percent(raw)} measured)"
+    return percent(utilization)
+
+
+def _median_part(median: float | None, interval: tuple[float, float] | None, figure: str) -> str:
+    """The median beside the verdict's figure: "; median 38.1% (95% CI 36.0%-40.2%)"."""
+    if median is None or interval is None or figure == "reported":
+        return ""
+    return f"; median {percent(median)} (95% CI {percent(interval[0])}-{percent(interval[1])})"
 
 
 def evaluate(
@@ -224,24 +260,35 @@ def judge(
     where = f"{label} on {bound.hardware}"
     measured: float | None = None
     interval: tuple[float, float] | None = None
+    median_utilization: float | None = None
     reported = False
     notes: list[str] = []
     p10 = 0.0
+    figure = "median"
+    share = None
     if statistics is not None:
-        measured = statistics["median"]
         reported = statistics["reported"]
         notes = list(statistics["notes"])
         p10 = statistics["p10"]
+        share = statistics.get("neighbour_share")
+        measured = statistics["median"]
+        if reported:
+            figure = "reported"
+        elif statistics.get("best_window"):
+            measured, figure = statistics["best_window"], "best window"
+        if measured and statistics["ci_low"] > 0:  # a hand-built zero time judges nothing
+            median_utilization = bound.seconds / statistics["median"]
+            # The slowest plausible median gives the lowest plausible utilization.
+            interval = (
+                bound.seconds / statistics["ci_high"],
+                bound.seconds / statistics["ci_low"],
+            )
     raw = bound.seconds / measured if measured else None
-    if raw is not None and statistics is not None:
-        # The slowest plausible time gives the lowest plausible utilization.
-        interval = (bound.seconds / statistics["ci_high"], bound.seconds / statistics["ci_low"])
     tolerance = bound.ceiling_uncertainty + NUMERIC_TOLERANCE
     utilization = raw
-    noisy = False
-    shown_ci = ""
-    if interval is not None and not reported:
-        shown_ci = f" (95% CI {min(interval[0], 1):.1%}-{min(interval[1], 1):.1%})"
+    busy = busy_line(share)
+    median_part = _median_part(median_utilization, interval, figure)
+    in_window = " in its best window" if figure == "best window" else ""
     if raw is None or interval is None:
         outcome: Outcome = "unmeasured"
         message = (
@@ -249,35 +296,33 @@ def judge(
             " call roofline.measure(fn) or roofline.report(...)"
         )
     elif interval[0] > 1 + tolerance:
-        # Even the slowest plausible time beats the bound: the declaration or the
+        # Even the slowest plausible median beats the bound: the declaration or the
         # ceilings are wrong, not the measurement.
         outcome = "impossible"
         uncertainty = bound.ceiling_uncertainty
         allowed = f" (ceilings ±{uncertainty:.0%})" if uncertainty else ""
         message = (
             f"roofline: {where} measured {format_seconds(measured or 0)}, faster than the"
-            f" roofline allows ({format_seconds(bound.seconds)}{allowed}, {raw:.0%} of the"
-            " bound): check the declared FLOPs and bytes, whether the data sat in a cache,"
-            " and the hardware's ceilings"
+            f" roofline allows ({format_seconds(bound.seconds)}{allowed}, {percent(raw)} of"
+            " the bound): check the declared FLOPs and bytes, whether the data sat in a"
+            " cache, and the hardware's ceilings"
         )
     else:
         utilization = min(raw, 1.0)
-        if min_utilization is not None and interval[1] < min_utilization:
-            # Fail only on evidence: even the upper end of the interval is short.
+        shown = _figure(utilization, raw)
+        if min_utilization is not None and raw < min_utilization:
             outcome = "failed"
             message = (
-                f"roofline: {where} reached {utilization:.1%} of its bound{shown_ci},"
-                f" budget {min_utilization:.1%}"
+                f"roofline: {where} reached {shown} of its bound{in_window},"
+                f" budget {percent(min_utilization)}{median_part}"
             )
+            if busy:
+                message += "; the machine was busy (see the note)"
         else:
             outcome = "passed"
-            message = f"roofline: {where} reached {utilization:.1%} of its bound{shown_ci}"
-            if min_utilization is not None and interval[0] < min_utilization:
-                noisy = True
-                notes.append(
-                    f"inconclusive: the utilization's interval{shown_ci or ''} straddles the"
-                    f" {min_utilization:.1%} budget; not failed without evidence"
-                )
+            message = f"roofline: {where} reached {shown} of its bound{in_window}{median_part}"
+    if busy:
+        notes.append(busy)
     record: dict[str, Any] = {
         "nodeid": nodeid,
         "kind": kind,
@@ -301,8 +346,10 @@ def judge(
         "message": message,
         "statistics": statistics,
         "utilization_ci": interval,
+        "median_utilization": median_utilization,
+        "verdict_figure": figure,
         "best_utilization": bound.seconds / p10 if p10 > 0 else None,
-        "noisy": noisy,
+        "noisy": bool(busy),
         "notes": notes,
         # Every field, defaults too, so the record is the Result's JSON key for key.
         "optimal_tokens_per_second": None,
