@@ -2,22 +2,19 @@
 
 ``--roofline-save NAME`` writes ``.roofline/NAME.json`` (schema-versioned, with the
 machine's fingerprint). ``--roofline-compare NAME`` fails a test whose utilization
-dropped by more than ``max_drop`` (relative, default 10 %) when the drop is also
-significant:
+dropped by more than ``max_drop`` (relative, default 10 %):
 
-- the drop is judged on the *best* utilization (bound / the 10th percentile of the
-  rounds). Noise on a shared machine only ever slows rounds down, so the fast end of the
-  rounds moves little between runs while the median moves with the neighbours' load;
-- the new 95 % interval of the median lies wholly below the old one (two disjoint 95 %
-  intervals mean a difference at well under the 5 % level; Schenker and Gentleman, "On
-  judging the significance of differences by examining the overlap between confidence
-  intervals", The American Statistician 55(3), 2001);
-- the plugin measures again (up to three times) and the drop must persist in the best
-  of those measurements: a neighbour's burst of load passes, a real slowdown stays.
+- the drop is judged on the *best window* (see :mod:`pytest_roofline.measure`): noise on
+  a shared machine only ever slows a run down, so the fastest stretch of the rounds moves
+  little between runs while the median moves with the neighbours' load;
+- on the machine the baseline was saved on, both runs are judged against the baseline's
+  bound, so the comparison is of the two times and the ceilings' drift stays out;
+- a drop is checked again later before it stands (the plugin measures again until it saw
+  the machine quiet twice): a neighbour's burst of load passes, a real slowdown stays.
 
-Saving measures each test three times and keeps the best, for the same reason.
-Utilization is normalized by each machine's ceilings, so a baseline from another machine
-still compares; the header says when the fingerprints differ.
+Saving measures again the same way, so a baseline holds what the code does on a quiet
+machine. Utilization is normalized by each machine's ceilings, so a baseline from another
+machine still compares; the header says when the fingerprints differ.
 """
 
 from __future__ import annotations
@@ -34,7 +31,7 @@ from typing import Any
 
 from . import atomic
 from .errors import RooflineError, did_you_mean
-from .results import Result
+from .results import Result, percent
 
 SCHEMA = "pytest-roofline-baseline/1"
 FOLDER = ".roofline"
@@ -65,12 +62,12 @@ class Entry:
     low: float
     high: float
     best: float
+    """The best window's utilization (``best_window_utilization``); in files written
+    before windows, bound / the 10th percentile of the rounds."""
     label: str
     hardware: str
     bound: float = 0.0
     """The bound the baseline was judged against, in seconds."""
-    paired: dict[str, float] | None = None
-    """Round time x reference rate statistics, when measured with paired calibration."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +105,7 @@ def save(path: Path, name: str, results: list[Result], fingerprint: dict[str, An
             "utilization": result.utilization,
             "utilization_ci": list(result.utilization_ci),
             "best_utilization": result.best_utilization or result.utilization,
+            "best_window_utilization": result.raw_utilization,
             "bound_seconds": result.bound_seconds,
             "label": result.label,
             "hardware": result.hardware,
@@ -156,11 +154,13 @@ def load(path: Path, name: str) -> Baseline:
                 float(raw["utilization"]),
                 float(low),
                 float(high),
-                float(raw.get("best_utilization", raw["utilization"])),
+                float(
+                    raw.get("best_window_utilization")
+                    or raw.get("best_utilization", raw["utilization"])
+                ),
                 str(raw["label"]),
                 str(raw["hardware"]),
                 float(raw.get("bound_seconds", 0.0)),
-                (raw.get("statistics") or {}).get("paired"),
             )
             held = entries[nodeid]
             figures = (held.utilization, held.low, held.high, held.best)
@@ -172,89 +172,38 @@ def load(path: Path, name: str) -> Baseline:
     return Baseline(name, path, fingerprint, str(data.get("created", "")), entries)
 
 
-def _rescaled(result: Result, entry: Entry) -> tuple[float, float, float, float] | None:
-    """The result's (utilization, interval low, high, best) against the *baseline's*
-    bound, when the work is the same and the baseline was timed here too.
-
-    On one machine the question is whether the code got slower; measured ceilings drift
-    with the machine's load between runs, so judging both runs against one bound (the
-    baseline's) compares their times directly and keeps the ceilings' drift out.
-    """
-    stats = result.statistics or {}
-    if entry.bound <= 0 or result.label != entry.label or not stats.get("median"):
-        return None
-    p10 = stats.get("p10") or stats["median"]
-    return (
-        min(entry.bound / stats["median"], 1.0),
-        entry.bound / stats["ci_high"],
-        entry.bound / stats["ci_low"],
-        entry.bound / p10,
-    )
-
-
-def _paired_regression(
-    result: Result,
-    now: dict[str, float],
-    then: dict[str, float],
-    name: str,
-    max_drop: float,
-    entry_utilization: float,
-) -> str | None:
-    """Regression on the paired figure: round time x the reference probe's rate then.
-
-    A slower machine slows the test and the probe alike, so the product moves only when
-    the code does; its fast end (p10) must have grown by more than the allowance, with
-    disjoint intervals of the median.
-    """
-    slower = 1 - then["p10"] / now["p10"]
-    if slower > max_drop + DROP_TOLERANCE and now["ci_low"] > then["ci_high"]:
-        now_utilization = result.utilization or 0.0
-        low, high = result.utilization_ci or (now_utilization, now_utilization)
-        return (
-            f"roofline: {result.label} on {result.hardware} has {slower:.1%} less throughput"
-            f" than in baseline {name!r} relative to the machine's speed at the time, more"
-            f" than the {max_drop:.1%} allowed: round time x reference rate, median"
-            f" {now['median']:.4g} (95% CI {now['ci_low']:.4g}-{now['ci_high']:.4g}) against"
-            f" {then['median']:.4g} ({then['ci_low']:.4g}-{then['ci_high']:.4g});"
-            f" utilization now {now_utilization:.1%} (95% CI {min(low, 1):.1%}-"
-            f"{min(high, 1):.1%}), {entry_utilization:.1%} in the baseline"
-        )
-    return None
-
-
 def regression(
     result: Result, baseline: Baseline, max_drop: float, same_machine: bool = False
 ) -> str | None:
     """The failure line when ``result`` regressed against the baseline, else None.
 
-    A regression needs both: a relative drop of the best utilization above
-    ``max_drop``, and a significant one (the new interval wholly below the old one). On
-    the machine the baseline was saved on (``same_machine``), both runs are judged
-    against the baseline's bound (:func:`_rescaled`).
+    A regression is a relative drop of the best window's utilization above
+    ``max_drop``. On the machine the baseline was saved on (``same_machine``) and for
+    the same work, both runs are judged against the baseline's bound: the drop is that of
+    the best window's throughput.
     """
     entry = baseline.entries.get(result.nodeid)
-    if entry is None or result.utilization is None or result.utilization_ci is None:
+    if entry is None or result.raw_utilization is None or entry.best <= 0:
         return None
-    paired = (result.statistics or {}).get("paired")
-    if same_machine and paired and entry.paired and result.label == entry.label:
-        return _paired_regression(
-            result, paired, entry.paired, baseline.name, max_drop, entry.utilization
-        )
-    utilization = result.utilization
-    low, high = result.utilization_ci
-    best = result.best_utilization or result.utilization
-    rescaled = _rescaled(result, entry) if same_machine else None
-    if rescaled is not None:
-        utilization, low, high, best = rescaled
-    if entry.best <= 0:
+    now = result.raw_utilization
+    median = result.median_utilization
+    interval = result.utilization_ci
+    if same_machine and entry.bound > 0 and result.label == entry.label:
+        scale = entry.bound / result.bound_seconds  # the baseline's bound for both runs
+        now *= scale
+        median = median * scale if median is not None else None
+        interval = (interval[0] * scale, interval[1] * scale) if interval else None
+    drop = 1 - now / entry.best
+    if drop <= max_drop + DROP_TOLERANCE:
         return None
-    drop = 1 - best / entry.best
-    if drop > max_drop + DROP_TOLERANCE and high < entry.low:
-        return (
-            f"roofline: {result.label} on {result.hardware} dropped to {utilization:.1%}"
-            f" of its bound (95% CI {min(low, 1):.1%}-{min(high, 1):.1%}; best"
-            f" {best:.1%}) from {entry.utilization:.1%} ({min(entry.low, 1):.1%}-"
-            f"{min(entry.high, 1):.1%}; best {entry.best:.1%}) in baseline"
-            f" {baseline.name!r}: {drop:.1%} lower, more than the {max_drop:.1%} allowed"
-        )
-    return None
+    median_part = (
+        f"; median now {percent(median)} (95% CI {percent(interval[0])}-{percent(interval[1])})"
+        if median is not None and interval is not None and result.verdict_figure != "reported"
+        else ""
+    )
+    return (
+        f"roofline: {result.label} on {result.hardware} dropped to {percent(now)} of its"
+        f" bound in its best window from {percent(entry.best)} in baseline"
+        f" {baseline.name!r}: {drop:.1%} lower, more than the {max_drop:.1%} allowed"
+        f"{median_part}"
+    )

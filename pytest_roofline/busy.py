@@ -119,6 +119,6 @@ def busy_line(share: float | None) -> str:
     )
     return (
         f"the machine was busy: other processes used {share:.0%} of its {cores} cores while"
-        f" this was measured{crowded}. Run on a quieter runner, or limit the neighbours'"
-        " threads (OMP_NUM_THREADS)"
+        f" this was measured{crowded}. Run on a quieter runner, or give BLAS"
+        " fewer threads than free cores (OMP_NUM_THREADS)"
     )

@@ -219,10 +219,7 @@ class RooflineManager:
         self.json_written: Path | None = None
         self._made: dict[str, dict[str, Any]] = {}
         self._current: tuple[pytest.Item, Recorder] | None = None
-        # Baselines compare runs made at different moments of a shared machine: pair
-        # every measurement with the machine's speed at that moment.
-        wants_pairing = self.settings.paired or self.settings.save or self.settings.compare
-        self.paired = PairedCalibration() if wants_pairing else None
+        self.paired = PairedCalibration() if self.settings.paired else None
         # Probes are built on first use: a run that never beats or misses a measured
         # roof never builds one.
         self.prober = self.paired or PairedCalibration()
@@ -534,10 +531,9 @@ class RooflineManager:
     ) -> dict[str, Any]:
         """``result`` confirmed for a baseline to save, and compared with the one loaded."""
         if self.settings.save is not None and report.passed and result.ok:
-            # A baseline is a promise of what the code can do: the best of a few.
-            result = recorder.confirm(
-                result, lambda _: True, self.settings.min_utilization, attempts=2
-            )
+            # A baseline is a promise of what the code can do: measured again until the
+            # machine was seen quiet, and the best window of them all is kept.
+            result = recorder.confirm(result, lambda _: True, self.settings.min_utilization)
         if self.baseline is not None:
             known = self.baseline
             entry = known.entries.get(result.nodeid)

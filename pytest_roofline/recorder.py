@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 Work = Kernel | ServingConfig
 KERNEL_FIGURES = ("seconds", "flops_per_second", "bytes_per_second", "seconds_per_token")
-CONFIRM_ATTEMPTS = 3
-"""Extra measurements before a regression against a baseline is reported."""
 PAUSES = (0.2, 0.4, 0.8, 1.2, 1.6)
 """Pauses before each re-measurement of a failing verdict (the last one repeats): the
 re-measurements sample later moments, beyond a neighbour's burst of load."""
@@ -502,14 +500,30 @@ class Recorder:
         # Faster than the roof: first evidence that a measured ceiling is low.
         if beats_roof and self._probe_again() is not None:
             verdict = self._record(budget)
+        verdict = self._check_again(
+            verdict, budget, lambda v: v["outcome"] in ("failed", "impossible")
+        )
+        if self._again_failed:
+            verdict["notes"].append(self._again_failed)
+        return verdict
+
+    def _check_again(
+        self,
+        verdict: dict[str, Any],
+        budget: float | None,
+        still_bad: Callable[[dict[str, Any]], bool],
+    ) -> dict[str, Any]:
+        """Check a bad verdict again, later, before it stands.
+
+        While ``still_bad(verdict)``: wait a moment (later moments are past a
+        neighbour's burst), then measure again (the windows join the earlier ones, and
+        the best window of all is judged) or, for an impossible result on measured
+        hardware, probe its ceiling again. The verdict stands once the machine was seen
+        quiet in ``quiet_checks`` checks, or when the time is up.
+        """
         started = time.monotonic()
         rechecks = quiet = 0
-        while verdict["outcome"] in ("failed", "impossible"):
-            # A bad verdict is checked again, later, before it stands: a failing one
-            # re-measured, an impossible one on measured hardware probed again. It stands
-            # once the machine was seen quiet twice, or when the time is up.
-            if quiet >= self._recheck.quiet_checks:
-                break
+        while still_bad(verdict) and quiet < self._recheck.quiet_checks:
             impossible = verdict["outcome"] == "impossible"
             if (self._again is None and not impossible) or (
                 impossible and (self._prober is None or not self.hardware.measured)
@@ -535,6 +549,7 @@ class Recorder:
                     break
                 assert self.measurement is not None
                 self.measurement = self.measurement.merged(more)
+                self._pair()
                 share = more.neighbour_share
                 quiet += (share is None or share <= busy.BUSY_SHARE) and self._probe_reaches_roof()
             verdict = self._record(budget)
@@ -542,11 +557,8 @@ class Recorder:
             windows = len(self.measurement.windows) if self.measurement else 0
             verdict["notes"].append(
                 f"checked {rechecks} more time(s) over {time.monotonic() - started:.1f} s"
-                f" ({windows} windows in all): a failing or impossible verdict is checked"
-                " again later before it stands"
+                f" ({windows} windows in all) before the verdict stood"
             )
-        if self._again_failed:
-            verdict["notes"].append(self._again_failed)
         return verdict
 
     def _probe_again(self) -> float | None:
@@ -598,36 +610,29 @@ class Recorder:
         result: Result,
         still_bad: Callable[[Result], bool],
         default_min_utilization: float | None = None,
-        attempts: int = CONFIRM_ATTEMPTS,
     ) -> Result:
-        """Measure again while ``still_bad(result)``, keeping the best result.
+        """``result`` checked again later while ``still_bad(result)`` (see
+        :meth:`_check_again`): for a regression against a baseline, or for a baseline
+        to save, which should hold what the code does on a quiet machine.
 
-        Noise on a shared machine only ever slows a run down, so the best of several
-        measurements estimates what the code can do; a real slowdown stays in all of
-        them, a neighbour's burst of load does not. Figures reported by the test cannot
-        be measured again and stand as they are.
+        Noise on a shared machine only ever slows a run down, so the best window of
+        measurements spread in time estimates what the code can do; a real slowdown
+        stays in all of them, a neighbour's burst of load does not. Figures reported by
+        the test cannot be measured again and stand as they are.
         """
-        best = result
-        tried = 0
-        while still_bad(best) and self._again is not None and tried < attempts:
-            again = self._measure_again()
-            if again is None:
-                break
-            tried += 1
-            self.measurement = again
-            self._pair()
-            candidate = self.result(default_min_utilization)
-            if not still_bad(candidate):
-                best = candidate  # the regression did not persist
-                break
-            if (candidate.best_utilization or 0) > (best.best_utilization or 0):
-                best = candidate
-        if tried:
-            note = f"confirmed over {tried + 1} measurements (the best counts)"
-            best = best.model_copy(update={"notes": [*best.notes, note]})
-        if self._again_failed and self._again_failed not in best.notes:
-            best = best.model_copy(update={"notes": [*best.notes, self._again_failed]})
-        return best
+        if self._again is None:
+            return result
+        budget = self.min_utilization
+        if budget is None:
+            budget = default_min_utilization
+        verdict = self._check_again(
+            result.model_dump(mode="json"),
+            budget,
+            lambda record: still_bad(Result.model_validate(record)),
+        )
+        if self._again_failed and self._again_failed not in verdict["notes"]:
+            verdict["notes"].append(self._again_failed)
+        return Result.model_validate(verdict)
 
     def _record(self, budget: float | None) -> dict[str, Any]:
         bound = self.bound  # raises when nothing is declared, or lengths are missing

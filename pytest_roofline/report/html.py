@@ -148,7 +148,7 @@ def _head(columns: Sequence[tuple[str, str]], sorted_by: str) -> str:
 
 def _status(result: dict[str, Any], rank: int) -> str:
     status = status_of(result.get("outcome", ""), result.get("regression"))
-    text = status + (" (noisy)" if result.get("noisy") else "")
+    text = status + (" (busy machine)" if result.get("noisy") else "")
     notes = [str(n) for n in result.get("notes") or ()]
     if result.get("regression"):
         notes.append(str(result["regression"]))
