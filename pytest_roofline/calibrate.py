@@ -521,8 +521,6 @@ class PairedCalibration:
                 self._probes[key] = GemmProbe(key)
             elif key == "memory":
                 self._probes[key] = GemvProbe()
-            elif key.startswith("bytes:"):
-                self._probes[key] = CacheProbe(int(key.removeprefix("bytes:")))
             else:  # a level, or levels merged into one ("L1/L2"): the largest's probe
                 largest = key.split("/")[-1]
                 cache = next(c for c in cpu_caches() if c.name == largest)
@@ -563,7 +561,11 @@ class PairedCalibration:
             return None
         found = max(self._probe(bound.memory_level).run(3))
         if working_set is not None and 2**12 <= working_set <= MAX_STREAM_BYTES:
-            found = max(found, *self._probe(f"bytes:{int(working_set)}").run(3))
+            from .probes import CacheProbe
+
+            # Built for this check alone: a run's kernels have many working sets, and
+            # keeping a probe's arrays for each would hold gigabytes.
+            found = max(found, *CacheProbe(int(working_set)).run(3))
         return found
 
     @staticmethod
