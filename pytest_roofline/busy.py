@@ -24,8 +24,8 @@ from pathlib import Path
 
 BUSY_SHARE = 0.15
 """Other processes ran on more than this share of the cores: the machine was busy."""
-_STAT = Path("/proc/stat")
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+STAT = Path("/proc/stat")
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,9 @@ class Mark:
     """Seconds of CPU this process used."""
 
 
-def _busy_seconds() -> float | None:
+def _busy_seconds(stat: Path) -> float | None:
     try:
-        with _STAT.open("rb") as handle:
+        with stat.open("rb") as handle:
             first = handle.readline().split()
     except OSError:
         return None
@@ -53,12 +53,13 @@ def _busy_seconds() -> float | None:
         return None
     # user nice system idle iowait irq softirq steal [guest guest_nice, already in user]
     idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
-    return (sum(ticks[:8]) - idle) / _TICKS
+    return (sum(ticks[:8]) - idle) / TICKS
 
 
-def mark() -> Mark | None:
-    """The CPU clocks now, or None where the machine does not tell (not Linux)."""
-    busy = _busy_seconds()
+def mark(stat: Path = STAT) -> Mark | None:
+    """The CPU clocks now, or None where the machine does not tell (not Linux); ``stat``
+    is where the kernel's counters are read."""
+    busy = _busy_seconds(stat)
     if busy is None:
         return None
     times = os.times()

@@ -428,7 +428,7 @@ def measure(
         per_window = math.ceil(wanted / WINDOWS) if wanted is not None else 0
         window_ns = budget_ns * 0.75 / WINDOWS
         machine_then = busy.mark()
-        timing_started = window_started = clock()
+        timing_started = clock()
         while True:
             elapsed = max(call_batch(loops) - overhead, 1)
             samples.append(elapsed / loops / 1e9)
@@ -437,10 +437,10 @@ def measure(
             in_window += 1
             now = clock()
             if in_window >= per_window > 0 or (
-                not per_window and now - window_started >= window_ns
+                not per_window and now - timing_started >= (len(sizes) + 1) * window_ns
             ):
                 sizes.append(in_window)
-                in_window, window_started = 0, now
+                in_window = 0
             if wanted is not None:
                 if len(samples) >= wanted:
                     break

@@ -11,7 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_roofline.errors import DeclarationError
-from pytest_roofline.measure import Measurement, measure, median_ci_ranks
+from pytest_roofline.measure import (
+    Measurement,
+    even_windows,
+    measure,
+    median_ci_ranks,
+    window_medians,
+)
 
 # -- Measurement.from_samples ---------------------------------------------------------
 
@@ -260,3 +266,43 @@ def test_from_reported_accepts_an_integer() -> None:
 def test_from_reported_rejects_non_positive_or_non_finite(seconds: float) -> None:
     with pytest.raises(DeclarationError, match="finite number > 0"):
         Measurement.from_reported(seconds)
+
+
+@pytest.mark.parametrize("rounds", [1, 5, 6, 7, 10, 100])
+def test_rounds_are_split_into_near_equal_consecutive_windows(rounds: int) -> None:
+    sizes = even_windows(rounds)
+    assert sum(sizes) == rounds
+    assert len(sizes) == min(rounds, 6)
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_each_window_is_the_median_of_its_rounds() -> None:
+    # Windows of 3, 2 and 1 rounds: medians 2 (of 1, 2, 9), 4.5 (of 4, 5) and 7.
+    assert window_medians([1.0, 9.0, 2.0, 4.0, 5.0, 7.0], [3, 2, 1]) == (2.0, 4.5, 7.0)
+    m = Measurement.from_samples([1.0, 9.0, 2.0, 4.0, 5.0, 7.0], window_sizes=[3, 2, 1])
+    assert m.windows == (2.0, 4.5, 7.0)
+    assert m.best_window == 2.0
+    # Three windows: the interval is [fastest, slowest] window, with its coverage said.
+    assert (m.ci_low, m.ci_high) == (2.0, 7.0)
+    assert any(note.startswith("3 windows: the interval") for note in m.notes)
+
+
+def test_a_merged_measurement_keeps_every_window_and_the_least_busy_share() -> None:
+    first = Measurement.from_samples([3.0] * 12, neighbour_share=0.6)
+    second = Measurement.from_samples([1.0] * 6, neighbour_share=0.05)
+    both = first.merged(second)
+    assert both.windows == (3.0,) * 6 + (1.0,) * 6
+    assert both.best_window == 1.0
+    assert both.rounds == 18
+    assert both.neighbour_share == 0.05
+
+
+def test_measure_times_in_windows_across_the_budget() -> None:
+    m = measure(time.sleep, 0.002, warmup=1, max_time=0.12)
+    # About 0.09 s of rounds of one 2 ms sleep: six windows of several rounds each.
+    assert len(m.windows) == 6
+    assert sum(m.window_sizes) == m.rounds
+    assert m.best_window == min(m.windows)
+    assert m.ci_low <= m.median <= m.ci_high
+    fixed = measure(time.sleep, 0.001, warmup=1, rounds=12)
+    assert fixed.window_sizes == (2,) * 6
