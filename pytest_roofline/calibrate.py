@@ -24,8 +24,10 @@ reaches a few percent more than a short one.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
+import math
 import os
 import platform
 import statistics
@@ -33,10 +35,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from . import atomic, busy
 from .bound import Bound
+from .errors import CalibrationError
 from .hardware import LOCAL, Hardware, MemoryLevel
 from .machine import installed_numpy_version
 from .runlock import RunLock
@@ -240,6 +243,31 @@ def distinct_levels(
     return levels, memory, names_merged
 
 
+FIX = (
+    "declare this machine's ceilings in a hardware TOML (hardware_file) or judge against a"
+    " catalog device (hardware=...)"
+)
+T = TypeVar("T")
+
+
+def _probing(name: str, call: Callable[[], T]) -> T:
+    """``call()``, building or running a probe; one line naming the probe when it fails
+    (no memory for its arrays, a BLAS error)."""
+    __tracebackhide__ = True
+    try:
+        return call()
+    except Exception as error:  # whatever numpy or the BLAS raised
+        raise CalibrationError(
+            f"local: the {name} probe could not run ({type(error).__name__}: {error}); {FIX}"
+        ) from None
+
+
+def _unusable(name: str) -> CalibrationError:
+    return CalibrationError(
+        f"local: the {name} probe gave no usable rate (every run zero or not finite); {FIX}"
+    )
+
+
 def measure_local(passes: int = PASSES, budget: float = BUDGET_SECONDS) -> Hardware:
     """Measure this machine's ceilings now (within about 3 seconds) and return them.
 
@@ -251,15 +279,29 @@ def measure_local(passes: int = PASSES, budget: float = BUDGET_SECONDS) -> Hardw
     :data:`BUSY_BUDGET_SECONDS`. Each ceiling is the best rate any run reached; the
     uncertainty is the spread of the quiet runs.
     """
+    __tracebackhide__ = True
     from .probes import CacheProbe, CopyProbe, GemmProbe, GemvProbe
 
     started = time.perf_counter()
     cores = os.cpu_count() or 1
-    compute = {"fp64": GemmProbe("fp64"), "fp32": GemmProbe("fp32")}
+    compute = {
+        "fp64": _probing("fp64 GEMM", lambda: GemmProbe("fp64")),
+        "fp32": _probing("fp32 GEMM", lambda: GemmProbe("fp32")),
+    }
     # One copy thread per core: fewer threads never copied faster in our measurements.
-    streams: dict[str, CopyProbe | GemvProbe] = {f"copy, {cores} thread(s)": CopyProbe(cores)}
-    streams["fp32 matrix-vector product"] = GemvProbe()
-    caches = {cache.name: (cache, CacheProbe(cache_working_set(cache))) for cache in cpu_caches()}
+    streams: dict[str, CopyProbe | GemvProbe] = {
+        f"copy, {cores} thread(s)": _probing("copy stream", lambda: CopyProbe(cores)),
+        "fp32 matrix-vector product": _probing("matrix-vector stream", GemvProbe),
+    }
+    caches = {
+        cache.name: (
+            cache,
+            _probing(
+                f"{cache.name} cache", functools.partial(CacheProbe, cache_working_set(cache))
+            ),
+        )
+        for cache in cpu_caches()
+    }
     probes: dict[str, Probe] = {
         **compute,
         **streams,
@@ -280,7 +322,7 @@ def measure_local(passes: int = PASSES, budget: float = BUDGET_SECONDS) -> Hardw
         before = busy.mark()
         found: dict[str, list[float]] = {}
         for name, probe in probes.items():
-            found[name] = probe.run()
+            found[name] = [r for r in _probing(name, probe.run) if math.isfinite(r) and r > 0]
             if done and time.perf_counter() - passes_started >= BUSY_BUDGET_SECONDS:
                 break  # a pass slowed by a neighbour's load ends where the time does
         share = busy.neighbour_share(before)
@@ -290,7 +332,15 @@ def measure_local(passes: int = PASSES, budget: float = BUDGET_SECONDS) -> Hardw
                 quiet_rates[name] += values
         quiet += share is None or share <= busy.BUSY_SHARE
         done += 1
-    best_stream = max(streams, key=lambda name: max(rates[name]))
+    for name in compute:
+        if not rates[name]:
+            raise _unusable(f"{name} GEMM")
+    usable_streams = [name for name in streams if rates[name]]
+    if not usable_streams:
+        raise _unusable("memory stream")
+    for name in [name for name in caches if not rates[name]]:
+        del caches[name]  # a cache level nothing was learnt of is left to the next one
+    best_stream = max(usable_streams, key=lambda name: max(rates[name]))
     spread = max(
         _relative_spread(quiet_rates[name] or rates[name]) for name in [*compute, best_stream]
     )
@@ -329,6 +379,7 @@ _process_local: dict[str, Hardware] = {}
 
 def local_hardware() -> Hardware:
     """This machine's ceilings, measured on first use and kept for the process's life."""
+    __tracebackhide__ = True
     if LOCAL not in _process_local:
         _process_local[LOCAL] = measure_local()
     return _process_local[LOCAL]
@@ -393,6 +444,7 @@ class SharedCalibration:
         self.lock = lock or RunLock(folder)
         self.store = store
         self._hardware: Hardware | None = preset
+        self._failure: CalibrationError | None = None
         self.origin = "given" if preset is not None else ""
         """How this process got its ceilings: "measured", "cached", "shared", "given"."""
 
@@ -460,10 +512,17 @@ class SharedCalibration:
         return hardware
 
     def __call__(self) -> Hardware:
+        __tracebackhide__ = True
         if self._hardware is not None:
             return self._hardware
+        if self._failure is not None:  # said once per test, measured once per run
+            raise CalibrationError(str(self._failure)) from None
         if self.folder is None and self.store is None:
-            return local_hardware()
+            try:
+                return local_hardware()
+            except CalibrationError as error:
+                self._failure = error
+                raise
         with self.lock.held():
             shared = self._from_folder()
             if shared is not None:
@@ -472,7 +531,11 @@ class SharedCalibration:
             cached = self.cached()
             if cached is not None:
                 return self._keep(cached, "cached")
-            return self._keep(measure_local(), "measured")
+            try:
+                return self._keep(measure_local(), "measured")
+            except CalibrationError as error:
+                self._failure = error
+                raise
 
     def measure(self) -> Hardware:
         """Measure now, whatever is cached (``--roofline-calibrate``)."""

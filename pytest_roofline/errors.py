@@ -50,6 +50,11 @@ class ConfigurationError(RooflineError):
     """Bad settings from the command line, an ini file or ``[tool.pytest-roofline]``."""
 
 
+class CalibrationError(RooflineError):
+    """The ceilings of ``local`` could not be measured: a probe failed, or gave no usable
+    rate."""
+
+
 def closest_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
     """The known names nearest to ``name``, best first, for "did you mean" hints."""
     known_list = list(known)

@@ -7,6 +7,7 @@ starts, load only when something is measured: a run that never uses ``local`` or
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +25,9 @@ def _rates(work: Callable[[], object], amount: float, repeats: int) -> list[floa
     for _ in range(repeats):
         start = time.perf_counter()
         work()
-        rates.append(amount / (time.perf_counter() - start))
+        elapsed = time.perf_counter() - start
+        # A clock that did not move gives no rate: infinite, which the calibration drops.
+        rates.append(amount / elapsed if elapsed > 0 else math.inf)
     return rates
 
 

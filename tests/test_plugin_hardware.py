@@ -266,3 +266,49 @@ def test_gemm(roofline, n):
         for r in results_of(pytester.path / "out.json")
     }
     assert len(specs) == 1  # both workers judged against the same ceilings
+
+
+BROKEN_PROBE = """
+import numpy as np
+import pytest
+
+from pytest_roofline import kernels, probes
+
+# A BLAS that returns at once (a broken build, a clock that does not move): every run of
+# the GEMM probe gives a zero rate.
+probes.GemmProbe.run = lambda self, repeats=2: [0.0] * repeats
+
+K = kernels.matmul(64, 64, 64, "fp32")
+
+
+@pytest.mark.roofline(K, hardware="local", min_utilization=0.1)
+def test_marked(roofline):
+    roofline.measure(np.matmul, np.ones((64, 64), np.float32), np.ones((64, 64), np.float32))
+
+
+@pytest.mark.roofline(min_utilization=0.1)
+def test_declared(roofline):
+    roofline.declare(K, hardware="local")
+
+
+@pytest.mark.roofline(K, hardware="h100-sxm", min_utilization=0.1)
+def test_on_a_catalog_device(roofline):
+    roofline.report(seconds=1e-7)
+"""
+
+
+def test_unusable_probes_are_one_line_naming_the_probe(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(BROKEN_PROBE)
+    result = run("--roofline-json", "r.json")
+    line = (
+        "local: the fp64 GEMM probe gave no usable rate (every run zero or not finite);"
+        " declare this machine's ceilings in a hardware TOML (hardware_file) or judge"
+        " against a catalog device (hardware=...)"
+    )
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines([f"roofline: {line}", f"E *CalibrationError: {line}"])
+    # Measured once: the second test is told at once, without a traceback into the plugin.
+    assert "calibrate.py" not in result.stdout.str()
+    # The test on a catalog device keeps its result.
+    records = json.loads((pytester.path / "r.json").read_text())["results"]
+    assert [r["outcome"] for r in records] == ["passed"]
