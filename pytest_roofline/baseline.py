@@ -4,7 +4,7 @@
 machine's fingerprint). ``--roofline-compare NAME`` fails a test whose utilization
 dropped by more than ``max_drop`` (relative, default 10 %):
 
-- the drop is judged on the *best window* (see :mod:`pytest_roofline.measure`): noise on
+- the drop is judged on the *best stretch* (see :mod:`pytest_roofline.measure`): noise on
   a shared machine only ever slows a run down, so the fastest stretch of the rounds moves
   little between runs while the median moves with the neighbours' load;
 - on the machine the baseline was saved on, both runs are judged against the baseline's
@@ -62,7 +62,7 @@ class Entry:
     low: float
     high: float
     best: float
-    """The best window's utilization (``best_window_utilization``); in files written
+    """The best stretch's utilization (``best_stretch_utilization``); in files written
     before windows, bound / the 10th percentile of the rounds."""
     label: str
     hardware: str
@@ -105,7 +105,7 @@ def save(path: Path, name: str, results: list[Result], fingerprint: dict[str, An
             "utilization": result.utilization,
             "utilization_ci": list(result.utilization_ci),
             "best_utilization": result.best_utilization or result.utilization,
-            "best_window_utilization": result.raw_utilization,
+            "best_stretch_utilization": result.raw_utilization,
             "bound_seconds": result.bound_seconds,
             "label": result.label,
             "hardware": result.hardware,
@@ -155,7 +155,7 @@ def load(path: Path, name: str) -> Baseline:
                 float(low),
                 float(high),
                 float(
-                    raw.get("best_window_utilization")
+                    raw.get("best_stretch_utilization")
                     or raw.get("best_utilization", raw["utilization"])
                 ),
                 str(raw["label"]),
@@ -177,10 +177,10 @@ def regression(
 ) -> str | None:
     """The failure line when ``result`` regressed against the baseline, else None.
 
-    A regression is a relative drop of the best window's utilization above
+    A regression is a relative drop of the best stretch's utilization above
     ``max_drop``. On the machine the baseline was saved on (``same_machine``) and for
     the same work, both runs are judged against the baseline's bound: the drop is that of
-    the best window's throughput.
+    the best stretch's throughput.
     """
     entry = baseline.entries.get(result.nodeid)
     if entry is None or result.raw_utilization is None or entry.best <= 0:
@@ -203,7 +203,7 @@ def regression(
     )
     return (
         f"roofline: {result.label} on {result.hardware} dropped to {percent(now)} of its"
-        f" bound in its best window from {percent(entry.best)} in baseline"
+        f" bound in its best stretch from {percent(entry.best)} in baseline"
         f" {baseline.name!r}: {drop:.1%} lower, more than the {max_drop:.1%} allowed"
         f"{median_part}"
     )

@@ -532,7 +532,7 @@ class RooflineManager:
         """``result`` confirmed for a baseline to save, and compared with the one loaded."""
         if self.settings.save is not None and report.passed and result.ok:
             # A baseline is a promise of what the code can do: measured again until the
-            # machine was seen quiet, and the best window of them all is kept.
+            # machine was seen quiet, and the best stretch of them all is kept.
             result = recorder.confirm(result, lambda _: True, self.settings.min_utilization)
         if self.baseline is not None:
             known = self.baseline

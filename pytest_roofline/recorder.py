@@ -517,7 +517,7 @@ class Recorder:
 
         While ``still_bad(verdict)``: wait a moment (later moments are past a
         neighbour's burst), then measure again (the windows join the earlier ones, and
-        the best window of all is judged) or, for an impossible result on measured
+        the best stretch of all is judged) or, for an impossible result on measured
         hardware, probe its ceiling again. The verdict stands once the machine was seen
         quiet in ``quiet_checks`` checks, or when the time is up.
         """
@@ -615,7 +615,7 @@ class Recorder:
         :meth:`_check_again`): for a regression against a baseline, or for a baseline
         to save, which should hold what the code does on a quiet machine.
 
-        Noise on a shared machine only ever slows a run down, so the best window of
+        Noise on a shared machine only ever slows a run down, so the best stretch of
         measurements spread in time estimates what the code can do; a real slowdown
         stays in all of them, a neighbour's burst of load does not. Figures reported by
         the test cannot be measured again and stand as they are.

@@ -9,12 +9,12 @@ The verdict rules (DESIGN.md sections 2 and 4):
   roof, utilization 1.0, and the message says it was capped;
 - below ``min_utilization``: ``"failed"``; otherwise ``"passed"``.
 
-A timed test is judged on its *best window* (see :mod:`pytest_roofline.measure`): a
+A timed test is judged on its *best stretch* (see :mod:`pytest_roofline.measure`): a
 budget asks what the code can reach on this machine, and a neighbour's load can only
-drag the other windows down. ``measured_seconds`` and ``utilization`` are that figure,
+drag the other stretches down. ``measured_seconds`` and ``utilization`` are that figure,
 ``verdict_figure`` names it, and the median with its interval stays beside it
 (``median_utilization``, ``utilization_ci``). A value is printed with its own interval
-only: the best window has none, the median has the windows' interval.
+only: the best stretch has none, the median has the windows' interval.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class Result(BaseModel):
     median_utilization: float | None = None
     """bound / the median time of every round (not capped)."""
     verdict_figure: str = "median"
-    """The figure ``utilization`` is: "best window" for a timed test, "reported" for a
+    """The figure ``utilization`` is: "best stretch" for a timed test, "reported" for a
     figure the test reported."""
     noisy: bool = False
     """The machine was busy while the test was measured (see :mod:`.busy`)."""
@@ -131,7 +131,7 @@ class Result(BaseModel):
             else:
                 windows = len(s.get("windows") or ()) or 1
                 lines.append(
-                    f"measured     best window {format_seconds(self.measured_seconds)},"
+                    f"measured     best stretch {format_seconds(self.measured_seconds)},"
                     f" median {format_seconds(s['median'])}"
                     f" (95% CI {format_seconds(s['ci_low'])} .. {format_seconds(s['ci_high'])}"
                     f" over {windows} window(s)), min {format_seconds(s['min'])},"
@@ -274,8 +274,8 @@ def judge(
         measured = statistics["median"]
         if reported:
             figure = "reported"
-        elif statistics.get("best_window"):
-            measured, figure = statistics["best_window"], "best window"
+        elif statistics.get("best_stretch"):
+            measured, figure = statistics["best_stretch"], "best stretch"
         if measured and statistics["ci_low"] > 0:  # a hand-built zero time judges nothing
             median_utilization = bound.seconds / statistics["median"]
             # The slowest plausible median gives the lowest plausible utilization.
@@ -288,7 +288,7 @@ def judge(
     utilization = raw
     busy = busy_line(share)
     median_part = _median_part(median_utilization, interval, figure)
-    in_window = " in its best window" if figure == "best window" else ""
+    in_window = " in its best stretch" if figure == "best stretch" else ""
     if raw is None or interval is None:
         outcome: Outcome = "unmeasured"
         message = (

@@ -57,7 +57,7 @@ def test_save_then_compare(pytester: pytest.Pytester, run, monkeypatch) -> None:
     slower.stdout.fnmatch_lines(
         [
             "roofline: matmul 1024x1024x1024 fp32 on h100-sxm dropped to 40.0% of its bound"
-            " in its best window from 50.0% in baseline 'main': 20.0% lower, more than the"
+            " in its best stretch from 50.0% in baseline 'main': 20.0% lower, more than the"
             " 10.0% allowed",
             # The summary row says what failed the test, not "ok".
             "*::test_gemm * h100-sxm * compute * 40.0% * - * REGRESSED",
