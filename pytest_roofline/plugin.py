@@ -32,7 +32,7 @@ from .detect import Detection, detect
 from .errors import ConfigurationError, DeclarationError, RooflineError
 from .hardware import AUTO, Catalog, Hardware, default_catalog, normalize
 from .marker import MARKER_HELP, parse_marker
-from .recorder import Recorder, record_json
+from .recorder import SAVING, Recorder, record_json
 from .report import json_report, terminal, writers
 from .results import Result, Summary
 from .runlock import RunLock
@@ -533,7 +533,7 @@ class RooflineManager:
         if self.settings.save is not None and report.passed and result.ok:
             # A baseline is a promise of what the code can do: measured again until the
             # machine was seen quiet, and the best stretch of them all is kept.
-            result = recorder.confirm(result, lambda _: True, self.settings.min_utilization)
+            result = recorder.confirm(result, lambda _: True, self.settings.min_utilization, SAVING)
         if self.baseline is not None:
             known = self.baseline
             entry = known.entries.get(result.nodeid)

@@ -400,3 +400,37 @@ def test_a_failure_that_does_not_persist_passes() -> None:
     assert result.utilization == pytest.approx(0.9, rel=0.1)
     assert result.median_utilization is not None
     assert result.median_utilization < 0.4
+
+
+def test_a_check_stands_after_quiet_checks_only_once_its_minimum_time_passed() -> None:
+    assert Recheck().done(quiet=2, elapsed=0.0)
+    assert not Recheck().done(quiet=1, elapsed=100.0)
+    assert not Recheck(min_seconds=3.0).done(quiet=5, elapsed=2.9)
+    assert Recheck(min_seconds=3.0).done(quiet=2, elapsed=3.0)
+    # Without quiet checks, only the time ends it (see _check_again).
+    assert not Recheck(quiet_checks=None).done(quiet=100, elapsed=100.0)
+
+
+def test_a_regression_is_measured_again_until_it_is_gone_or_the_time_is_up() -> None:
+    recorder = Recorder("t", catalog=default_catalog(), recheck=NO_PAUSE)
+    recorder.declare(kernels.copy(1_000_000), hardware="h100-sxm")
+    recorder.measure(time.sleep, 1e-4, warmup=1, rounds=6)
+    first = recorder.result()
+    # Still "regressed" however often it is measured: checked until 0.3 s are up.
+    persistent = Recheck(pauses=(0.0,), seconds=0.3, quiet_checks=None)
+    started = time.monotonic()
+    confirmed = recorder.confirm(first, lambda _: True, recheck=persistent)
+    assert time.monotonic() - started >= 0.3
+    assert confirmed.statistics is not None
+    assert len(confirmed.statistics["windows"]) > 12
+    assert not any("not seen quiet" in note for note in confirmed.notes)
+    # A drop that is gone after one more measurement stops there.
+    seen: list[int] = []
+
+    def regressed(result: Result) -> bool:
+        seen.append(1)
+        return len(seen) == 1
+
+    again = recorder.confirm(first, regressed, recheck=persistent)
+    assert len(seen) == 2
+    assert any("checked 1 more time(s)" in note for note in again.notes)
