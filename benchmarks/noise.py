@@ -18,8 +18,9 @@ Parts:
   *passed* is a false one: the code is unchanged. Wall time is the whole command's.
 - slowed: the same suite with an injected slowdown (``slowdown_plugin.py``): every
   kernel timed with ``roofline.measure`` does its work FACTOR times per call while its
-  test declares it once. Each such verdict that fails counts as a detection. RUNS // 2
-  runs quiet and RUNS // 2 beside the neighbour.
+  test declares it once. Each such verdict that fails counts as a detection. RUNS // 4
+  runs quiet and RUNS // 4 beside the neighbour (a slowed run takes over a minute: every
+  failing verdict is checked again before it stands).
 - calibration: a long quiet measurement of each ceiling (the best of many probe runs
   over several seconds, as ``benchmarks/calibration.py`` does), then RUNS calibrations
   of ``local`` beside the neighbour: each ceiling's ratio to the long quiet figure,
@@ -228,7 +229,7 @@ def main() -> None:
         out.append("")
         out.append(f"injected {FACTOR}x slowdown{'':<18}{'runs':>5}{'caught':>17}")
         for name, loaded in (("quiet", False), ("beside the neighbour", True)):
-            found = slowed(max(1, runs // 2), loaded, first_seed=2000)
+            found = slowed(max(1, runs // 4), loaded, first_seed=2000)
             caught = sum(r["caught"] for r in found)  # type: ignore[misc]
             measured = sum(r["measured"] for r in found)  # type: ignore[misc]
             out.append(

@@ -111,6 +111,7 @@ class CacheProbe:
     """
 
     def __init__(self, nbytes: int, traffic: int = 16 * 2**20) -> None:
+        self.nbytes = nbytes
         count = max(256, nbytes // 2 // 4)  # two fp32 arrays share the working set
         self.a = np.ones(count, np.float32)
         self.b = np.ones(count, np.float32)

@@ -19,7 +19,7 @@ import pydantic_core
 
 from . import busy
 from .bound import Bound, kernel_bound
-from .calibrate import QUIET_PROBE, PairedCalibration
+from .calibrate import PairedCalibration
 from .errors import DeclarationError, did_you_mean
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
@@ -599,13 +599,14 @@ class Recorder:
 
     def _probe_reaches_roof(self) -> bool:
         """True unless a probe of measured hardware finds the binding resource slowed:
-        a neighbour's memory streams take bandwidth without showing much CPU time."""
+        a neighbour's memory streams take bandwidth without showing much CPU time. A
+        probe that beats the ceiling raises it (see :meth:`_probe_again`)."""
+        bound = self._bound
         rate = self._probe_again()
-        return rate is None or rate >= QUIET_PROBE * self._prober_ceiling()
-
-    def _prober_ceiling(self) -> float:
-        assert self._prober is not None
-        return self._prober.ceiling(self.bound)
+        if rate is None or bound is None or self._prober is None:
+            return True
+        working_set = self.work.working_set if isinstance(self.work, Kernel) else None
+        return self._prober.near_its_best(bound, working_set, rate)
 
     def _measure_again(self) -> Measurement | None:
         """Another measurement after the test's body, or None when it cannot be had.
