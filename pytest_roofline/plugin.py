@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from . import baseline, hardware, hardware_files, hooks, transformer
-from .calibrate import PairedCalibration, SharedCalibration, fingerprint
+from .binding_probes import PairedCalibration
+from .calibrate import SharedCalibration, fingerprint
 from .config import (
     SETTING_KEYS,
     Settings,

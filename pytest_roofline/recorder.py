@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pydantic_core
 
 from . import busy
+from .binding_probes import PairedCalibration
 from .bound import Bound, kernel_bound
-from .calibrate import PairedCalibration
 from .errors import DeclarationError, did_you_mean
 from .hardware import Catalog, Hardware
 from .kernels import Kernel

@@ -8,7 +8,8 @@ import pytest
 
 from pytest_roofline import Hardware, bound, calibrate, kernels
 from pytest_roofline import hardware as hardware_module
-from pytest_roofline.calibrate import PairedCalibration, SharedCalibration, measure_local
+from pytest_roofline.binding_probes import PairedCalibration
+from pytest_roofline.calibrate import SharedCalibration, measure_local
 
 FAKE_LOCAL = Hardware(
     name="local",

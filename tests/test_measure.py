@@ -11,13 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_roofline.errors import DeclarationError
-from pytest_roofline.measure import (
-    Measurement,
-    even_windows,
-    measure,
-    median_ci_ranks,
-    window_medians,
-)
+from pytest_roofline.measure import Measurement, measure
+from pytest_roofline.windows import even_windows, median_ci_ranks, window_medians
 
 # -- Measurement.from_samples ---------------------------------------------------------
 

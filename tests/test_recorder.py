@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from pytest_roofline import Hardware, Recorder, bound, kernels
+from pytest_roofline.binding_probes import PairedCalibration
 from pytest_roofline.bound import Bound
-from pytest_roofline.calibrate import PairedCalibration
 from pytest_roofline.errors import DeclarationError, UnknownNameError
 from pytest_roofline.hardware import default_catalog
 from pytest_roofline.recorder import Recheck
