@@ -93,8 +93,12 @@ class Measurement(BaseModel):
     best_window: float = 0.0
     """The fastest window's median (0 for old records)."""
     best_stretch: float = 0.0
-    """The lowest median of :data:`WINDOWS` consecutive windows (of all of them when
-    fewer): what the code can do here, the figure verdicts use (0 for old records)."""
+    """The lowest median of ``stretch`` consecutive windows: what the code can do here,
+    the figure verdicts use (0 for old records)."""
+    stretch: int = Field(default=WINDOWS, ge=1, exclude=True, repr=False)
+    """Windows in a stretch: as many as one measurement has (:data:`WINDOWS`, fewer for
+    a function too slow to fill them), so a stretch lasts about one measurement's time
+    budget whatever the function's speed."""
     neighbour_share: float | None = None
     """The share of the cores other processes used while this was timed (None where the
     machine does not tell); see :mod:`pytest_roofline.busy`."""
@@ -108,15 +112,19 @@ class Measurement(BaseModel):
         references: Sequence[float] = (),
         window_sizes: Sequence[int] = (),
         neighbour_share: float | None = None,
+        stretch: int | None = None,
     ) -> Measurement:
         """Statistics of per-call times (one sample per round), in windows of
-        ``window_sizes`` consecutive rounds (by default :data:`WINDOWS` of equal size)."""
+        ``window_sizes`` consecutive rounds (by default :data:`WINDOWS` of equal size),
+        and stretches of ``stretch`` windows (by default as many as there are, up to
+        :data:`WINDOWS`)."""
         if not samples:
             raise DeclarationError("a measurement needs at least one round")
         sizes = (
             tuple(window_sizes) if sum(window_sizes) == len(samples) else even_windows(len(samples))
         )
         windows = window_medians(samples, sizes)
+        length = stretch or min(len(windows), WINDOWS)
         ordered = sorted(samples)
         n = len(ordered)
         mean = statistics.fmean(ordered)
@@ -160,7 +168,8 @@ class Measurement(BaseModel):
             windows=windows,
             window_sizes=sizes,
             best_window=by_speed[0],
-            best_stretch=best_stretch(windows),
+            best_stretch=best_stretch(windows, length),
+            stretch=length,
             neighbour_share=neighbour_share,
         )
 
@@ -180,6 +189,7 @@ class Measurement(BaseModel):
             # The least busy measurement: the verdict rests on the best stretch, and a busy
             # re-measurement does not make a quiet first one busy.
             neighbour_share=min(shares) if shares else None,
+            stretch=min(self.stretch, other.stretch),
         )
 
     @classmethod

@@ -301,3 +301,16 @@ def test_measure_times_in_windows_across_the_budget() -> None:
     assert m.ci_low <= m.median <= m.ci_high
     fixed = measure(time.sleep, 0.001, warmup=1, rounds=12)
     assert fixed.window_sizes == (2,) * 6
+
+
+def test_a_stretch_lasts_one_measurement_whatever_the_functions_speed() -> None:
+    # A function too slow to fill six windows: a measurement of two rounds has two
+    # windows, so a stretch is two windows, and a re-measurement's best pair counts.
+    first = Measurement.from_samples([0.30, 0.34])
+    assert first.stretch == 2
+    assert first.best_stretch == pytest.approx(0.32)
+    both = first.merged(Measurement.from_samples([0.31, 0.20, 0.22]))
+    assert both.stretch == 2
+    assert both.best_stretch == pytest.approx(0.21)
+    # Six windows or more: a stretch is six.
+    assert Measurement.from_samples([1.0] * 60).stretch == 6
