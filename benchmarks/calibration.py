@@ -31,6 +31,19 @@ def long_best(probe: GemmProbe | CopyProbe | GemvProbe | CacheProbe, seconds: fl
     return best
 
 
+def long_ceilings() -> dict[str, float]:
+    """Each ceiling's best over a long run of its probe: "fp64", "fp32", "memory" and
+    every cache level."""
+    long = {
+        "fp64": long_best(GemmProbe("fp64", 2048), 4.0),
+        "fp32": long_best(GemmProbe("fp32", 2048), 4.0),
+        "memory": max(long_best(GemvProbe(), 3.0), long_best(CopyProbe(2), 3.0)),
+    }
+    for cache in cpu_caches():
+        long[cache.name] = long_best(CacheProbe(cache_working_set(cache)), 2.0)
+    return long
+
+
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     runs = []
@@ -49,12 +62,9 @@ def main() -> None:
             ceilings.setdefault(level.name, []).append(level.bandwidth)
 
     long = {
-        "peak fp64": long_best(GemmProbe("fp64", 2048), 4.0),
-        "peak fp32": long_best(GemmProbe("fp32", 2048), 4.0),
-        "memory": max(long_best(GemvProbe(), 3.0), long_best(CopyProbe(2), 3.0)),
+        ("peak " + name if name.startswith("fp") else name): value
+        for name, value in long_ceilings().items()
     }
-    for cache in cpu_caches():
-        long[cache.name] = long_best(CacheProbe(cache_working_set(cache)), 2.0)
     # A cache level's ceiling is at least the next level's (as the calibration does).
     names = [c.name for c in cpu_caches()]
     floor = long["memory"]

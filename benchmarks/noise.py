@@ -147,19 +147,12 @@ def slowed(runs: int, loaded: bool, first_seed: int) -> list[dict[str, object]]:
 
 def calibration(runs: int, first_seed: int) -> list[str]:
     """Rows: each ceiling's calibrated/long-quiet ratio beside the neighbour."""
-    from calibration import long_best  # benchmarks/calibration.py
+    from calibration import long_ceilings  # benchmarks/calibration.py
 
-    from pytest_roofline.calibrate import cache_working_set, cpu_caches, measure_local
-    from pytest_roofline.probes import CacheProbe, CopyProbe, GemmProbe, GemvProbe
+    from pytest_roofline.calibrate import measure_local
 
     log("long quiet measurement of each ceiling ...")
-    long = {
-        "fp64": long_best(GemmProbe("fp64", 2048), 4.0),
-        "fp32": long_best(GemmProbe("fp32", 2048), 4.0),
-        "memory": max(long_best(GemvProbe(), 3.0), long_best(CopyProbe(2), 3.0)),
-    }
-    for cache in cpu_caches():
-        long[cache.name] = long_best(CacheProbe(cache_working_set(cache)), 2.0)
+    long = long_ceilings()
     ratios: dict[str, list[float]] = {}
     durations = []
     for index in range(runs):

@@ -9,6 +9,7 @@ import pytest
 
 from pytest_roofline import Measurement, bound, kernels
 from pytest_roofline.baseline import BaselineError, load, path_for, regression, save
+from pytest_roofline.bound import Bound
 from pytest_roofline.results import Result, evaluate
 
 GEMM = kernels.matmul(1024, 1024, 1024, "fp32")
@@ -18,13 +19,19 @@ BOUND = bound(GEMM, "h100-sxm")  # 32.05 µs (H100 datasheet, 67 TFLOP/s fp32)
 def result_at(slowdown: float, spread: float = 0.0, nodeid: str = "t.py::gemm") -> Result:
     t = BOUND.seconds * slowdown
     samples = [t * (1 + spread * i / 19) for i in range(20)]
+    return result_of(Measurement.from_samples(samples), nodeid=nodeid)
+
+
+def result_of(
+    measurement: Measurement, bound_: Bound = BOUND, nodeid: str = "t.py::gemm"
+) -> Result:
     return evaluate(
         nodeid=nodeid,
         label=GEMM.label,
         workload=GEMM.model_dump(),
         hardware_spec={},
-        bound=BOUND,
-        measurement=Measurement.from_samples(samples),
+        bound=bound_,
+        measurement=measurement,
         min_utilization=None,
     )
 
@@ -68,16 +75,8 @@ def test_a_drop_is_judged_on_the_best_stretch(tmp_path: Path) -> None:
     # (40 %); a re-measurement's six run as fast as the baseline did. Noise only slows:
     # no regression.
     t = BOUND.seconds
-    busy = evaluate(
-        nodeid="t.py::gemm",
-        label=GEMM.label,
-        workload=GEMM.model_dump(),
-        hardware_spec={},
-        bound=BOUND,
-        measurement=Measurement.from_samples(
-            [2.5 * t] * 24 + [2.0 * t] * 24, window_sizes=[4] * 12
-        ),
-        min_utilization=None,
+    busy = result_of(
+        Measurement.from_samples([2.5 * t] * 24 + [2.0 * t] * 24, window_sizes=[4] * 12)
     )
     assert busy.median_utilization == pytest.approx(1 / 2.25)
     assert regression(busy, baseline, 0.10) is None
@@ -135,15 +134,7 @@ def test_on_the_same_machine_the_times_are_compared(tmp_path: Path) -> None:
     # are judged against the baseline's bound, and the drop shows.
     baseline = load(saved(tmp_path, result_at(2.0)), "main")
     longer_bound = BOUND.model_copy(update={"seconds": BOUND.seconds * 1.25})
-    now = evaluate(
-        nodeid="t.py::gemm",
-        label=GEMM.label,
-        workload=GEMM.model_dump(),
-        hardware_spec={},
-        bound=longer_bound,
-        measurement=Measurement.from_samples([2.5 * BOUND.seconds] * 20),
-        min_utilization=None,
-    )
+    now = result_of(Measurement.from_samples([2.5 * BOUND.seconds] * 20), longer_bound)
     assert now.utilization == pytest.approx(0.5)
     assert regression(now, baseline, 0.10, same_machine=False) is None
     message = regression(now, baseline, 0.10, same_machine=True)
