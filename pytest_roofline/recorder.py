@@ -513,9 +513,9 @@ class Recorder:
             budget = default_min_utilization
         verdict = self._record(budget)
         raw = verdict["raw_utilization"]
-        beats_roof = raw is not None and raw > 1 + self.bound.ceiling_uncertainty
-        # Faster than the roof: first evidence that a measured ceiling is low.
-        if beats_roof and self._probe_again() is not None:
+        # Faster than the roof, even within its uncertainty: first evidence that a
+        # measured ceiling is low, so the probe runs again before anything is capped.
+        if raw is not None and raw > 1 and self._probe_again() is not None:
             verdict = self._record(budget)
         verdict = self._check_again(
             verdict, budget, lambda v: v["outcome"] in ("failed", "impossible")
