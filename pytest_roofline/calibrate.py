@@ -12,8 +12,9 @@ faster than a copy's bytes suggest, because every written cache line is first re
 Each ceiling is the best of several runs, interleaved over the calibration: a ceiling is
 what the machine *can* do, and noise only ever slows a run down. On a shared host a
 neighbour's load can still hold every run down; so when a measurement on ``local`` comes
-out faster than its bound, the plugin measures the ceilings again (:meth:`refresh`) and
-keeps the better of old and new before it calls the result impossible.
+out faster than its bound, the plugin probes that ceiling again
+(:mod:`.binding_probes`) and keeps the better of old and new
+(:meth:`SharedCalibration.raise_to`) before it calls the result impossible.
 
 Ceilings measured in about a second are estimates, so ``local`` carries a relative
 ``ceiling_uncertainty``: the spread of the repeats, and never less than
@@ -540,13 +541,6 @@ class SharedCalibration:
         """Measure now, whatever is cached (``--roofline-calibrate``)."""
         with self.lock.held():
             return self._keep(measure_local(), "measured")
-
-    def refresh(self) -> Hardware:
-        """Measure again and keep the better of the held and the new ceilings."""
-        with self.lock.held():
-            fresh = measure_local(passes=2, budget=0.5)
-            held = self._from_folder() or self._hardware or _process_local.get(LOCAL)
-            return self._keep(fresh if held is None else merge(held, fresh), "measured")
 
     def raise_to(self, fresh: Hardware) -> Hardware:
         """Keep the better of the held ceilings and ``fresh`` (a probe that reached more

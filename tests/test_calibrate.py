@@ -95,30 +95,30 @@ def test_merge_keeps_the_better_ceiling_of_two_calibrations() -> None:
     assert merged.measured
 
 
-def test_refresh_raises_the_shared_ceilings(
+def test_a_better_reading_raises_the_shared_ceilings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     quieter = FAKE_LOCAL.model_copy(update={"memory_bandwidth": 4e10})
-    results = iter([FAKE_LOCAL, quieter])
-    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4, budget=1.8: next(results))
+    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4, budget=1.8: FAKE_LOCAL)
     shared = SharedCalibration(tmp_path)
     assert shared().memory_bandwidth == 2e10
-    assert shared.refresh().memory_bandwidth == 4e10
+    assert shared.raise_to(quieter).memory_bandwidth == 4e10
     assert shared().memory_bandwidth == 4e10
     # Other processes of the run read the refreshed ceilings.
     assert SharedCalibration(tmp_path)().memory_bandwidth == 4e10
 
 
-def test_refresh_without_a_folder_updates_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_better_reading_without_a_folder_updates_this_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     quieter = FAKE_LOCAL.model_copy(update={"peak_flops": {"fp64": 9e10, "fp32": 2e11}})
-    results = iter([FAKE_LOCAL, quieter])
-    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4, budget=1.8: next(results))
+    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4, budget=1.8: FAKE_LOCAL)
     monkeypatch.setattr(calibrate, "_process_local", {})
     # Outside a pytest run: the library's own catalog, not the one this run activated.
     monkeypatch.setattr(hardware_module, "_active", [])
     shared = SharedCalibration()
     assert shared().peak("fp32") == 1e11
-    shared.refresh()
+    shared.raise_to(quieter)
     assert calibrate.local_hardware().peak("fp32") == 2e11
     assert Hardware.named("local").peak("fp32") == 2e11
 

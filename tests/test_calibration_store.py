@@ -169,12 +169,12 @@ def test_the_folder_copy_wins_over_the_store(
     assert second.origin == "shared"
 
 
-def test_refresh_merges_and_stores(fake_measure: FakeMeasure, key: str) -> None:
+def test_raised_ceilings_merge_and_are_stored(fake_measure: FakeMeasure, key: str) -> None:
     store = DictStore()
     calibration = SharedCalibration(store=store)
     calibration()
-    refreshed = calibration.refresh()
-    assert fake_measure.calls == 2
+    refreshed = calibration.raise_to(SECOND)
+    assert fake_measure.calls == 1
     # The better of FIRST and SECOND, ceiling by ceiling.
     assert refreshed.peak_flops == {"fp64": 6e10, "fp32": 1e11}
     assert refreshed.memory_bandwidth == 2.5e10
@@ -184,12 +184,12 @@ def test_refresh_merges_and_stores(fake_measure: FakeMeasure, key: str) -> None:
     assert store.puts == [key, SHOWN, key, SHOWN]
 
 
-def test_refresh_in_a_folder_merges_with_the_folder_copy(
+def test_raised_ceilings_in_a_folder_merge_with_the_folder_copy(
     tmp_path: Path, fake_measure: FakeMeasure
 ) -> None:
     SharedCalibration(folder=tmp_path, store=DictStore())()  # measures FIRST
     other = SharedCalibration(folder=tmp_path, store=DictStore())
-    refreshed = other.refresh()  # measures SECOND, merged with the folder's FIRST
+    refreshed = other.raise_to(SECOND)  # merged with the folder's FIRST
     assert refreshed.peak_flops == {"fp64": 6e10, "fp32": 1e11}
     assert SharedCalibration(folder=tmp_path, store=DictStore())() == refreshed
 
