@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from ..results import status_of
+from ..results import percent, status_of
 from ..units import BANDWIDTH, BYTES, FLOP_RATE, TOKEN_RATE, format_quantity, format_seconds
 from .chart import OUTCOME_COLORS, chart_model, roofline_svg
 
@@ -107,9 +107,7 @@ def _seconds(value: Any) -> str:
 
 def _percent(value: Any) -> str:
     number = _num(value)
-    if number is None:
-        return "-"
-    return ">999%" if number >= 10 else f"{number:.1%}"
+    return "-" if number is None else percent(number)
 
 
 def _sort_value(value: Any) -> str:

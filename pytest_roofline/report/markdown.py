@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..results import percent as capped_percent
 from ..results import status_of
 from ..units import format_seconds
 
@@ -69,9 +70,7 @@ def code(text: str) -> str:
 
 def percent(value: float | None) -> str:
     """A fraction as a percentage with one decimal ('22.9%'), or a dash when missing."""
-    if value is None:
-        return NONE
-    return ">999%" if value >= 10 else f"{value:.1%}"
+    return NONE if value is None else capped_percent(value)
 
 
 def _number(value: Any) -> float | None:

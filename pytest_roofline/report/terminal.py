@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..results import Result, Summary
+from ..results import Result, Summary, percent
 from ..units import format_seconds
 
 Row = Result | Summary
@@ -39,9 +39,7 @@ def shorten(nodeid: str, width: int) -> str:
 
 
 def _percent(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return ">999%" if value >= 10 else f"{value:.1%}"
+    return "-" if value is None else percent(value)
 
 
 def _sort_key(result: Row) -> tuple[int, float]:
