@@ -288,10 +288,14 @@ def measure_local(passes: int = PASSES, budget: float = BUDGET_SECONDS) -> Hardw
         "fp64": _probing("fp64 GEMM", lambda: GemmProbe("fp64")),
         "fp32": _probing("fp32 GEMM", lambda: GemmProbe("fp32")),
     }
+    gemv = _probing("matrix-vector stream", GemvProbe)
     # One copy thread per core: fewer threads never copied faster in our measurements.
+    # The copy reads the matrix-vector product's matrix: one large allocation, not two.
     streams: dict[str, CopyProbe | GemvProbe] = {
-        f"copy, {cores} thread(s)": _probing("copy stream", lambda: CopyProbe(cores)),
-        "fp32 matrix-vector product": _probing("matrix-vector stream", GemvProbe),
+        f"copy, {cores} thread(s)": _probing(
+            "copy stream", lambda: CopyProbe(cores, source=gemv.matrix)
+        ),
+        "fp32 matrix-vector product": gemv,
     }
     caches = {
         cache.name: (
