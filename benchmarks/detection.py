@@ -155,6 +155,10 @@ class Runner:
         if code == 0:
             return "pass", ratio
         regressed = "dropped to" in output or "less throughput than in baseline" in output
+        if regressed and not slow:  # a false alarm: say what it saw
+            said = ("dropped to", "checked")
+            lines = [line for line in output.splitlines() if any(w in line for w in said)]
+            print("false alarm: " + " | ".join(lines)[:1500], file=sys.stderr)
         return ("regression" if regressed else "other"), ratio
 
     def compare_benchmark(self, slow: bool, base_median: float) -> tuple[str, float | None]:
