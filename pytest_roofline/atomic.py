@@ -10,15 +10,29 @@ the umask), not the owner-only mode of a temporary file: reports are meant to be
 from __future__ import annotations
 
 import contextlib
+import errno
+import glob
 import os
 import tempfile
+import time
 from pathlib import Path
+
+STALE_SECONDS = 60.0
+"""A temporary file of the same target older than this was left by a killed writer (a
+write takes milliseconds) and is removed by the next write."""
 
 
 def write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically; the folder must exist."""
+    """Replace ``path`` with ``text`` atomically; the folder must exist.
+
+    A failure is an ``OSError`` naming ``path`` (never the temporary file) and why.
+    """
     folder = path.parent
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    _remove_stale(path)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise _named(error, path) from None
     try:
         os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -26,10 +40,42 @@ def write_text(path: Path, text: str) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise _named(error, path) from None
         raise
+
+
+def make_folder(path: Path) -> None:
+    """Create the folder ``path`` goes in (as pytest does for ``--junit-xml``); an
+    ``OSError`` that says which part of the path is a file rather than a folder."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise OSError(errno.ENOTDIR, f"{parent} is a file, not a folder", str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _named(error, path) from None
+
+
+def _named(error: OSError, path: Path) -> OSError:
+    """``error`` told about ``path``: its reason, and the target's name, not a temporary's."""
+    reason = error.strerror or str(error)
+    if error.errno in (errno.ENOENT, errno.ENOTDIR) and not path.parent.is_dir():
+        reason = f"no folder {path.parent}"
+    return OSError(error.errno, reason, str(path))
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove what a writer of ``path`` killed mid-write left behind."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - leftover.stat().st_mtime > STALE_SECONDS:
+                    leftover.unlink()
 
 
 def _umask() -> int:

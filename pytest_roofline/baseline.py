@@ -29,11 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import atomic
-from .errors import RooflineError, did_you_mean
+from . import atomic, reading
+from .errors import FileError, RooflineError, cut, did_you_mean
 from .results import Result, percent
 
 SCHEMA = "pytest-roofline-baseline/1"
+OLD_IGNORE = "# written by pytest-roofline\n*.lock\n"
+IGNORE = "# written by pytest-roofline\n*.lock\n*.tmp\n"
 FOLDER = ".roofline"
 DEFAULT_MAX_DROP = 0.10
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -49,7 +51,7 @@ def path_for(root: Path, name: str) -> Path:
     """``root/.roofline/NAME.json``; a name must be a plain file name."""
     if not _NAME.match(name):
         raise BaselineError(
-            f"baseline name {name!r} must be letters, digits, '.', '_' or '-' (no folders)"
+            f"baseline name {cut(name)} must be letters, digits, '.', '_' or '-' (no folders)"
         )
     return root / FOLDER / f"{name}.json"
 
@@ -119,12 +121,13 @@ def save(path: Path, name: str, results: list[Result], fingerprint: dict[str, An
         "fingerprint": fingerprint,
         "results": entries,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic.make_folder(path)
     ignore = path.parent / ".gitignore"
-    if not ignore.exists():
-        # Baselines are meant to be committed; the lock files beside them are not.
+    if not ignore.exists() or ignore.read_text(errors="replace") == OLD_IGNORE:
+        # Baselines are meant to be committed; the lock files beside them are not, nor
+        # what a writer killed mid-write left (removed by the next write).
         with contextlib.suppress(OSError):
-            atomic.write_text(ignore, "# written by pytest-roofline\n*.lock\n")
+            atomic.write_text(ignore, IGNORE)
     with _locked(path):
         atomic.write_text(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
     return len(entries)
@@ -132,19 +135,26 @@ def save(path: Path, name: str, results: list[Result], fingerprint: dict[str, An
 
 def load(path: Path, name: str) -> Baseline:
     """Read a baseline; a one-line :class:`BaselineError` when it cannot be used."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    again = f"save it again with --roofline-save {name}"
+    if not path.exists():
         hint = did_you_mean(name, sorted(p.stem for p in path.parent.glob("*.json")))
         raise BaselineError(
             f"baseline {name!r} not found at {path}{hint} (save one with --roofline-save {name})"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BaselineError(f"baseline {name!r} at {path} is not readable JSON: {error}") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        )
+    try:
+        data = reading.read_json(path, "baseline")
+    except FileError as error:
+        raise BaselineError(f"baseline {name!r}: {error}; {again}") from None
+    if not isinstance(data, dict):
         raise BaselineError(
-            f"baseline {name!r} at {path} has schema {found!r}, not {SCHEMA!r}; save it again"
+            f"baseline {name!r} at {path} holds a JSON {type(data).__name__}, not a baseline;"
+            f" {again}"
+        )
+    if data.get("schema") != SCHEMA:
+        found = f"schema {cut(data['schema'])}" if "schema" in data else "no schema"
+        raise BaselineError(
+            f"baseline {name!r} at {path} has {found}, not {SCHEMA!r}: written by another"
+            f" version of pytest-roofline; {again}"
         )
     entries = {}
     try:
@@ -167,9 +177,20 @@ def load(path: Path, name: str) -> Baseline:
             if not all(math.isfinite(x) for x in figures):
                 raise ValueError(f"{nodeid}: a figure is not a finite number: {figures}")
         fingerprint = dict(data["fingerprint"])
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise BaselineError(f"baseline {name!r} at {path} is corrupt: {error!r}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
+        raise BaselineError(
+            f"baseline {name!r} at {path} is corrupt ({_what_is_wrong(error)}); {again}"
+        ) from None
     return Baseline(name, path, fingerprint, str(data.get("created", "")), entries)
+
+
+def _what_is_wrong(error: Exception) -> str:
+    """What a corrupt baseline lacks or holds, in words rather than a Python repr."""
+    if isinstance(error, KeyError):
+        return f"a result has no {error.args[0]!r}"
+    if isinstance(error, (TypeError, AttributeError)):
+        return "a result or figure is not of the shape a baseline holds"
+    return cut(str(error), 160)
 
 
 def regression(
@@ -183,7 +204,12 @@ def regression(
     the best stretch's throughput.
     """
     entry = baseline.entries.get(result.nodeid)
-    if entry is None or result.raw_utilization is None or entry.best <= 0:
+    if (
+        entry is None
+        or result.raw_utilization is None
+        or result.bound_seconds is None
+        or entry.best <= 0
+    ):
         return None
     now = result.raw_utilization
     median = result.median_utilization

@@ -8,6 +8,7 @@ insightful visual performance model", CACM 52(4), 2009).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Literal, overload
 
 from pydantic import BaseModel, ConfigDict
@@ -116,6 +117,11 @@ def kernel_bound(work: Kernel, device: Hardware) -> Bound:
         bottleneck, seconds = "memory", t_memory
     if t_network > seconds:
         bottleneck, seconds = "network", t_network
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise DeclarationError(
+            f"{work.label}: its bound comes out as {seconds!r} s on {device.name}, not a finite"
+            " time > 0; check the FLOPs and bytes declared"
+        )
     return Bound.model_validate(  # faster than the constructor (see results.evaluate)
         dict(
             seconds=seconds,

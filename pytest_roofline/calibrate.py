@@ -491,9 +491,12 @@ class SharedCalibration:
 
     def _from_folder(self) -> Hardware | None:
         path = self._path
-        if path is not None and path.is_file():
-            return Hardware.model_validate_json(path.read_text("utf-8"))
-        return None
+        if path is None or not path.is_file():
+            return None
+        try:
+            return Hardware.model_validate_json(path.read_bytes())
+        except (OSError, ValueError):
+            return None  # unreadable (a disk full mid-write elsewhere): measure again
 
     def _keep(self, hardware: Hardware, origin: str) -> Hardware:
         """Hold ``hardware`` and leave it where other processes and runs find it."""

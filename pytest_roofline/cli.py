@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -144,9 +145,20 @@ def _serving(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
 
 def _render(args: argparse.Namespace) -> list[str]:
     """``roofline report``: Markdown and HTML from a saved JSON report."""
-    document = json_report.read(args.report)
     if args.markdown is None and args.html is None:
         raise RooflineError("roofline report: give --markdown PATH and/or --html PATH")
+    outputs = {"the report read": args.report, "--markdown": args.markdown, "--html": args.html}
+    seen: dict[str, str] = {}
+    for name, path in outputs.items():
+        if path is None or str(path) == "-":
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            raise RooflineError(
+                f"roofline report: {name} {path} would overwrite {seen[key]}; give another path"
+            )
+        seen[key] = f"{name} {path}" if name.startswith("--") else f"{path}, {name}"
+    document = json_report.read(args.report)
     lines = []
     if args.markdown is not None:
         from .report.markdown import render_markdown
@@ -224,13 +236,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             document = json_report.read(args.report)
             results = [Result.model_validate(r) for r in document["results"]]
             lines = terminal.summary_lines(results)
-    except (RooflineError, OSError, ValueError) as error:
-        message = (
-            str(error)
-            if not isinstance(error, json.JSONDecodeError)
-            else (f"{args.report}: not JSON: {error}")
-        )
-        print(f"roofline: {message}", file=sys.stderr)
+    except OSError as error:  # writing an output
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"roofline: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
+    except RooflineError as error:
+        print(f"roofline: {error}", file=sys.stderr)
         return 2
     try:
         print("\n".join(lines))

@@ -8,14 +8,15 @@ Bad values are a usage error when the run starts, naming where the value came fr
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from . import tomlfile
-from .errors import ConfigurationError, RooflineError, did_you_mean
+from . import reading
+from .errors import ConfigurationError, FileError, RooflineError, cut, did_you_mean
 from .hardware import Catalog
 from .marker import check_budget, check_hardware
 
@@ -67,6 +68,9 @@ class Settings(BaseModel):
     """Markdown report path, or "-" for $GITHUB_STEP_SUMMARY."""
     html: str | None = None
     github_summary: bool = False
+    origins: dict[str, str] = {}
+    """Where each setting given came from ("--roofline-json", "ini roofline_html", ...),
+    to name it in errors."""
 
 
 def check_drop(value: Any, source: str) -> float:
@@ -78,10 +82,10 @@ def check_drop(value: Any, source: str) -> float:
         )
     except ValueError:
         raise ConfigurationError(
-            f"{source}: max_drop must be a number in (0, 1), got {value!r}"
+            f"{source}: max_drop must be a number in (0, 1), got {cut(value)}"
         ) from None
     if isinstance(value, bool) or not 0 < drop < 1:
-        raise ConfigurationError(f"{source}: max_drop must be in (0, 1), got {value!r}")
+        raise ConfigurationError(f"{source}: max_drop must be in (0, 1), got {cut(value)}")
     return drop
 
 
@@ -90,16 +94,17 @@ def read_pyproject(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        data = tomlfile.loads(path.read_text(encoding="utf-8"))
-    except (tomlfile.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigurationError(f"{path}: not valid TOML: {error}") from None
-    section = data.get("tool", {}).get("pytest-roofline", {})
+        data = reading.read_toml(path, "pyproject.toml")
+    except FileError as error:
+        raise ConfigurationError(str(error)) from None
+    tool = data.get("tool", {})
+    section = tool.get("pytest-roofline", {}) if isinstance(tool, dict) else {}
     if not isinstance(section, dict):
         raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] must be a table")
     for key in section:
         if key not in PYPROJECT_KEYS:
             hint = did_you_mean(key, PYPROJECT_KEYS)
-            raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] unknown key {key!r}{hint}")
+            raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] unknown key {cut(key)}{hint}")
     return dict(section)
 
 
@@ -135,7 +140,7 @@ def _as_bool(value: Any, source: str) -> bool:
         return True
     if text in ("0", "false", "no", "off", ""):
         return False
-    raise ConfigurationError(f"{source}: expected true or false, got {value!r}")
+    raise ConfigurationError(f"{source}: expected true or false, got {cut(value)}")
 
 
 def _as_seconds(value: Any, source: str) -> float:
@@ -146,7 +151,7 @@ def _as_seconds(value: Any, source: str) -> float:
     except RooflineError as error:
         raise ConfigurationError(f"{source}: {error}") from None
     if not (math.isfinite(seconds) and seconds > 0):
-        raise ConfigurationError(f"{source}: max_time must be > 0 seconds, got {value!r}")
+        raise ConfigurationError(f"{source}: max_time must be > 0 seconds, got {cut(value)}")
     return seconds
 
 
@@ -162,15 +167,16 @@ def resolve(
     ``"[tool.pytest-roofline] {pyproject_key}"`` (the key as written there).
     """
 
+    origins: dict[str, str] = {}
+
     def first(key: str) -> tuple[str, Any] | None:
         for pattern, values in sources:
             value = values.get(key)
+            where = pattern.format(
+                key=key, dashed=key.replace("_", "-"), pyproject_key=PYPROJECT_NAMES.get(key, key)
+            )
             if value is not None and value != "":
-                where = pattern.format(
-                    key=key,
-                    dashed=key.replace("_", "-"),
-                    pyproject_key=PYPROJECT_NAMES.get(key, key),
-                )
+                origins[key] = where
                 return where, value
         return None
 
@@ -205,4 +211,63 @@ def resolve(
         min_utilization=get("min_utilization", check_budget),
         max_time=get("max_time", _as_seconds),
         calibrate=bool(get("calibrate", _as_bool)),
+        origins=origins,
     )
+
+
+def check_outputs(
+    settings: Settings,
+    folder: Path,
+    baseline_paths: Mapping[str, Path],
+    others: Mapping[str, str | None] = {},
+) -> None:
+    """A usage error when two outputs of the run would be written to one path, or one
+    would overwrite the baseline the run compares with: the second writer would replace
+    the first, and the summary would still say both were written.
+
+    ``folder`` is where relative report paths are taken from (the invocation folder),
+    ``baseline_paths`` the files of ``--roofline-save`` ("save") and
+    ``--roofline-compare`` ("compare"), ``others`` further outputs by their option name
+    (``--junit-xml``).
+    """
+    named = settings.origins
+    outputs: list[tuple[str, Path]] = []
+    if settings.json_path is not None:
+        outputs.append((named.get("json", "--roofline-json"), folder / settings.json_path))
+    if settings.markdown is not None and settings.markdown != "-":
+        outputs.append((named.get("markdown", "--roofline-markdown"), folder / settings.markdown))
+    if settings.html is not None:
+        outputs.append((named.get("html", "--roofline-html"), folder / settings.html))
+    if "save" in baseline_paths:
+        outputs.append((named.get("save", "--roofline-save"), baseline_paths["save"]))
+    outputs += [(name, folder / value) for name, value in others.items() if value]
+    seen: dict[str, str] = {}
+    for name, path in outputs:
+        key = os.path.realpath(path)
+        if key in seen:
+            raise ConfigurationError(
+                f"{seen[key]} and {name} both write {path}: the second would replace the"
+                " first; give each its own path"
+            )
+        seen[key] = name
+    compared = baseline_paths.get("compare")
+    if compared is not None:
+        key = os.path.realpath(compared)
+        if key in seen and seen[key] != named.get("save", "--roofline-save"):
+            raise ConfigurationError(
+                f"{seen[key]} would overwrite {compared}, the baseline"
+                f" {named.get('compare', '--roofline-compare')} reads; give it another path"
+            )
+
+
+def check_given(values: Mapping[str, Any], pattern: str) -> None:
+    """A usage error for a command-line option given an empty value (``--roofline-json
+    ""``, an unset variable in a CI script): without it, the option would be silently
+    ignored and the file never written. ``pattern`` names the options ("--roofline-{dashed}")."""
+    for key, value in values.items():
+        if value == "":
+            where = pattern.format(key=key, dashed=key.replace("_", "-"), pyproject_key=key)
+            raise ConfigurationError(
+                f"{where}: given an empty value (an unset variable in the command?); give a"
+                " value or leave the option out"
+            )

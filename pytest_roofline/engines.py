@@ -35,13 +35,13 @@ The shape is told from the keys; ``format=`` forces one. Every problem with a fi
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from .errors import DeclarationError, UnknownNameError
+from . import reading
+from .errors import DeclarationError, FileError, UnknownNameError, cut
 from .spec import Spec
 
 Format = Literal["vllm-serving", "vllm-throughput", "sglang-serving"]
@@ -98,14 +98,17 @@ def read_engine_result(
     ``run`` chooses the line of a JSON-lines file (Python indexing: -1 is the last run).
     """
     __tracebackhide__ = True
+    if not isinstance(path, (str, os.PathLike)):
+        raise DeclarationError(
+            f"report_engine_result(): the path must be a str or a path, got {cut(path)}"
+        )
+    if isinstance(run, bool) or not isinstance(run, int):
+        raise DeclarationError(
+            f"report_engine_result(): run= must be an integer index (-1 for the last run),"
+            f" got {cut(run)}"
+        )
     name = os.fspath(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DeclarationError(f"{name}: no such engine result file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise DeclarationError(f"{name}: cannot read the engine result: {reason}") from None
+    text = reading.read_text(Path(name), "engine result")
     runs = _objects(text, name)
     if not -len(runs) <= run < len(runs):
         count = f"{len(runs)} run" + ("s" if len(runs) != 1 else "")
@@ -140,24 +143,16 @@ def _objects(text: str, name: str) -> list[tuple[str, Any]]:
     __tracebackhide__ = True
     if not text.strip():
         raise DeclarationError(f"{name}: the engine result file is empty")
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
     try:
-        return [(name, json.loads(text))]
-    except json.JSONDecodeError as whole:
-        if whole.msg != "Extra data":
-            raise DeclarationError(
-                f"{name}: not JSON: {whole.msg} at line {whole.lineno} column {whole.colno}"
-            ) from None
-    runs = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            runs.append((f"{name}:{number}", json.loads(line)))
-        except json.JSONDecodeError as error:
-            raise DeclarationError(
-                f"{name}:{number}: not a JSON line: {error.msg} at column {error.colno}"
-            ) from None
-    return runs
+        return [(name, reading.parse_json(text, name, finite=False))]
+    except FileError as whole:
+        if len(lines) < 2 or "Extra data" not in str(whole):
+            raise
+    # JSON lines: one run per line, each named by its line number.
+    return [
+        (f"{name}:{n}", reading.parse_json(line, f"{name}:{n}", finite=False)) for n, line in lines
+    ]
 
 
 def _detect(data: dict[str, Any], source: str) -> Format:
@@ -186,13 +181,23 @@ class _Figures:
         __tracebackhide__ = True
         value = self.data[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise DeclarationError(f"{self.source}: {key} must be a number, got {value!r}")
+            raise DeclarationError(f"{self.source}: {key} must be a number, got {cut(value)}")
         if not math.isfinite(value) or value < 0 or (positive and value == 0):
             need = "> 0" if positive else ">= 0"
             raise DeclarationError(
-                f"{self.source}: {key} must be a finite number {need}, got {value!r}"
+                f"{self.source}: {key} must be a finite number {need}, got {cut(value)}"
             )
         return float(value)
+
+    def count(self, key: str) -> float:
+        """A number of requests: a whole number, at least 1."""
+        __tracebackhide__ = True
+        value = self.number(key)
+        if value != int(value):
+            raise DeclarationError(f"{self.source}: {key} counts requests, got {cut(value)}")
+        if value == 0:
+            raise DeclarationError(f"{self.source}: {key} is 0: the benchmark finished no request")
+        return value
 
     def optional(self, key: str, scale: float = 1.0) -> float | None:
         """A figure the file may leave out (or write as null); ms figures scaled to s."""
@@ -204,15 +209,14 @@ class _Figures:
 
 def _online(figures: _Figures, source: str, data: dict[str, Any], shape: Format) -> EngineResult:
     __tracebackhide__ = True
-    completed = figures.number("completed")
-    if completed == 0:
-        raise DeclarationError(f"{source}: completed is 0: the benchmark finished no request")
+    completed = figures.count("completed")
     duration = figures.number("duration", positive=True)
     prompt = figures.number("total_input_tokens")
     output = figures.number("total_output_tokens")
     total = figures.optional("total_token_throughput")
     model = data.get("model_id") or data.get("model")
-    return EngineResult(
+    return _checked(
+        "duration",
         format=shape,
         source=source,
         requests=int(completed),
@@ -232,9 +236,7 @@ def _online(figures: _Figures, source: str, data: dict[str, Any], shape: Format)
 
 def _offline(figures: _Figures, source: str, data: dict[str, Any]) -> EngineResult:
     __tracebackhide__ = True
-    requests = figures.number("num_requests")
-    if requests == 0:
-        raise DeclarationError(f"{source}: num_requests is 0: the benchmark ran no request")
+    requests = figures.count("num_requests")
     elapsed = figures.number("elapsed_time", positive=True)
     tokens = figures.number("total_num_tokens")
     output = figures.optional("total_output_tokens")
@@ -244,7 +246,8 @@ def _offline(figures: _Figures, source: str, data: dict[str, Any]) -> EngineResu
         )
     rate = figures.optional("tokens_per_second")
     model = data.get("model")
-    return EngineResult(
+    return _checked(
+        "elapsed_time",
         format="vllm-throughput",
         source=source,
         requests=int(requests),
@@ -256,3 +259,16 @@ def _offline(figures: _Figures, source: str, data: dict[str, Any]) -> EngineResu
         mean_output_tokens=None if output is None else output / requests,
         model=model if isinstance(model, str) else None,
     )
+
+
+def _checked(duration_key: str, **fields: Any) -> EngineResult:
+    """The result, once every figure derived from the file is a finite number: a
+    duration of 1e-320 s passes as positive, and its rates come out infinite."""
+    __tracebackhide__ = True
+    for name, value in fields.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise DeclarationError(
+                f"{fields['source']}: {name} comes out as {value} from the file's figures;"
+                f" is its {duration_key} ({fields['duration_seconds']!r} s) right?"
+            )
+    return EngineResult(**fields)

@@ -39,11 +39,18 @@ class UnknownNameError(RooflineError):
         else:
             more = ", ..." if len(known_names) > 12 else ""
             hint = "known: " + ", ".join(known_names[:12]) + more
-        super().__init__(f"unknown {kind} {name!r}{place}; {hint}")
+        super().__init__(f"unknown {kind} {cut(name)}{place}; {hint}")
 
 
 class DeclarationError(RooflineError):
     """A declared workload, hardware or marker that is invalid (negative size, bad budget)."""
+
+
+class FileError(DeclarationError):
+    """A file that cannot be read as what it should be: missing, too large, not text, not
+    JSON or TOML, nested too deeply, or holding a number no figure can be. A
+    DeclarationError, as engine result and HF config.json files are part of what a test
+    declares."""
 
 
 class ConfigurationError(RooflineError):
@@ -53,6 +60,25 @@ class ConfigurationError(RooflineError):
 class CalibrationError(RooflineError):
     """The ceilings of ``local`` could not be measured: a probe failed, or gave no usable
     rate."""
+
+
+SHOWN_CHARACTERS = 80
+SHOWN_PROBLEMS = 3
+"""A line names the first few problems of a record, then how many more there are."""
+
+
+def cut(value: object, limit: int = SHOWN_CHARACTERS) -> str:
+    """``repr(value)``, cut to about ``limit`` characters: an error line names a bad value,
+    it does not echo a 100,000-character one."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text)} characters)"
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """``text`` cut to about ``limit`` characters, for a line quoting another message."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def closest_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
@@ -79,13 +105,14 @@ def one_line(owner: str, error: ValidationError, fields: Iterable[str] = ()) -> 
     valid field names, offered when a field is misspelt.
     """
     parts = []
-    for detail in error.errors(include_url=False):
+    details = error.errors(include_url=False)
+    for detail in details[:SHOWN_PROBLEMS]:
         loc = [str(p) for p in detail["loc"] if p != "[key]"]
         field = ".".join(loc) or "value"
         message = str(detail["msg"])
         ctx_error = (detail.get("ctx") or {}).get("error")
         shown = detail.get("input")
-        given = "" if isinstance(shown, (dict, list)) else f" (got {shown!r})"
+        given = "" if isinstance(shown, (dict, list)) else f" (got {cut(shown)})"
         if isinstance(ctx_error, RooflineError):
             message, given = str(ctx_error), ""
         elif detail["type"] == "extra_forbidden":
@@ -94,4 +121,7 @@ def one_line(owner: str, error: ValidationError, fields: Iterable[str] = ()) -> 
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         parts.append(f"{field}: {message}{given}" if field else f"{message}{given}")
+    more = len(details) - SHOWN_PROBLEMS
+    if more > 0:
+        parts.append(f"and {more} more problem{'s' if more > 1 else ''}")
     return DeclarationError(f"{owner}: " + "; ".join(parts))

@@ -18,7 +18,7 @@ from pydantic import Field, field_validator
 
 from . import arrays, tomlfile
 from .dtypes import DType, canonical_dtype
-from .errors import DeclarationError, UnknownNameError
+from .errors import DeclarationError, UnknownNameError, cut
 from .spec import Spec
 from .units import Bandwidth, FlopRate, PositiveBytes, Watts
 
@@ -245,7 +245,7 @@ class Catalog:
         if isinstance(name, Hardware):
             return name
         if not isinstance(name, str):
-            raise DeclarationError(f"hardware must be a name or a Hardware, got {name!r}")
+            raise DeclarationError(f"hardware must be a name or a Hardware, got {cut(name)}")
         key = normalize(name)
         if key == AUTO:
             if self._auto is not None:

@@ -20,23 +20,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import tomlfile
-from .errors import DeclarationError, UnknownNameError
+from . import reading
+from .errors import DeclarationError, RooflineError, UnknownNameError, cut
 from .hardware import Catalog, Hardware, normalize
 
 INHERITED_EXCLUDE = {"name", "aliases", "description", "sources"}
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """A TOML file's contents; a one-line error for a missing or malformed file."""
+    """A TOML file's contents; a one-line error for a missing, unreadable or malformed
+    file (see :mod:`.reading`)."""
     __tracebackhide__ = True
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise DeclarationError(f"{path}: cannot read: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise DeclarationError(f"{path}: not valid TOML: {error}") from None
-    return tomlfile.parse(text, str(path))
+    return reading.read_toml(path, "hardware")
 
 
 def entries_of_file(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -72,7 +67,7 @@ def resolve(
         parent = fields.pop("extends", None)
         if parent is not None:
             if not isinstance(parent, str):
-                raise DeclarationError(f"{place}: extends must be a device name, got {parent!r}")
+                raise DeclarationError(f"{place}: extends must be a device name, got {cut(parent)}")
             parent_key = normalize(parent)
             if parent_key in chain or parent_key == key:
                 loop = " -> ".join([*chain, key, parent_key])
@@ -85,7 +80,13 @@ def resolve(
                 known = [*catalog.known_names(), *by_key]
                 raise UnknownNameError("hardware", parent, known, where=f"{place} extends")
             inherited = base.model_dump(exclude=INHERITED_EXCLUDE)
-            peaks = {**inherited.pop("peak_flops"), **dict(fields.pop("peak_flops", {}))}
+            own = fields.pop("peak_flops", {})
+            if not isinstance(own, Mapping):
+                raise DeclarationError(
+                    f"{place}: peak_flops must be a table of dtype = rate, e.g."
+                    f' {{ fp16 = "100 TFLOP/s" }}, got {cut(own)}'
+                )
+            peaks = {**inherited.pop("peak_flops"), **own}
             fields = {**inherited, **fields, "peak_flops": peaks}
             fields.setdefault("description", f"{base.description or base.name} (modified)")
         device: Hardware = Hardware.from_data(fields, place)
@@ -100,7 +101,12 @@ def load(path: Path, catalog: Catalog) -> list[Hardware]:
     __tracebackhide__ = True
     try:
         entries = entries_of_file(read_toml(path))
-    except DeclarationError as error:
+        if not entries:
+            raise DeclarationError(
+                f"{path}: declares no device; give a table per device, e.g. [my-gpu] with"
+                " peak_flops and memory_bandwidth"
+            )
+    except RooflineError as error:
         message = str(error)
         raise DeclarationError(
             message if message.startswith(str(path)) else f"{path}: {message}"

@@ -20,9 +20,9 @@ from pydantic import Field, model_validator
 
 from .dtypes import DType, dtype_bytes
 from .dtypes import canonical_dtype as canonical
-from .errors import DeclarationError
+from .errors import DeclarationError, cut
 from .spec import Spec
-from .units import ByteCount, FlopCount
+from .units import MAX_COUNT, ByteCount, FlopCount
 
 if TYPE_CHECKING:
     from .transformer import Transformer
@@ -73,9 +73,14 @@ def _size(value: Any, what: str, factory: str) -> int:
     """A positive integer size, or a one-line error naming the factory and argument."""
     __tracebackhide__ = True
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        if isinstance(value, float) and value.is_integer() and value > 0:
+        if isinstance(value, float) and value.is_integer() and 0 < value <= MAX_COUNT:
             return int(value)
-        raise DeclarationError(f"{factory}: {what} must be a positive integer, got {value!r}")
+        raise DeclarationError(f"{factory}: {what} must be a positive integer, got {cut(value)}")
+    if value > MAX_COUNT:
+        raise DeclarationError(
+            f"{factory}: {what} = {cut(value, 40)} is too large (at most 2**53, where a float"
+            " still counts every element)"
+        )
     return value
 
 
@@ -144,7 +149,7 @@ def elementwise(
 def _count(value: Any, what: str) -> int:
     __tracebackhide__ = True
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise DeclarationError(f"elementwise: {what} must be an integer >= 0, got {value!r}")
+        raise DeclarationError(f"elementwise: {what} must be an integer >= 0, got {cut(value)}")
     return value
 
 

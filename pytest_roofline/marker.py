@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DeclarationError, UnknownNameError, did_you_mean
+from .errors import DeclarationError, UnknownNameError, cut, did_you_mean
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
 from .serving import ServingConfig
@@ -49,15 +49,17 @@ def check_budget(value: Any, source: str) -> float | None:
             value = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
         except ValueError:
             raise DeclarationError(
-                f"{source}: min_utilization must be a number in (0, 1], got {value!r}"
+                f"{source}: min_utilization must be a number in (0, 1], got {cut(value)}"
             ) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise DeclarationError(
-            f"{source}: min_utilization must be a number in (0, 1], got {value!r}"
+            f"{source}: min_utilization must be a number in (0, 1], got {cut(value)}"
         )
     if not 0 < value <= 1:
         hint = f" (did you mean {value / 100:g}?)" if 1 < value <= 100 else ""
-        raise DeclarationError(f"{source}: min_utilization must be in (0, 1], got {value!r}{hint}")
+        raise DeclarationError(
+            f"{source}: min_utilization must be in (0, 1], got {cut(value)}{hint}"
+        )
     return float(value)
 
 
@@ -80,7 +82,7 @@ def _drop(value: Any, source: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise DeclarationError(f"{source}: max_drop must be a number in (0, 1), got {value!r}")
+        raise DeclarationError(f"{source}: max_drop must be a number in (0, 1), got {cut(value)}")
     return float(value)
 
 
@@ -92,7 +94,7 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalo
     if unknown:
         hint = did_you_mean(unknown[0], KEYWORDS)
         raise DeclarationError(
-            f"{source}: unknown argument {unknown[0]!r}{hint} (takes kernel, serving,"
+            f"{source}: unknown argument {cut(unknown[0])}{hint} (takes kernel, serving,"
             " hardware, min_utilization, max_drop)"
         )
     if len(args) > 1:

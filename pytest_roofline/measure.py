@@ -42,7 +42,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import busy
-from .errors import DeclarationError
+from .errors import DeclarationError, cut
 from .windows import WINDOWS, best_stretch, even_windows, median_ci_ranks, window_medians
 
 MIN_ROUND_SECONDS = 1e-4
@@ -254,7 +254,17 @@ def _check_option(value: Any, name: str, *, integer: bool) -> None:
     if isinstance(value, bool) or not ok or value < 0 or (name != "warmup" and value == 0):
         kind = "an integer" if integer else "a number"
         bound = ">= 0" if name == "warmup" else "> 0"
-        raise DeclarationError(f"measure(): {name} must be {kind} {bound}, got {value!r}")
+        raise DeclarationError(f"measure(): {name} must be {kind} {bound}, got {cut(value)}")
+    limit = OPTION_LIMITS[name]
+    if value > limit:
+        raise DeclarationError(
+            f"measure(): {name}={cut(value, 40)} is more than {limit:g}: a test that would"
+            " never end"
+        )
+
+
+OPTION_LIMITS = {"warmup": 1e6, "rounds": 1e6, "max_time": 86400.0}
+"""The largest warm-up, rounds and time budget (seconds) measure() takes."""
 
 
 SETTLE_TOLERANCE = 0.05
@@ -331,15 +341,15 @@ def measure(
     """
     __tracebackhide__ = True
     if not callable(fn):
-        raise DeclarationError(f"measure() needs a callable, got {fn!r}")
+        raise DeclarationError(f"measure() needs a callable, got {cut(fn)}")
     _check_option(warmup, "warmup", integer=True)
     _check_option(rounds, "rounds", integer=True)
     _check_option(max_time, "max_time", integer=False)
     if sync is not None and not callable(sync):
-        raise DeclarationError(f"measure(): sync must be a callable, got {sync!r}")
+        raise DeclarationError(f"measure(): sync must be a callable, got {cut(sync)}")
     if timer not in TIMERS:
         raise DeclarationError(
-            f"measure(): timer must be one of {', '.join(TIMERS)}, got {timer!r}"
+            f"measure(): timer must be one of {', '.join(TIMERS)}, got {cut(timer)}"
         )
     budget_ns = int((DEFAULT_MAX_TIME if max_time is None else max_time) * 1e9)
     clock = time.perf_counter_ns

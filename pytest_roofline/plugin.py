@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Generator
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from . import baseline, hardware, hardware_files, hooks, transformer
 from .binding_probes import PairedCalibration
@@ -24,18 +26,20 @@ from .calibrate import SharedCalibration, fingerprint
 from .config import (
     SETTING_KEYS,
     Settings,
+    check_given,
+    check_outputs,
     read_pyproject,
     resolve,
     split_pyproject,
 )
 from .current import CurrentRecorder
 from .detect import Detection, detect
-from .errors import ConfigurationError, DeclarationError, RooflineError
+from .errors import ConfigurationError, DeclarationError, RooflineError, clip, cut, one_line
 from .hardware import AUTO, Catalog, Hardware, default_catalog, normalize
 from .marker import MARKER_HELP, parse_marker
-from .recorder import SAVING, Recorder, record_json
+from .recorder import SAVING, Recorder, record_json, row_without_verdict
 from .report import json_report, terminal, writers
-from .results import Result, Summary
+from .results import Result, Summary, error_record
 from .runlock import RunLock
 from .transformer import Transformer
 from .units import BANDWIDTH, FLOP_RATE, format_quantity
@@ -201,8 +205,18 @@ class RooflineManager:
             self.catalog = self._catalog(config, hardware_tables, pyproject_path, values)
             hardware.activate(self.catalog)
             self.settings = self._settings(config, values)
-            if self.settings.save is not None:  # a bad name now, not after the whole run
-                baseline.path_for(config.rootpath, self.settings.save)
+            baselines = {
+                role: baseline.path_for(config.rootpath, name)  # a bad name now, not at the end
+                for role, name in (("save", self.settings.save), ("compare", self.settings.compare))
+                if name is not None
+            }
+            if not self.is_worker:
+                check_outputs(
+                    self.settings,
+                    Path(config.invocation_params.dir),
+                    baselines,
+                    {"--junit-xml": config.getoption("xmlpath", None)},
+                )
             if normalize(self.settings.hardware or "") == AUTO and not self.is_worker:
                 self._auto()  # a plugin's bad answer is a usage error, not a test's
         except RooflineError as error:
@@ -220,6 +234,10 @@ class RooflineManager:
         self.json_written: Path | None = None
         self._made: dict[str, dict[str, Any]] = {}
         self._current: tuple[pytest.Item, Recorder] | None = None
+        self._tearing_down: pytest.Item | None = None
+        """The test whose teardown is running, if any."""
+        self._setup_problems: dict[str, str] = {}
+        """The one line of each test whose marker could not be used, until its row is made."""
         self.paired = PairedCalibration() if self.settings.paired else None
         # Probes are built on first use: a run that never beats or misses a measured
         # roof never builds one.
@@ -350,10 +368,18 @@ class RooflineManager:
         listed = ini or values.get("hardware_file") or []
         if isinstance(listed, str):
             listed = [listed]
-        return [Path(config.rootpath, str(p)) for p in listed]
+        if not isinstance(listed, list) or not all(
+            isinstance(p, (str, os.PathLike)) and str(p) for p in listed
+        ):
+            raise ConfigurationError(
+                f"[tool.pytest-roofline] hardware_file must be a path or a list of paths,"
+                f" got {cut(listed)}"
+            )
+        return [Path(config.rootpath, os.fspath(p)) for p in listed]
 
     def _settings(self, config: pytest.Config, pyproject: dict[str, Any]) -> Settings:
         cli = {k: config.getoption("roofline_" + k) for k in SETTING_KEYS}
+        check_given(cli, "--roofline-{dashed}")
         # Flags are string ini keys read by the library, like every other setting, so a
         # bad value names its key ("maybe" as a bool ini was pytest's bare error).
         ini = {k: config.getini("roofline_" + k) for k in SETTING_KEYS}
@@ -415,6 +441,14 @@ class RooflineManager:
             return self._current[1]
         if not create:
             return None
+        if self._tearing_down is item:
+            # A fixture's teardown (a session- or module-scoped one, run after the last
+            # test that used it): the test being torn down did not call, and has no work.
+            raise DeclarationError(
+                f"roofline called from a fixture's teardown, after {item.nodeid} ended: a"
+                " verdict is taken when a test's body ends, so measure or report in the"
+                " test itself, or in a fixture's setup"
+            )
         recorder = self._new_recorder(item)
         self._current = (item, recorder)
         return recorder
@@ -432,8 +466,13 @@ class RooflineManager:
         )
 
     @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        self._tearing_down = item
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._current = None
+        self._tearing_down = None
         marker = item.get_closest_marker("roofline")  # the closest wins, as for every marker
         if marker is None:
             return
@@ -459,6 +498,7 @@ class RooflineManager:
             recorder = self._new_recorder(item)  # so the fixture still works
         self._current = (item, recorder)
         if problem:
+            self._setup_problems[item.nodeid] = problem
             pytest.fail(problem, pytrace=False)
 
     @pytest.hookimpl(wrapper=True)
@@ -466,6 +506,10 @@ class RooflineManager:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        if report.when == "setup" and report.failed and item.nodeid in self._setup_problems:
+            # A marker that could not be used: the test never ran, and keeps its row.
+            line = self._setup_problems.pop(item.nodeid)
+            self._attach(item, report, error_record(item.nodeid, line))
         if report.when != "call" or report.skipped:
             return report
         recorder = self.recorder_of(item, create=False)
@@ -490,42 +534,61 @@ class RooflineManager:
         """The verdict on one test's call phase: its record, and its failure if any."""
         if not (recorder.declared or item.get_closest_marker("roofline") is not None):
             return  # an unmarked test that used the fixture but declared nothing
+        crash = ""
+        if report.failed:
+            # The test's own failure stands; its row says why, so a crashed benchmark
+            # still has its row in the reports.
+            error = call.excinfo.value if call.excinfo else None
+            if isinstance(error, RooflineError):  # its message names the culprit already
+                crash = f"roofline: {str(error).splitlines()[0]}"
+            else:
+                crash = call.excinfo.exconly().splitlines()[0] if call.excinfo else "it failed"
         if not recorder.declared:
+            line = (
+                "roofline: the test declared no work: pass a kernel to"
+                " @pytest.mark.roofline or call roofline.declare(kernel)"
+            )
             if report.passed:
-                self._fail(
-                    report,
-                    "roofline: the test declared no work: pass a kernel to"
-                    " @pytest.mark.roofline or call roofline.declare(kernel)",
-                )
+                self._fail(report, line)
+            self._attach(item, report, row_without_verdict(recorder, clip(crash) or line))
             return
         try:
             record = recorder.record(self.settings.min_utilization)
         except RooflineError as error:  # e.g. serving lengths that never arrived
+            line = f"roofline: {error}"
             if report.passed:
-                self._fail(report, f"roofline: {error}")
+                self._fail(report, line)
+            self._attach(item, report, row_without_verdict(recorder, clip(crash) or line))
             return
-        if report.failed and recorder.measurement is None:
-            # The test's own failure stands; its record (unmeasured) says why, so a
-            # crashed benchmark still has its row in the reports.
-            crash = call.excinfo.exconly().splitlines()[0] if call.excinfo else "it failed"
+        if crash and recorder.measurement is None:
             record["notes"].append(f"the test failed before it measured: {crash}")
+            record["message"] = (
+                f"roofline: {record['label']}: the test failed before it measured: {clip(crash)}"
+            )
         if self.settings.save is not None or self.baseline is not None:
             record = self._against_baseline(report, recorder, Result.model_validate(record))
-        # The record goes to JSON as it is: a Result is validated from it only when the
-        # run ends (or for a pytest_roofline_result implementation), so a cheap test pays
-        # for one serialization and no model.
-        text = record_json(record)
-        self._made[text] = record  # this process's own records need no parsing back
-        properties: list[tuple[str, object]] = [(PROPERTY, text)]
-        properties += [(key, record[key]) for key in FLAT_PROPERTIES]
-        item.user_properties.extend(properties)
-        report.user_properties.extend(properties)
+        self._attach(item, report, record)
         failure = record["message"] if record["outcome"] != "passed" else record.get("regression")
         if failure and report.passed:
             if self.settings.warn_only:
                 item.warn(RooflineWarning(failure))
             else:
                 self._fail(report, failure, Result.model_validate(record).details())
+
+    def _attach(self, item: pytest.Item, report: pytest.TestReport, record: dict[str, Any]) -> None:
+        """Give the test its row: the record goes to the item's user properties, where
+        the controller (or this process) collects it from the teardown report.
+
+        The record goes to JSON as it is: a Result is validated from it only when the run
+        ends (or for a pytest_roofline_result implementation), so a cheap test pays for
+        one serialization and no model.
+        """
+        text = record_json(record)
+        self._made[text] = record  # this process's own records need no parsing back
+        properties: list[tuple[str, object]] = [(PROPERTY, text)]
+        properties += [(key, record[key]) for key in FLAT_PROPERTIES]
+        item.user_properties.extend(properties)
+        report.user_properties.extend(properties)
 
     def _against_baseline(
         self, report: pytest.TestReport, recorder: Recorder, result: Result
@@ -569,14 +632,34 @@ class RooflineManager:
             if name == PROPERTY and isinstance(value, str):
                 record = self._made.pop(value, None)
                 if record is None:  # from an xdist worker
-                    record = json.loads(value)
+                    record = self._from_worker(report.nodeid, value)
                 self._pending.append(record)
                 self.summaries.append(Summary.of(record))
-                if self.local_spec is None and record["hardware"] == "local":
+                if (
+                    self.local_spec is None
+                    and record["hardware"] == "local"
+                    and record["hardware_spec"]
+                ):
                     self.local_spec = record["hardware_spec"]
                 if self.config.hook.pytest_roofline_result.get_hookimpls():
                     result = self.results[-1]
                     self.config.hook.pytest_roofline_result(config=self.config, result=result)
+
+    @staticmethod
+    def _from_worker(nodeid: str, text: str) -> dict[str, Any]:
+        """A record an xdist worker sent, or the row of a record that cannot be read back
+        (the rest of the run keeps its results)."""
+        try:
+            record = json.loads(text)
+            Result.model_validate(record)
+        except (ValueError, RecursionError) as error:
+            problem = one_line(nodeid, error) if isinstance(error, ValidationError) else error
+            return error_record(
+                nodeid,
+                f"roofline: the worker's record could not be read back: {clip(str(problem))}",
+            )
+        assert isinstance(record, dict)
+        return record
 
     @property
     def results(self) -> list[Result]:
@@ -692,8 +775,8 @@ class RooflineManager:
             try:
                 json_report.write(path, document)
                 self.json_written = path
-            except OSError as error:
-                reason = error.strerror or str(error)
+            except (OSError, ValueError) as error:  # ValueError: a number JSON cannot hold
+                reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
                 self.write_error = f"roofline: could not write {path}: {reason}"
         self.written = writers.write_all(
             document,

@@ -20,12 +20,12 @@ import pydantic_core
 from . import busy
 from .binding_probes import PairedCalibration
 from .bound import Bound, kernel_bound
-from .errors import DeclarationError, did_you_mean
+from .errors import DeclarationError, cut, did_you_mean
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
 from .marker import check_hardware
 from .measure import Measurement, measure
-from .results import Result, judge
+from .results import Result, error_record, first_non_finite, judge
 from .runlock import RunLock
 from .serving import ServingBound, ServingConfig, serving_bound
 
@@ -174,6 +174,8 @@ class Recorder:
         self.measurement: Measurement | None = None
         self.measured_tokens_per_second: float | None = None
         self._closed = ""
+        self._reported = ""
+        """The figure the test reported ("seconds=5e-324"), named if the verdict breaks."""
         if kernel is not None:
             self.declare(kernel)
 
@@ -363,7 +365,7 @@ class Recorder:
         if misspelt:
             name = next(iter(misspelt))
             raise DeclarationError(
-                f"report(): unknown figure {name!r}{did_you_mean(name, FIGURES)}"
+                f"report(): unknown figure {cut(name)}{did_you_mean(name, FIGURES)}"
                 f" (takes {', '.join(FIGURES)})"
             )
         values = (
@@ -391,8 +393,11 @@ class Recorder:
             isinstance(value, bool) or not isinstance(value, numbers.Real)
         )
         if not_a_number or not (math.isfinite(value) and value > 0):
-            raise DeclarationError(f"report(): {name} must be a finite number > 0, got {value!r}")
+            raise DeclarationError(
+                f"report(): {name} must be a finite number > 0, got {cut(value)}"
+            )
         value = float(value)  # numpy scalars too
+        self._reported = f"report({name}={value!r})"
         if isinstance(work, ServingConfig):
             elapsed = self._serving_seconds(work, name, value)
         elif name in ("seconds", "seconds_per_token"):
@@ -405,9 +410,25 @@ class Recorder:
             if work.bytes == 0:
                 raise DeclarationError(f"report(): {work.label} moves no bytes; report seconds=")
             elapsed = work.bytes / value
+        self._check_reported(work, name, value, elapsed)
         self.measurement = Measurement.from_reported(elapsed)
         self._again = None
         return self.measurement
+
+    @staticmethod
+    def _check_reported(work: Work, name: str, value: float, elapsed: float) -> None:
+        """The time a reported figure gives the work, and the rates that time gives it,
+        are finite and above zero: a figure of 1e-310 passes as positive, and its time
+        (or its rate) comes out infinite."""
+        __tracebackhide__ = True
+        rates = [elapsed]
+        if isinstance(work, Kernel) and elapsed > 0:
+            rates += [work.flops / elapsed, work.bytes / elapsed]
+        if not all(math.isfinite(rate) for rate in rates) or elapsed <= 0:
+            raise DeclarationError(
+                f"report(): {name}={value!r} gives {work.label} a time of {elapsed!r} s,"
+                " out of any range a measurement can have; check the figure and its unit"
+            )
 
     def report_engine_result(
         self, path: str | os.PathLike[str], *, format: str | None = None, run: int = -1
@@ -522,7 +543,20 @@ class Recorder:
         )
         if self._again_failed:
             verdict["notes"].append(self._again_failed)
+        self._check_finite(verdict)
         return verdict
+
+    def _check_finite(self, verdict: dict[str, Any]) -> None:
+        """Every figure of the verdict is a finite number, or this test's one-line error:
+        an infinite one would cost every test of the run its report (JSON has none)."""
+        __tracebackhide__ = True
+        key = first_non_finite(verdict)
+        if key is not None:
+            source = self._reported or "the work declared and the time measured"
+            raise DeclarationError(
+                f"{self.work.label}: its {key} comes out as a number that is not finite,"
+                f" from {source}; check the sizes and figures given"
+            )
 
     def _check_again(
         self,
@@ -711,3 +745,21 @@ class Recorder:
     def __repr__(self) -> str:
         what = self._work.label if self._work else "nothing declared"
         return f"<roofline {self.nodeid}: {what}>"
+
+
+def row_without_verdict(recorder: Recorder, message: str) -> dict[str, Any]:
+    """The row of a test that gets no verdict (see :func:`results.error_record`): its
+    work and hardware as far as they were declared, and the line it failed with."""
+    work = recorder._work
+    choice = recorder._hardware_choice or recorder._default_hardware
+    hardware = choice.name if isinstance(choice, Hardware) else str(choice or "local")
+    if work is None:
+        return error_record(recorder.nodeid, message, hardware=hardware)
+    return error_record(
+        recorder.nodeid,
+        message,
+        kind="serving" if isinstance(work, ServingConfig) else "kernel",
+        label=work.label,
+        workload=work.model_dump(mode="json"),
+        hardware=hardware,
+    )

@@ -37,7 +37,9 @@ NUMERIC_TOLERANCE = 1e-9
 class Result(BaseModel):
     """What one roofline test found; the keys of DESIGN.md section 5, SI numbers only."""
 
-    model_config = ConfigDict(frozen=True)
+    # No infinity or NaN: JSON has none, and a record read back (from an xdist worker, a
+    # report file) with one is refused where it enters rather than when it is written.
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     nodeid: str
     kind: Literal["kernel", "serving"] = "kernel"
@@ -45,10 +47,12 @@ class Result(BaseModel):
     workload: dict[str, Any]
     hardware: str
     hardware_spec: dict[str, Any]
-    bound_seconds: float
-    compute_seconds: float
-    memory_seconds: float
-    network_seconds: float
+    bound_seconds: float | None
+    """None only in the row of a test whose work could not be bounded (see
+    :func:`error_record`); likewise the other figures of the bound."""
+    compute_seconds: float | None
+    memory_seconds: float | None
+    network_seconds: float | None
     measured_seconds: float | None
     utilization: float | None
     raw_utilization: float | None
@@ -56,7 +60,7 @@ class Result(BaseModel):
     min_utilization: float | None
     bottleneck: str
     intensity: float | None
-    ridge_point: float
+    ridge_point: float | None
     ceiling_uncertainty: float
     outcome: Outcome
     message: str
@@ -103,6 +107,8 @@ class Result(BaseModel):
     def details(self) -> str:
         """The multi-line section shown under a failure: bound, bottleneck, statistics."""
         spec = self.hardware_spec
+        if self.bound_seconds is None or not spec:
+            return f"work         {self.label}\nno bound: {self.message}"
         peak = spec.get("peak_flops", {}).get(str(self.workload.get("dtype")), None)
         ceilings = []
         if peak:
@@ -114,11 +120,11 @@ class Result(BaseModel):
             f"work         {self.label}",
             f"hardware     {self.hardware} ({', '.join(ceilings)})",
             f"bound        {format_seconds(self.bound_seconds)}, {self.bottleneck}-bound"
-            f" (compute {format_seconds(self.compute_seconds)},"
-            f" memory {format_seconds(self.memory_seconds)},"
-            f" network {format_seconds(self.network_seconds)})",
+            f" (compute {format_seconds(self.compute_seconds or 0.0)},"
+            f" memory {format_seconds(self.memory_seconds or 0.0)},"
+            f" network {format_seconds(self.network_seconds or 0.0)})",
         ]
-        if self.intensity is not None:
+        if self.intensity is not None and self.ridge_point is not None:
             side = "above" if self.intensity > self.ridge_point else "below"
             lines.append(
                 f"intensity    {self.intensity:.3g} FLOP/B, {side} the ridge point"
@@ -164,11 +170,11 @@ class Summary(NamedTuple):
     utilization: float | None
     raw_utilization: float | None
     min_utilization: float | None
-    compute_seconds: float
-    memory_seconds: float
-    network_seconds: float
+    compute_seconds: float | None
+    memory_seconds: float | None
+    network_seconds: float | None
     intensity: float | None
-    ridge_point: float
+    ridge_point: float | None
 
     @classmethod
     def of(cls, record: Mapping[str, Any]) -> Summary:
@@ -363,3 +369,77 @@ def judge(
     if extra:
         record.update(extra)
     return record
+
+
+def error_record(
+    nodeid: str,
+    message: str,
+    *,
+    kind: Literal["kernel", "serving"] = "kernel",
+    label: str = "",
+    workload: dict[str, Any] | None = None,
+    hardware: str = "",
+    notes: list[str] | None = None,
+) -> dict[str, Any]:
+    """The row of a marked test that has no verdict: its declaration, hardware or figures
+    could not be used (an unknown name, an engine file without lengths, a figure that is
+    not finite). Outcome ``"unmeasured"``, ``message`` the one line the test failed with,
+    and what was known of the work; the figures of a bound nobody could compute are None.
+
+    Every test that used the marker keeps its row, whatever happened to it: a report
+    without the rows of the tests that went wrong would read as if they had passed.
+    """
+    return {
+        "nodeid": nodeid,
+        "kind": kind,
+        "label": label or nodeid.rpartition("::")[2],
+        "workload": workload or {},
+        "hardware": hardware,
+        "hardware_spec": {},
+        "bound_seconds": None,
+        "compute_seconds": None,
+        "memory_seconds": None,
+        "network_seconds": None,
+        "measured_seconds": None,
+        "utilization": None,
+        "raw_utilization": None,
+        "min_utilization": None,
+        "bottleneck": "unknown",
+        "intensity": None,
+        "ridge_point": None,
+        "ceiling_uncertainty": 0.0,
+        "outcome": "unmeasured",
+        "message": message,
+        "statistics": None,
+        "utilization_ci": None,
+        "median_utilization": None,
+        "verdict_figure": "none",
+        "best_utilization": None,
+        "noisy": False,
+        "notes": list(notes or []),
+        "optimal_tokens_per_second": None,
+        "measured_tokens_per_second": None,
+        "serving": None,
+        "mfu": None,
+        "mbu": None,
+        "baseline_utilization": None,
+        "regression": None,
+    }
+
+
+def first_non_finite(value: Any, key: str = "") -> str | None:
+    """The key (``"statistics.median"``) of the first number in a record that is not
+    finite, or None: JSON has no infinity, and one would cost the run its report."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else key or "value"
+    if isinstance(value, Mapping):
+        for name, inner in value.items():
+            found = first_non_finite(inner, f"{key}.{name}" if key else str(name))
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, inner in enumerate(value):
+            found = first_non_finite(inner, f"{key}[{index}]")
+            if found is not None:
+                return found
+    return None

@@ -35,6 +35,7 @@ the same formulas over many configurations at once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -252,6 +253,11 @@ def serving_bound(config: ServingConfig, device: Hardware) -> ServingBound:
     kv = model.kv_bytes_per_token(kv_dtype)
     flops = 2 * batch * model.active_params
     optimal = totals.compute / (2 * model.active_params)
+    if not all(math.isfinite(x) and x > 0 for x in (seconds, batch, moved, t_compute)):
+        raise DeclarationError(
+            f"{config.label}: its bound comes out as {seconds!r} s for a batch of {batch!r}"
+            " tokens, not a finite time > 0; check the lengths and sizes declared"
+        )
     return ServingBound(
         seconds=seconds,
         compute_seconds=t_compute,

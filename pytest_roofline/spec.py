@@ -12,13 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import DeclarationError, one_line
+from .errors import DeclarationError, cut, one_line
 
 
 class Spec(BaseModel):
     """A frozen pydantic model whose validation errors are one-line ``DeclarationError``s."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # allow_inf_nan=False: an infinite or NaN figure would reach the bound, the verdict and
+    # the JSON written at the end of the run, where it would cost every test its result.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
     def __init__(self, /, **data: Any) -> None:
         __tracebackhide__ = True
@@ -31,7 +35,7 @@ class Spec(BaseModel):
     def _describe(cls, data: dict[str, Any]) -> str:
         """How an error message names the object: the class and, when given, its name."""
         name = data.get("name")
-        return f"{cls.__name__} {name!r}" if isinstance(name, str) else cls.__name__
+        return f"{cls.__name__} {cut(name)}" if isinstance(name, str) else cls.__name__
 
     @classmethod
     def from_data(cls, data: Any, where: str = "") -> Any:
@@ -39,7 +43,7 @@ class Spec(BaseModel):
         __tracebackhide__ = True
         if not isinstance(data, dict):
             owner = f"{where}: {cls.__name__}" if where else cls.__name__
-            raise DeclarationError(f"{owner}: expected a table of fields, got {data!r}")
+            raise DeclarationError(f"{owner}: expected a table of fields, got {cut(data)}")
         try:
             return cls(**data)
         except DeclarationError as error:

@@ -10,7 +10,6 @@ token, which sets how many requests fit in memory). Models come from the catalog
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -18,11 +17,12 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from . import tomlfile
+from . import reading, tomlfile
 from .dtypes import dtype_bytes
-from .errors import DeclarationError, UnknownNameError
+from .errors import DeclarationError, UnknownNameError, cut
 from .hardware import normalize
 from .spec import Spec
+from .units import MAX_COUNT
 
 
 class Transformer(Spec):
@@ -39,21 +39,21 @@ class Transformer(Spec):
     name: str = Field(min_length=1)
     description: str = ""
     aliases: tuple[str, ...] = ()
-    hidden_size: int = Field(gt=0)
+    hidden_size: int = Field(gt=0, le=MAX_COUNT)
     """D_model."""
-    layers: int = Field(gt=0)
+    layers: int = Field(gt=0, le=MAX_COUNT)
     """L, the number of decoder layers."""
-    heads: int = Field(gt=0)
-    kv_heads: int | None = Field(default=None, gt=0)
+    heads: int = Field(gt=0, le=MAX_COUNT)
+    kv_heads: int | None = Field(default=None, gt=0, le=MAX_COUNT)
     """Key/value heads; heads / kv_heads is the GQA group size R_GQA (default: heads)."""
-    head_dim: int | None = Field(default=None, gt=0)
-    intermediate_size: int = Field(gt=0)
-    vocab_size: int = Field(gt=0)
+    head_dim: int | None = Field(default=None, gt=0, le=MAX_COUNT)
+    intermediate_size: int = Field(gt=0, le=MAX_COUNT)
+    vocab_size: int = Field(gt=0, le=MAX_COUNT)
     tie_embeddings: bool = False
     attention_bias: bool = False
     """Biases on the q, k and v projections (Qwen2)."""
-    experts: int = Field(default=1, gt=0)
-    experts_per_token: int = Field(default=1, gt=0)
+    experts: int = Field(default=1, gt=0, le=MAX_COUNT)
+    experts_per_token: int = Field(default=1, gt=0, le=MAX_COUNT)
     params: float | None = Field(default=None, gt=0)
     """P_model: parameters stored. Counted from the architecture when not given."""
     sources: dict[str, str] = Field(default_factory=dict)
@@ -223,12 +223,7 @@ def from_hf_config(config: str | Path | Mapping[str, Any], name: str | None = No
         if path.is_dir():
             path = path / "config.json"
         where = str(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise DeclarationError(f"{where}: cannot read: {error.strerror or error}") from None
-        except json.JSONDecodeError as error:
-            raise DeclarationError(f"{where}: not valid JSON: {error}") from None
+        data = reading.read_json(path, "HF config.json")
         default_name = path.parent.name or "model"
     else:
         data = dict(config)
@@ -291,7 +286,7 @@ class ModelCatalog:
         if isinstance(name, Transformer):
             return name
         if not isinstance(name, str):
-            raise DeclarationError(f"model must be a name or a Transformer, got {name!r}")
+            raise DeclarationError(f"model must be a name or a Transformer, got {cut(name)}")
         key = normalize(name)
         key = self._aliases.get(key, key)
         if key in self._models:

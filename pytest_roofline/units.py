@@ -25,7 +25,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
-from .errors import UnitError
+from .errors import UnitError, cut
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,10 @@ TOKEN_RATE = Kind(
     binary_prefixes=False,
 )
 
+MAX_COUNT = 2**53
+"""The largest size or count a declaration takes: floats count integers exactly up to
+here, and every FLOP and byte count is a float."""
+
 DECIMAL_PREFIXES = {
     "": 1.0,
     "k": 1e3,
@@ -138,27 +142,32 @@ def parse(value: str | float | int, kind: Kind) -> float:
     Raises :class:`UnitError` with the value and the units expected when it cannot.
     """
     if isinstance(value, bool):
-        raise UnitError(f"expected a {kind.name} such as '2 {_example_unit(kind)}', got {value!r}")
+        raise UnitError(
+            f"expected a {kind.name} such as '2 {_example_unit(kind)}', got {cut(value)}"
+        )
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise UnitError(f"a {kind.name} of {cut(value, 40)} is too large") from None
     elif isinstance(value, str):
         match = _QUANTITY.match(value)
         if match is None:
             raise UnitError(
-                f"cannot read {value!r} as a {kind.name}: expected a number and a unit,"
+                f"cannot read {cut(value)} as a {kind.name}: expected a number and a unit,"
                 f" e.g. '2 {_example_unit(kind)}'"
             )
         factor = _unit_factor(match.group(2), kind) if match.group(2) else 1.0
         if factor is None:
             raise UnitError(
-                f"unknown unit {match.group(2)!r} in {value!r} for a {kind.name};"
+                f"unknown unit {cut(match.group(2), 30)} in {cut(value)} for a {kind.name};"
                 f" expected {kind.unit} with an SI prefix, e.g. '2 {_example_unit(kind)}'"
             )
         number = float(match.group(1)) * factor
     else:
-        raise UnitError(f"expected a {kind.name} as a number or a string, got {value!r}")
+        raise UnitError(f"expected a {kind.name} as a number or a string, got {cut(value)}")
     if not math.isfinite(number):
-        raise UnitError(f"a {kind.name} must be finite, got {value!r}")
+        raise UnitError(f"a {kind.name} must be finite, got {cut(value)}")
     return number
 
 
@@ -207,6 +216,7 @@ __all__ = [
     "BYTES",
     "FLOP_COUNT",
     "FLOP_RATE",
+    "MAX_COUNT",
     "POWER",
     "SECONDS",
     "TOKEN_RATE",

@@ -93,7 +93,7 @@ PER_TEST: list[tuple[str, str, str]] = [
     (
         "engine_file_bad_line",
         "@R(serving=S)\ndef t(roofline): roofline.report_engine_result('runs.jsonl')",
-        "runs.jsonl:2: not a JSON line",
+        "runs.jsonl:2: not JSON",
     ),
     (
         "engine_unknown_format",
@@ -116,11 +116,85 @@ PER_TEST: list[tuple[str, str, str]] = [
         "def t(): Transformer.from_hf_config('hf_bad.json')",
         "hf_bad.json",
     ),
+    (
+        "report_a_denormal_time",
+        "@R(K, hardware='h100-sxm')\ndef t(roofline): roofline.report(seconds=5e-324)",
+        "seconds=5e-324",
+    ),
+    (
+        "report_a_tiny_rate",
+        "@R(K, hardware='h100-sxm')\ndef t(roofline): roofline.report(flops_per_second=1e-310)",
+        "flops_per_second=1e-310",
+    ),
+    (
+        "serving_a_tiny_decode",
+        "@R(serving=ServingConfig(model='llama-2-7b', hardware='h100-sxm', prompt_tokens=100,"
+        " decode_tokens=1e-300))\ndef t(roofline): roofline.report(tokens_per_second=1000)",
+        "not a finite time",
+    ),
+    (
+        "serving_an_infinite_prompt",
+        "def t(): ServingConfig(model='llama-2-7b', hardware='h100-sxm', prompt_tokens=1e999)",
+        "prompt_tokens",
+    ),
+    (
+        "engine_file_tiny_duration",
+        "@R(serving=S)\ndef t(roofline): roofline.report_engine_result('tiny.json')",
+        "tiny.json: tokens_per_second comes out as inf",
+    ),
+    (
+        "engine_file_half_a_request",
+        "@R(serving=S)\ndef t(roofline): roofline.report_engine_result('half.json')",
+        "half.json: completed counts requests, got 0.5",
+    ),
+    (
+        "engine_file_huge_integer",
+        "@R(serving=S)\ndef t(roofline): roofline.report_engine_result('huge.json')",
+        "huge.json: holds an integer of 401 digits",
+    ),
+    (
+        "engine_file_nested_deeply",
+        "@R(serving=S)\ndef t(roofline): roofline.report_engine_result('deep.json')",
+        "deep.json: nested too deeply",
+    ),
+    (
+        "engine_file_binary",
+        "@R(serving=S)\ndef t(roofline): roofline.report_engine_result('binary.json')",
+        "binary.json: not UTF-8 text",
+    ),
+    (
+        "engine_path_a_number",
+        "@R(serving=S)\ndef t(roofline): roofline.report_engine_result(123)",
+        "the path must be a str or a path, got 123",
+    ),
+    (
+        "engine_path_none",
+        "@R(serving=S)\ndef t(roofline): roofline.report_engine_result(None)",
+        "got None",
+    ),
+    (
+        "engine_run_a_word",
+        "@R(serving=S)\ndef t(roofline): roofline.report_engine_result('good.jsonl', run='last')",
+        "run= must be an integer",
+    ),
+    ("hf_config_binary", "def t(): Transformer.from_hf_config('binary.json')", "binary.json"),
+    (
+        "hf_config_huge_size",
+        "def t(): Transformer.from_hf_config('hf_huge.json')",
+        "hidden_size: Input should be less than or equal to",
+    ),
+    ("matmul_huge", "def t(): kernels.matmul(10**200, 2, 2)", "is too large"),
+    ("kernel_huge_flops", "def t(): Kernel(flops=10**400, bytes=1)", "is too large"),
+    (
+        "hardware_name_huge",
+        "@R(K, hardware='h' * 100_000)\ndef t(roofline): pass",
+        "(100002 characters)",
+    ),
 ]
 
 PER_TEST_HEADER = """
 import pytest
-from pytest_roofline import ServingConfig, Transformer, kernels
+from pytest_roofline import Kernel, ServingConfig, Transformer, kernels
 
 R = pytest.mark.roofline
 K = kernels.matmul(256, 256, 256, "fp32")
@@ -138,7 +212,7 @@ SERVING_RUN = {
     "total_output_tokens": 500,
     "dataset_name": "random",
 }
-FILES = {
+FILES: dict[str, str | bytes] = {
     "broken.json": '{"completed": 10, "duration": ',
     "other.json": '{"hello": 1, "world": 2}',
     "negative.json": json.dumps({**SERVING_RUN, "duration": -2.0}),
@@ -148,7 +222,35 @@ FILES = {
         {"elapsed_time": 1.0, "num_requests": 1, "total_num_tokens": 10, "tokens_per_second": 10}
     ),
     "hf_bad.json": json.dumps({"num_hidden_layers": 2, "num_attention_heads": 4}),
+    "tiny.json": json.dumps({**SERVING_RUN, "duration": 1e-320}),
+    "half.json": json.dumps({**SERVING_RUN, "completed": 0.5}),
+    "huge.json": json.dumps(SERVING_RUN).replace('"completed": 10', '"completed": 1' + "0" * 400),
+    "deep.json": "[" * 100_000,
+    "binary.json": b"\x89PNG\r\n\x1a\n\xff\xfe",
+    "hf_huge.json": json.dumps(
+        {
+            "hidden_size": 10**200,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "intermediate_size": 8,
+            "vocab_size": 10,
+        }
+    ),
 }
+
+
+def write_files(folder: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+
+
+def results_in(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["results"]
 
 
 def per_test_file() -> str:
@@ -159,22 +261,68 @@ def per_test_file() -> str:
     return "\n".join(tests)
 
 
-def test_each_bad_test_fails_alone_in_one_line(pytester: pytest.Pytester, run) -> None:
-    for name, text in FILES.items():
-        (pytester.path / name).write_text(text)
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_each_bad_test_fails_alone_in_one_line(
+    pytester: pytest.Pytester, run, workers: list[str]
+) -> None:
+    if workers:
+        pytest.importorskip("xdist")
+    write_files(pytester.path, FILES)
     pytester.makepyfile(test_bad=per_test_file())
-    result = run("-rfE", "-vv", "-p", "no:xdist")
+    result = run(
+        "-rfE", "-vv", *(workers or ["-p", "no:xdist"]), "--roofline-json", "r.json",
+        "--roofline-markdown", "r.md", "--junit-xml", "j.xml",
+    )  # fmt: skip
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed") == 1, result.stdout.str()[-3000:]
     assert outcomes.get("failed", 0) + outcomes.get("errors", 0) == len(PER_TEST)
     output = result.stdout.str()
     assert "INTERNALERROR" not in output
+    # Every test that used the marker keeps its row, in the JSON and the Markdown.
+    rows = {r["nodeid"].rpartition("::test_")[2]: r for r in results_in(pytester.path / "r.json")}
+    marked = {name for name, source, _ in PER_TEST if "@R(" in source}
+    assert marked <= set(rows), sorted(marked - set(rows))
+    markdown = (pytester.path / "r.md").read_text()
+    assert all(f"test_{name}" in markdown for name in marked)
+    assert all(rows[name]["outcome"] != "passed" for name in marked)
     summary = output[output.rindex("short test summary info") :]
     for name, _, expected in PER_TEST:
         lines = [line for line in summary.splitlines() if f"::test_{name} " in line]
         assert len(lines) == 1, f"{name}: {lines}"
         assert expected in lines[0], f"{name}: {lines[0]}"
         assert "Traceback" not in lines[0]
+
+
+def test_a_fixture_teardown_that_reports_is_named_as_such(pytester: pytest.Pytester, run) -> None:
+    # A session fixture's teardown runs during the last test's teardown: the error must
+    # say where the call came from, not blame that test for declaring nothing.
+    pytester.makepyfile(
+        test_late="""
+        import pytest
+        from pytest_roofline import kernels
+
+        @pytest.fixture(scope="session")
+        def server(roofline):
+            yield
+            roofline.report(seconds=1)
+
+        @pytest.mark.roofline(kernels.dot(1000), hardware="h100-sxm")
+        def test_measured(server, roofline):
+            roofline.report(seconds=1e-3)
+
+        def test_last():
+            pass
+        """
+    )
+    result = run("-rE", "--roofline-json", "r.json")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        ["ERROR test_late.py::test_last - *roofline called from a fixture's teardown, after"
+         " test_late.py::test_last ended*"]
+    )  # fmt: skip
+    assert [r["nodeid"] for r in results_in(pytester.path / "r.json")] == [
+        "test_late.py::test_measured"
+    ]
 
 
 # (id, module source, text the collection error must hold)
@@ -214,7 +362,7 @@ def test_a_bad_object_at_import_fails_collection_in_one_line(
 GOOD_DEVICE = '[box]\npeak_flops = { fp16 = "100 TFLOP/s" }\nmemory_bandwidth = "1 TB/s"\n'
 
 # (id, command-line arguments, ini lines, pyproject text, extra files, text of the error)
-AT_START: list[tuple[str, list[str], str, str, dict[str, str], str]] = [
+AT_START: list[tuple[str, list[str], str, str, dict[str, str | bytes], str]] = [
     ("option_unknown_hardware", ["--roofline-hardware", "h1000"], "", "", {}, "did you mean"),
     ("option_budget_above_one", ["--roofline-min-utilization", "2"], "", "", {}, "(0, 1]"),
     ("option_budget_a_word", ["--roofline-min-utilization", "abc"], "", "", {}, "'abc'"),
@@ -350,7 +498,132 @@ AT_START: list[tuple[str, list[str], str, str, dict[str, str], str]] = [
         "",
         "",
         {".roofline/main.json": json.dumps({"schema": "pytest-roofline-baseline/99"})},
-        "schema",
+        "has schema 'pytest-roofline-baseline/99'",
+    ),
+    (
+        "baseline_huge_number",
+        ["--roofline-compare", "main"],
+        "",
+        "",
+        {".roofline/main.json": '{"schema": "pytest-roofline-baseline/1", "x": 1' + "0" * 400},
+        "baseline 'main': ",
+    ),
+    (
+        "baseline_nested_deeply",
+        ["--roofline-compare", "main"],
+        "",
+        "",
+        {".roofline/main.json": "[" * 100_000},
+        "nested too deeply",
+    ),
+    (
+        "baseline_binary",
+        ["--roofline-compare", "main"],
+        "",
+        "",
+        {".roofline/main.json": b"\x00\xff\xfe"},
+        "not UTF-8 text",
+    ),
+    (
+        "baseline_missing_keys",
+        ["--roofline-compare", "main"],
+        "",
+        "",
+        {
+            ".roofline/main.json": json.dumps(
+                {"schema": "pytest-roofline-baseline/1", "results": {"t": {}}, "fingerprint": {}}
+            )
+        },
+        "a result has no 'utilization_ci'); save it again with --roofline-save main",
+    ),
+    (
+        "outputs_json_and_markdown_one_path",
+        ["--roofline-json", "r.json", "--roofline-markdown", "r.json"],
+        "",
+        "",
+        {},
+        "--roofline-json and --roofline-markdown both write",
+    ),
+    (
+        "outputs_json_and_saved_baseline",
+        ["--roofline-json", ".roofline/main.json", "--roofline-save", "main"],
+        "",
+        "",
+        {},
+        "--roofline-json and --roofline-save both write",
+    ),
+    (
+        "outputs_markdown_and_html",
+        ["--roofline-markdown", "x", "--roofline-html", "./x"],
+        "",
+        "",
+        {},
+        "--roofline-markdown and --roofline-html both write",
+    ),
+    (
+        "outputs_json_and_junit",
+        ["--roofline-json", "j.xml", "--junit-xml", "j.xml"],
+        "",
+        "",
+        {},
+        "--roofline-json and --junit-xml both write",
+    ),
+    (
+        "outputs_ini_html_and_option_json",
+        ["--roofline-json", "r.html"],
+        "roofline_html = r.html",
+        "",
+        {},
+        "--roofline-json and ini roofline_html both write",
+    ),
+    ("option_empty_json", ["--roofline-json", ""], "", "", {}, "--roofline-json: given an empty"),
+    (
+        "pyproject_hardware_file_a_number",
+        [],
+        "",
+        "[tool.pytest-roofline]\nhardware_file = 5\n",
+        {},
+        "hardware_file must be a path or a list of paths, got 5",
+    ),
+    (
+        "hardware_file_extends_peaks_a_word",
+        ["--roofline-hardware-file", "hw.toml"],
+        "",
+        "",
+        {"hw.toml": '[box]\nextends = "h100-sxm"\npeak_flops = "lots"\n'},
+        "peak_flops must be a table",
+    ),
+    (
+        "hardware_file_extends_peaks_a_number",
+        ["--roofline-hardware-file", "hw.toml"],
+        "",
+        "",
+        {"hw.toml": '[box]\nextends = "h100-sxm"\npeak_flops = 5\n'},
+        "peak_flops must be a table",
+    ),
+    (
+        "hardware_file_empty",
+        ["--roofline-hardware-file", "hw.toml"],
+        "",
+        "",
+        {"hw.toml": ""},
+        "hw.toml: declares no device",
+    ),
+    (
+        "hardware_file_binary",
+        ["--roofline-hardware-file", "hw.toml"],
+        "",
+        "",
+        {"hw.toml": b"\x7fELF\x02\x01\xff"},
+        "hw.toml: not UTF-8 text",
+    ),
+    (
+        "hardware_file_huge_number",
+        ["--roofline-hardware-file", "hw.toml"],
+        "",
+        "",
+        {"hw.toml": GOOD_DEVICE.replace('"1 TB/s"', "1" + "0" * 400)},
+        "memory_bandwidth is an integer too large",
     ),
 ]
 
@@ -366,16 +639,14 @@ def test_bad_configuration_is_one_usage_error(
     args: list[str],
     ini: str,
     pyproject: str,
-    files: dict[str, str],
+    files: dict[str, str | bytes],
     expected: str,
 ) -> None:
     if pyproject:
         (pytester.path / "pyproject.toml").write_text(pyproject)
     else:
         pytester.makeini("[pytest]\n" + ini)
-    for name, text in files.items():
-        (pytester.path / name).parent.mkdir(parents=True, exist_ok=True)
-        (pytester.path / name).write_text(text)
+    write_files(pytester.path, files)
     pytester.makepyfile("def test_x():\n    pass\n")
     result = run(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()[-2000:]
@@ -387,7 +658,8 @@ def test_bad_configuration_is_one_usage_error(
 
 
 # (id, arguments of the roofline command, files, text of its one-line error)
-COMMANDS: list[tuple[str, list[str], dict[str, str], str]] = [
+REPORT = {"schema": "pytest-roofline/1", "created": "x", "machine": {}, "results": []}
+COMMANDS: list[tuple[str, list[str], dict[str, str | bytes], str]] = [
     ("report_missing", ["report", "gone.json", "--markdown", "-"], {}, "gone.json"),
     ("report_not_json", ["report", "r.json", "--markdown", "-"], {"r.json": "{oops"}, "r.json"),
     (
@@ -398,6 +670,104 @@ COMMANDS: list[tuple[str, list[str], dict[str, str], str]] = [
     ),
     ("summary_not_json", ["summary", "r.json"], {"r.json": "[1,"}, "r.json"),
     ("diff_missing", ["diff", "a.json", "b.json"], {}, "a.json"),
+    (
+        "report_overwrites_its_input",
+        ["report", "r.json", "--markdown", "r.json"],
+        {"r.json": json.dumps(REPORT)},
+        "--markdown r.json would overwrite r.json, the report read",
+    ),
+    (
+        "report_markdown_and_html_one_path",
+        ["report", "r.json", "--markdown", "x", "--html", "x"],
+        {"r.json": json.dumps(REPORT)},
+        "--html x would overwrite --markdown x",
+    ),
+    (
+        "summary_without_results",
+        ["summary", "r.json"],
+        {"r.json": json.dumps({"schema": "pytest-roofline/1"})},
+        "r.json: 'results' must be a list of results, got None",
+    ),
+    (
+        "summary_results_null",
+        ["summary", "r.json"],
+        {"r.json": json.dumps({**REPORT, "results": None})},
+        "'results' must be a list",
+    ),
+    (
+        "summary_results_strings",
+        ["summary", "r.json"],
+        {"r.json": json.dumps({**REPORT, "results": ["a"]})},
+        "r.json: result 1 is not an object: 'a'",
+    ),
+    (
+        "summary_result_without_keys",
+        ["summary", "r.json"],
+        {"r.json": json.dumps({**REPORT, "results": [{"nodeid": "t.py::t"}]})},
+        "r.json: result 1 ('t.py::t'): ",
+    ),
+    (
+        "plot_truncated",
+        ["plot", "r.json"],
+        {"r.json": json.dumps(REPORT)[:-20]},
+        "r.json: not JSON",
+    ),
+    ("summary_nested_deeply", ["summary", "r.json"], {"r.json": "[" * 100_000}, "nested too"),
+    ("summary_binary", ["summary", "r.json"], {"r.json": b"\xff\xd8\xff\xe0"}, "not UTF-8"),
+    (
+        "report_other_version",
+        ["summary", "r.json"],
+        {"r.json": json.dumps({**REPORT, "schema": "pytest-roofline/7"})},
+        "schema 'pytest-roofline/7'",
+    ),
+    (
+        "serving_an_infinite_prompt",
+        [
+            "serving",
+            "--model",
+            "llama-2-7b",
+            "--hardware",
+            "h100-sxm",
+            "--prompt",
+            "inf",
+            "--decode",
+            "1",
+        ],
+        {},
+        "prompt_tokens: Input should be a finite number",
+    ),
+    (
+        "serving_a_tiny_decode",
+        [
+            "serving",
+            "--model",
+            "llama-2-7b",
+            "--hardware",
+            "h100-sxm",
+            "--prompt",
+            "10",
+            "--decode",
+            "1e-300",
+        ],
+        {},
+        "not a finite time > 0",
+    ),
+    (
+        "serving_binary_hf_config",
+        [
+            "serving",
+            "--hf-config",
+            "c.json",
+            "--hardware",
+            "h100",
+            "--prompt",
+            "1",
+            "--decode",
+            "1",
+        ],
+        {"c.json": b"\x00\x01\xff"},
+        "c.json: not UTF-8 text",
+    ),
     ("plot_not_json", ["plot", "r.json"], {"r.json": ""}, "r.json"),
     ("hardware_unknown", ["hardware", "h1000"], {}, "did you mean"),
     (
@@ -429,10 +799,9 @@ COMMANDS: list[tuple[str, list[str], dict[str, str], str]] = [
     ("args", "files", "expected"), [c[1:] for c in COMMANDS], ids=[c[0] for c in COMMANDS]
 )
 def test_the_command_answers_bad_input_in_one_line(
-    tmp_path: Path, args: list[str], files: dict[str, str], expected: str
+    tmp_path: Path, args: list[str], files: dict[str, str | bytes], expected: str
 ) -> None:
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
+    write_files(tmp_path, files)
     done = subprocess.run(
         [sys.executable, "-m", "pytest_roofline", *args],
         capture_output=True,

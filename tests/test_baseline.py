@@ -96,15 +96,19 @@ def test_tests_missing_from_the_baseline_are_not_compared(tmp_path: Path) -> Non
     ("content", "message"),
     [
         (None, "baseline 'main' not found at *; save one with --roofline-save main"),
-        ("{not json", "is not readable JSON"),
-        ('{"schema": "pytest-roofline-baseline/0", "results": {}}', "has schema"),
+        ("{not json", "not JSON: Expecting property name * at line 1 column 2; save it again"),
+        (
+            '{"schema": "pytest-roofline-baseline/0", "results": {}}',
+            "has schema 'pytest-roofline-baseline/0', not 'pytest-roofline-baseline/1'",
+        ),
         ('{"schema": "pytest-roofline-baseline/1", "results": {"a": {}}}', "is corrupt"),
-        ("[1, 2]", "has schema"),
+        ("[1, 2]", "holds a JSON list, not a baseline; save it again with --roofline-save main"),
+        ('{"results": {}}', "has no schema"),
         (
             '{"schema": "pytest-roofline-baseline/1", "fingerprint": {}, "results": {"a":'
             ' {"utilization": 0.5, "utilization_ci": [0.4, 0.6], "best_utilization": NaN,'
             ' "label": "k", "hardware": "h"}}}',
-            "is corrupt * not a finite number",
+            "holds NaN, which is not a number JSON allows; save it again",
         ),
     ],
 )

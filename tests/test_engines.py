@@ -206,7 +206,7 @@ def test_a_bad_json_line_is_named_by_its_number(tmp_path: Path) -> None:
     path = write(tmp_path, "runs.jsonl", text)
     with pytest.raises(DeclarationError) as info:
         read_engine_result(path)
-    assert one_line(info).startswith(f"{path}:3: not a JSON line")
+    assert one_line(info).startswith(f"{path}:3: not JSON")
 
 
 def test_run_out_of_range(tmp_path: Path) -> None:

@@ -104,11 +104,14 @@ def test_read_report_reads_a_written_report(tmp_path: Path) -> None:
     ("content", "message"),
     [
         (None, "no such report file"),
-        ("{not json", "not valid JSON (line 1, column 2"),
+        ("{not json", "not JSON: Expecting property name enclosed in double quotes at line 1"),
         (json.dumps({"schema": "other/1", "results": []}), "not a pytest-roofline report"),
         (json.dumps([1, 2]), "not a pytest-roofline report"),
         (json.dumps({"schema": json_report.SCHEMA, "results": {}}), "'results' must be a list"),
-        (json.dumps({"schema": json_report.SCHEMA, "results": [{}]}), "with a 'nodeid'"),
+        (
+            json.dumps({"schema": json_report.SCHEMA, "results": [{}]}),
+            "result 1 has no 'nodeid' string",
+        ),
     ],
 )
 def test_read_report_errors_are_one_line(tmp_path: Path, content: str | None, message: str) -> None:
@@ -124,6 +127,6 @@ def test_read_report_errors_are_one_line(tmp_path: Path, content: str | None, me
 
 
 def test_read_report_on_a_folder_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(RooflineError, match="cannot read the report") as raised:
+    with pytest.raises(RooflineError, match="is a folder, not a report file") as raised:
         read_report(tmp_path)
     assert "\n" not in str(raised.value)

@@ -9,14 +9,12 @@ readable as it is in a terminal and rendered in a pull-request comment.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import RooflineError
 from . import json_report
 from .markdown import escape
 
@@ -39,28 +37,7 @@ def read_report(path: str | Path) -> dict[str, Any]:
     The command line shows the message alone, so it names the file and what is wrong
     with it rather than surfacing a traceback from ``json`` or the file system.
     """
-    where = Path(path)
-    try:
-        document = json_report.read(where)
-    except FileNotFoundError:
-        raise RooflineError(f"{where}: no such report file") from None
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise RooflineError(f"{where}: cannot read the report: {reason}") from None
-    except UnicodeDecodeError:
-        raise RooflineError(f"{where}: not a pytest-roofline report (not UTF-8 text)") from None
-    except json.JSONDecodeError as error:
-        raise RooflineError(
-            f"{where}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
-    except ValueError as error:
-        raise RooflineError(" ".join(str(error).split())) from None
-    results = document.get("results")
-    if not isinstance(results, list) or not all(
-        isinstance(r, dict) and isinstance(r.get("nodeid"), str) for r in results
-    ):
-        raise RooflineError(f"{where}: 'results' must be a list of results with a 'nodeid'")
-    return document
+    return json_report.read(Path(path), whole_results=False)
 
 
 def _utilizations(document: Mapping[str, Any]) -> dict[str, float | None]:

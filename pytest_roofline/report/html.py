@@ -302,7 +302,8 @@ def hardware_section(results: list[dict[str, Any]], hardware: str) -> str:
     mine = [r for r in results if r.get("hardware") == hardware]
     kernels = [r for r in mine if r.get("kind", "kernel") == "kernel"]
     serving = [r for r in mine if r.get("kind") == "serving"]
-    spec = mine[-1].get("hardware_spec") or {}
+    specs = [dict(r["hardware_spec"]) for r in mine if r.get("hardware_spec")]
+    spec: dict[str, Any] = specs[-1] if specs else {}
     out = [
         f'<section class="hardware" data-hardware="{escape(hardware)}">',
         f"<h2>{escape(hardware)}</h2>",

@@ -11,7 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import atomic
+from pydantic import ValidationError
+
+from .. import atomic, reading
+from ..errors import FileError, cut, one_line
 from ..machine import local_ceilings, machine_info
 from ..results import Result
 
@@ -23,7 +26,10 @@ def build_document(results: list[Result], local: dict[str, Any] | None = None) -
     test used them (``local``: the full spec, with how and when it was measured)."""
     machine = machine_info()
     # The last result on local holds the best ceilings (a re-calibration only raises them).
-    used = next((r.hardware_spec for r in reversed(results) if r.hardware == "local"), None)
+    used = next(
+        (r.hardware_spec for r in reversed(results) if r.hardware == "local" and r.hardware_spec),
+        None,
+    )
     if used is not None:
         spec = dict(used)
         if local is not None:
@@ -43,13 +49,43 @@ def write(path: Path, document: dict[str, Any]) -> None:
 
     A missing folder is created, as pytest does for ``--junit-xml``.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic.make_folder(path)
     atomic.write_text(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
 
 
-def read(path: Path) -> dict[str, Any]:
-    """Read a report back, checking its schema."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+def read(path: Path, *, whole_results: bool = True) -> dict[str, Any]:
+    """Read a report back: a one-line :class:`RooflineError` naming the file when it is
+    not one (missing, not JSON, another schema, or results not of the shape written).
+
+    Every result is validated as a :class:`Result`, so the commands that render and plot
+    a report never meet a missing key or a figure of the wrong type. With
+    ``whole_results=False`` a result needs only its ``nodeid`` (``roofline diff`` reads
+    each test's utilization where there is one, and compares reports cut down by hand).
+    """
+    data = reading.read_json(Path(path), "report")
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise ValueError(f"{path}: not a pytest-roofline report (schema {SCHEMA!r})")
+        found = (
+            f"schema {cut(data.get('schema'))}"
+            if isinstance(data, dict) and "schema" in data
+            else "no schema"
+            if isinstance(data, dict)
+            else f"a JSON {type(data).__name__}"
+        )
+        raise FileError(f"{path}: not a pytest-roofline report ({found}, not {SCHEMA!r})")
+    results = data.get("results")
+    if not isinstance(results, list):
+        raise FileError(f"{path}: 'results' must be a list of results, got {cut(results)}")
+    for index, result in enumerate(results):
+        if not isinstance(result, dict):
+            raise FileError(f"{path}: result {index + 1} is not an object: {cut(result)}")
+        if not whole_results:
+            if not isinstance(result.get("nodeid"), str):
+                raise FileError(f"{path}: result {index + 1} has no 'nodeid' string")
+            continue
+        try:
+            Result.model_validate(result)
+        except ValidationError as error:
+            nodeid = result.get("nodeid")
+            name = f"result {index + 1}" + (f" ({cut(nodeid)})" if isinstance(nodeid, str) else "")
+            raise FileError(str(one_line(f"{path}: {name}", error))) from None
     return data

@@ -65,11 +65,14 @@ def one_line(results: Sequence[Row]) -> str:
 def breakdown(result: Row) -> str:
     """The bound of one test by resource, for ``-v``."""
     intensity = "-" if result.intensity is None else f"{result.intensity:.3g}"
+    if result.compute_seconds is None or result.memory_seconds is None:
+        return "    no bound: the work could not be bounded (see its message)"
+    network = result.network_seconds or 0.0
+    ridge = "-" if result.ridge_point is None else f"{result.ridge_point:.3g}"
     return (
         f"    compute {format_seconds(result.compute_seconds)}, memory"
         f" {format_seconds(result.memory_seconds)}, network"
-        f" {format_seconds(result.network_seconds)}; intensity {intensity} vs ridge"
-        f" {result.ridge_point:.3g} FLOP/B"
+        f" {format_seconds(network)}; intensity {intensity} vs ridge {ridge} FLOP/B"
     )
 
 

@@ -17,7 +17,7 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic.make_folder(path)
     atomic.write_text(path, text)
 
 
@@ -54,7 +54,9 @@ def write_all(
             if wants_summary:
                 lines.append((_append_step_summary(text), True))
         except OSError as error:
-            lines.append((f"roofline: could not write the Markdown report: {error}", False))
+            where = error.filename or "the Markdown report"
+            reason = error.strerror or str(error)
+            lines.append((f"roofline: could not write {where}: {reason}", False))
     if html is not None:
         path = Path(folder, html)
         try:
