@@ -13,6 +13,7 @@ import contextlib
 import errno
 import glob
 import os
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +31,9 @@ def write_text(path: Path, text: str) -> None:
     folder = path.parent
     _remove_stale(path)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.{_WRITER}.", suffix=".tmp", dir=folder
+        )
     except OSError as error:
         raise _named(error, path) from None
     try:
@@ -68,14 +71,36 @@ def _named(error: OSError, path: Path) -> OSError:
     return OSError(error.errno, reason, str(path))
 
 
+_WRITER = f"{socket.gethostname().replace('.', '_')}-{os.getpid()}"
+"""This process, as a temporary file's name holds it: the next write can tell a leftover
+of a dead writer on this host from the file of a writer still at work."""
+
+
 def _remove_stale(path: Path) -> None:
-    """Remove what a writer of ``path`` killed mid-write left behind."""
+    """Remove what a writer of ``path`` killed mid-write left behind: a temporary file of
+    a process of this host that no longer runs, or any one older than
+    :data:`STALE_SECONDS` (a writer on another host sharing the folder)."""
     now = time.time()
+    host = _WRITER.rpartition("-")[0]
     with contextlib.suppress(OSError):
         for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            writer = leftover.name[len(path.name) + 2 :].split(".")[0]
+            writer_host, _, pid = writer.rpartition("-")
             with contextlib.suppress(OSError):
-                if now - leftover.stat().st_mtime > STALE_SECONDS:
+                dead = writer_host == host and pid.isdigit() and not _running(int(pid))
+                if dead or now - leftover.stat().st_mtime > STALE_SECONDS:
                     leftover.unlink()
+
+
+def _running(pid: int) -> bool:
+    """True when process ``pid`` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, and belongs to someone else
+        return True
+    return True
 
 
 def _umask() -> int:

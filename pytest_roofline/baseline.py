@@ -174,8 +174,10 @@ def load(path: Path, name: str) -> Baseline:
             )
             held = entries[nodeid]
             figures = (held.utilization, held.low, held.high, held.best)
-            if not all(math.isfinite(x) for x in figures):
-                raise ValueError(f"{nodeid}: a figure is not a finite number: {figures}")
+            if not all(math.isfinite(x) and x >= 0 for x in figures):
+                raise ValueError(
+                    f"{cut(nodeid)}: a utilization is not a finite number >= 0: {figures}"
+                )
         fingerprint = dict(data["fingerprint"])
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
         raise BaselineError(

@@ -35,6 +35,8 @@ from .serving import ServingConfig
 from .transformer import Transformer
 from .units import BANDWIDTH, BYTES, FLOP_COUNT, FLOP_RATE, format_quantity, format_seconds, parse
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
 
 def _list_hardware() -> list[str]:
     rows = [("name", "memory", "bandwidth", "bf16 peak", "bf16 ridge")]
@@ -152,6 +154,8 @@ def _render(args: argparse.Namespace) -> list[str]:
     for name, path in outputs.items():
         if path is None or str(path) == "-":
             continue
+        if name.startswith("--") and path.is_dir():
+            raise RooflineError(f"roofline report: {name} {path} is a folder; give a file name")
         key = os.path.realpath(path)
         if key in seen:
             raise RooflineError(
@@ -211,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "hardware":
+            if args.name is not None and not args.name.strip():
+                raise RooflineError("roofline hardware: the name is empty; give one, or none")
             if args.name:
                 lines = _show_hardware(default_catalog().lookup(args.name))
             else:
@@ -225,6 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             lines = diff_documents(read_report(args.old), read_report(args.new))
         elif args.command == "plot":
             from .report.plot import plot
+
+            if args.output.suffix.lower() not in PLOT_FORMATS:
+                raise RooflineError(
+                    f"roofline plot: -o {args.output}: the chart is written as"
+                    f" {', '.join(PLOT_FORMATS)}; name the file with one of them"
+                )
 
             plot(json_report.read(args.report), args.output)
             lines = [f"roofline: wrote {args.output}"]

@@ -132,6 +132,15 @@ def split_pyproject(
     return values, tables, models
 
 
+def _as_text(value: Any, source: str) -> str:
+    """A path or a name: text (a number or a table is a mistake, not a file name)."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{source}: expected a path or a name as text, got {cut(value)}")
+    return value
+
+
 def _as_bool(value: Any, source: str) -> bool:
     if isinstance(value, bool):
         return value
@@ -197,16 +206,16 @@ def resolve(
 
     compare = first("compare")
     return Settings(
-        save=get("save", lambda v, s: str(v)),
-        compare=get("compare", lambda v, s: str(v)),
+        save=get("save", _as_text),
+        compare=get("compare", _as_text),
         compare_source=compare[0] if compare else "",
         max_drop=get("max_drop", check_drop) or 0.10,
         paired=bool(get("paired", _as_bool)),
-        markdown=get("markdown", lambda v, s: str(v)),
-        html=get("html", lambda v, s: str(v)),
+        markdown=get("markdown", _as_text),
+        html=get("html", _as_text),
         github_summary=bool(get("github_summary", _as_bool)),
         hardware=get("hardware", hardware),
-        json_path=get("json", lambda v, s: Path(str(v))),
+        json_path=get("json", lambda v, s: Path(_as_text(v, s))),
         warn_only=bool(get("warn_only", _as_bool)),
         min_utilization=get("min_utilization", check_budget),
         max_time=get("max_time", _as_seconds),
@@ -261,12 +270,16 @@ def check_outputs(
 
 
 def check_given(values: Mapping[str, Any], pattern: str) -> None:
-    """A usage error for a command-line option given an empty value (``--roofline-json
-    ""``, an unset variable in a CI script): without it, the option would be silently
-    ignored and the file never written. ``pattern`` names the options ("--roofline-{dashed}")."""
+    """A usage error for a setting given an empty value (``--roofline-json ""``, an unset
+    variable in a CI script; ``json = ""`` in pyproject.toml): without it, the setting
+    would be silently ignored and the file never written. ``pattern`` names where the
+    values came from ("--roofline-{dashed}"). Not for ini values: an ini key left out
+    reads as empty."""
     for key, value in values.items():
         if value == "":
-            where = pattern.format(key=key, dashed=key.replace("_", "-"), pyproject_key=key)
+            where = pattern.format(
+                key=key, dashed=key.replace("_", "-"), pyproject_key=PYPROJECT_NAMES.get(key, key)
+            )
             raise ConfigurationError(
                 f"{where}: given an empty value (an unset variable in the command?); give a"
                 " value or leave the option out"

@@ -108,11 +108,15 @@ def read_engine_result(
             f" got {cut(run)}"
         )
     name = os.fspath(path)
+    if not name:
+        raise DeclarationError("report_engine_result(): the path is empty")
     text = reading.read_text(Path(name), "engine result")
     runs = _objects(text, name)
     if not -len(runs) <= run < len(runs):
         count = f"{len(runs)} run" + ("s" if len(runs) != 1 else "")
-        raise DeclarationError(f"{name}: run={run} is out of range; the file holds {count}")
+        raise DeclarationError(
+            f"{name}: run={cut(run, 40)} is out of range; the file holds {count}"
+        )
     source, data = runs[run]
     return parse_engine_result(data, source=source, format=format)
 
@@ -150,9 +154,12 @@ def _objects(text: str, name: str) -> list[tuple[str, Any]]:
         if len(lines) < 2 or "Extra data" not in str(whole):
             raise
     # JSON lines: one run per line, each named by its line number.
-    return [
-        (f"{name}:{n}", reading.parse_json(line, f"{name}:{n}", finite=False)) for n, line in lines
-    ]
+    runs = []
+    for number, line in lines:
+        runs.append(
+            (f"{name}:{number}", reading.parse_json(line, f"{name}:{number}", finite=False))
+        )
+    return runs
 
 
 def _detect(data: dict[str, Any], source: str) -> Format:
@@ -168,6 +175,11 @@ def _detect(data: dict[str, Any], source: str) -> Format:
         f" bench_serving result: no key 'completed' or 'elapsed_time'; it has keys"
         f" {keys}{more}"
     )
+
+
+MIN_DURATION = 1e-6
+"""Seconds: a benchmark file saying its requests ran in less is wrong, and its rates
+would come out near infinite."""
 
 
 class _Figures:
@@ -188,6 +200,17 @@ class _Figures:
                 f"{self.source}: {key} must be a finite number {need}, got {cut(value)}"
             )
         return float(value)
+
+    def duration(self, key: str) -> float:
+        """A benchmark's length in seconds: no run of requests is over in a microsecond."""
+        __tracebackhide__ = True
+        value = self.number(key, positive=True)
+        if value < MIN_DURATION:
+            raise DeclarationError(
+                f"{self.source}: {key} is {value!r} s, shorter than any benchmark run"
+                " (it is in seconds)"
+            )
+        return value
 
     def count(self, key: str) -> float:
         """A number of requests: a whole number, at least 1."""
@@ -210,7 +233,7 @@ class _Figures:
 def _online(figures: _Figures, source: str, data: dict[str, Any], shape: Format) -> EngineResult:
     __tracebackhide__ = True
     completed = figures.count("completed")
-    duration = figures.number("duration", positive=True)
+    duration = figures.duration("duration")
     prompt = figures.number("total_input_tokens")
     output = figures.number("total_output_tokens")
     total = figures.optional("total_token_throughput")
@@ -237,7 +260,7 @@ def _online(figures: _Figures, source: str, data: dict[str, Any], shape: Format)
 def _offline(figures: _Figures, source: str, data: dict[str, Any]) -> EngineResult:
     __tracebackhide__ = True
     requests = figures.count("num_requests")
-    elapsed = figures.number("elapsed_time", positive=True)
+    elapsed = figures.duration("elapsed_time")
     tokens = figures.number("total_num_tokens")
     output = figures.optional("total_output_tokens")
     if output is not None and output > tokens:

@@ -32,13 +32,13 @@ class UnknownNameError(RooflineError):
         known_names = sorted(set(known))
         self.kind = kind
         self.name = name
-        self.suggestions = closest_names(name, known_names)
+        self.suggestions = closest_names(name, known_names) if isinstance(name, str) else []
         place = f" in {where}" if where else ""
         if self.suggestions:
             hint = "did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
         else:
-            more = ", ..." if len(known_names) > 12 else ""
-            hint = "known: " + ", ".join(known_names[:12]) + more
+            more = ", ..." if len(known_names) > KNOWN_SHOWN else ""
+            hint = "known: " + ", ".join(known_names[:KNOWN_SHOWN]) + more
         super().__init__(f"unknown {kind} {cut(name)}{place}; {hint}")
 
 
@@ -64,6 +64,8 @@ class CalibrationError(RooflineError):
 
 SHOWN_CHARACTERS = 80
 SHOWN_PROBLEMS = 3
+KNOWN_SHOWN = 8
+"""An unknown name with no near match lists this many known ones (the command lists all)."""
 """A line names the first few problems of a record, then how many more there are."""
 
 

@@ -16,6 +16,7 @@ from .errors import DeclarationError, UnknownNameError, cut, did_you_mean
 from .hardware import Catalog, Hardware
 from .kernels import Kernel
 from .serving import ServingConfig
+from .units import real
 
 MARKER_HELP = (
     "roofline(kernel=None, *, serving=None, hardware=None, min_utilization=None,"
@@ -51,16 +52,17 @@ def check_budget(value: Any, source: str) -> float | None:
             raise DeclarationError(
                 f"{source}: min_utilization must be a number in (0, 1], got {cut(value)}"
             ) from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    number = real(value)
+    if number is None or math.isnan(number):
         raise DeclarationError(
             f"{source}: min_utilization must be a number in (0, 1], got {cut(value)}"
         )
-    if not 0 < value <= 1:
-        hint = f" (did you mean {value / 100:g}?)" if 1 < value <= 100 else ""
+    if not 0 < number <= 1:
+        hint = f" (did you mean {number / 100:g}?)" if 1 < number <= 100 else ""
         raise DeclarationError(
             f"{source}: min_utilization must be in (0, 1], got {cut(value)}{hint}"
         )
-    return float(value)
+    return number
 
 
 def check_hardware(value: Any, catalog: Catalog, source: str) -> str | Hardware | None:
@@ -81,9 +83,10 @@ def _drop(value: Any, source: str) -> float | None:
     __tracebackhide__ = True
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+    number = real(value)
+    if number is None or not 0 < number < 1:
         raise DeclarationError(f"{source}: max_drop must be a number in (0, 1), got {cut(value)}")
-    return float(value)
+    return number
 
 
 def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalog) -> MarkerSpec:

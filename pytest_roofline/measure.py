@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import busy
 from .errors import DeclarationError, cut
+from .units import real
 from .windows import WINDOWS, best_stretch, even_windows, median_ci_ranks, window_medians
 
 MIN_ROUND_SECONDS = 1e-4
@@ -248,15 +249,14 @@ def _check_option(value: Any, name: str, *, integer: bool) -> None:
     __tracebackhide__ = True
     if value is None:
         return
-    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if ok and not integer and not math.isfinite(value):
-        ok = False
-    if isinstance(value, bool) or not ok or value < 0 or (name != "warmup" and value == 0):
+    number = real(value)
+    ok = number is not None and math.isfinite(number) and (not integer or isinstance(value, int))
+    if not ok or number is None or number < 0 or (name != "warmup" and number == 0):
         kind = "an integer" if integer else "a number"
         bound = ">= 0" if name == "warmup" else "> 0"
         raise DeclarationError(f"measure(): {name} must be {kind} {bound}, got {cut(value)}")
     limit = OPTION_LIMITS[name]
-    if value > limit:
+    if number > limit:
         raise DeclarationError(
             f"measure(): {name}={cut(value, 40)} is more than {limit:g}: a test that would"
             " never end"
@@ -357,6 +357,7 @@ def measure(
 
     def loop_of(target: Callable[..., Any], synced: bool = True) -> Callable[[int], None]:
         def run(loops: int) -> None:
+            __tracebackhide__ = True  # an error of fn shows fn's frames, not the harness's
             for _ in range(loops):
                 target(*args, **kwargs)
                 if synced and sync is not None and timer != "cuda":
@@ -366,6 +367,7 @@ def measure(
 
     def host_clock(loop: Callable[[int], None]) -> Callable[[int], int]:
         def timed(loops: int) -> int:
+            __tracebackhide__ = True
             start = clock()
             loop(loops)
             return clock() - start

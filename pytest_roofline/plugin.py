@@ -380,6 +380,7 @@ class RooflineManager:
     def _settings(self, config: pytest.Config, pyproject: dict[str, Any]) -> Settings:
         cli = {k: config.getoption("roofline_" + k) for k in SETTING_KEYS}
         check_given(cli, "--roofline-{dashed}")
+        check_given(pyproject, "[tool.pytest-roofline] {pyproject_key}")
         # Flags are string ini keys read by the library, like every other setting, so a
         # bad value names its key ("maybe" as a bool ini was pytest's bare error).
         ini = {k: config.getini("roofline_" + k) for k in SETTING_KEYS}
@@ -496,6 +497,9 @@ class RooflineManager:
         except RooflineError as error:
             problem = f"roofline: {error}"
             recorder = self._new_recorder(item)  # so the fixture still works
+        except Exception as error:  # a bug of ours: this test fails, the others go on
+            problem = f"roofline: the marker could not be read: {_bug(error)}"
+            recorder = self._new_recorder(item)
         self._current = (item, recorder)
         if problem:
             self._setup_problems[item.nodeid] = problem
@@ -554,8 +558,11 @@ class RooflineManager:
             return
         try:
             record = recorder.record(self.settings.min_utilization)
-        except RooflineError as error:  # e.g. serving lengths that never arrived
-            line = f"roofline: {error}"
+        except Exception as error:  # e.g. serving lengths that never arrived
+            if isinstance(error, RooflineError):
+                line = f"roofline: {error}"
+            else:  # a bug of ours: this test has no verdict, the others keep theirs
+                line = f"roofline: the verdict could not be taken: {_bug(error)}"
             if report.passed:
                 self._fail(report, line)
             self._attach(item, report, row_without_verdict(recorder, clip(crash) or line))
@@ -788,6 +795,14 @@ class RooflineManager:
         self.config.hook.pytest_roofline_report(
             config=self.config, results=self.results, document=document
         )
+
+
+def _bug(error: Exception) -> str:
+    """One line for an exception the plugin did not expect: what it was, and whom to tell."""
+    first = (str(error).splitlines() or [""])[0]
+    return (
+        f"{type(error).__name__}: {clip(first, 200)} (a bug in pytest-roofline: please report it)"
+    )
 
 
 def describe_local(device: Hardware) -> str:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from . import tomlfile
-from .errors import FileError, cut
+from .errors import FileError, clip
 
 MAX_BYTES = 256 * 2**20
 """The largest file read: a vLLM result with per-request lists for 100,000 requests is
@@ -31,74 +32,103 @@ MAX_DIGITS = 300
 """Integers with more digits than this cannot become floats (1e308 is about the largest)."""
 
 
+def _a(what: str) -> str:
+    """``what`` with its article: "an engine result", "a baseline", "an HF config.json"."""
+    return f"{'an' if what[0] in 'aeiouAEIOU' or what.startswith('HF') else 'a'} {what}"
+
+
 def read_text(path: Path, what: str) -> str:
     """The text of ``path``, ``what`` it should be ("engine result", "baseline") naming
     it in errors: missing, not a file, unreadable, too large, or not UTF-8."""
     __tracebackhide__ = True
+    shown = clip(str(path), 200)
     try:
         if path.is_dir():
-            raise FileError(f"{path}: is a folder, not a {what} file")
+            raise FileError(f"{shown}: is a folder, not {_a(what)} file")
         with path.open("rb") as stream:
             data = stream.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise FileError(f"{path}: no such {what} file") from None
+        raise FileError(f"{shown}: no such {what} file") from None
     except OSError as error:
-        raise FileError(f"{path}: cannot read the {what}: {error.strerror or error}") from None
+        raise FileError(f"{shown}: cannot read the {what}: {error.strerror or error}") from None
     if len(data) > MAX_BYTES:
         raise FileError(
-            f"{path}: larger than {MAX_BYTES // 2**20} MiB; is it really a {what} file?"
+            f"{shown}: larger than {MAX_BYTES // 2**20} MiB; is it really {_a(what)} file?"
         )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise FileError(
-            f"{path}: not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start});"
-            f" is it really a {what} file?"
+            f"{shown}: not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start});"
+            f" is it really {_a(what)} file?"
         ) from None
 
 
-def _int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_DIGITS:
-        raise _NumberError(f"an integer of {len(text.lstrip('-'))} digits")
+class _Huge(float):
+    """An integer with more digits than a float holds, read as infinity and named as
+    what it was."""
+
+    digits: int
+
+
+def _int(text: str) -> int | float:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        huge = _Huge(math.inf)
+        huge.digits = digits
+        return huge
     return int(text)
-
-
-def _float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _NumberError(f"the number {cut(text, 40)}, beyond what a float holds")
-    return value
-
-
-def _constant(text: str) -> float:
-    raise _NumberError(f"{text}, which is not a number JSON allows")
-
-
-class _NumberError(ValueError):
-    """A number the parser met that no figure can be (raised from its hooks)."""
 
 
 def parse_json(text: str, where: str, *, finite: bool = True) -> Any:
     """The JSON value ``text`` holds; ``where`` names it in errors (a file, "file:line").
 
-    ``finite=False`` lets ``NaN``, ``Infinity`` and floats beyond range through as float
-    infinities and NaN: engines write them (SGLang's ``Infinity`` for an unlimited
-    concurrency), and their readers check each figure they use.
+    Every number must fit a float and, unless ``finite=False``, be finite: the error
+    names the key that holds the first one that does not (``results[0].utilization``).
+    ``finite=False`` lets ``NaN``, ``Infinity`` and floats beyond range through: engines
+    write them (SGLang's ``Infinity`` for an unlimited concurrency), and their readers
+    check each figure they use.
     """
     __tracebackhide__ = True
-    hooks: dict[str, Any] = {"parse_int": _int}
-    if finite:
-        hooks.update(parse_float=_float, parse_constant=_constant)
     try:
-        return json.loads(text, **hooks)
+        data = json.loads(text, parse_int=_int)
     except json.JSONDecodeError as error:
         raise FileError(
             f"{where}: not JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
-    except _NumberError as error:
-        raise FileError(f"{where}: holds {error}") from None
     except RecursionError:
         raise FileError(f"{where}: nested too deeply") from None
+    _check_numbers(data, where, finite=finite)
+    return data
+
+
+def _check_numbers(data: Any, where: str, *, finite: bool) -> None:
+    """One error naming the key of the first number no figure can be."""
+    __tracebackhide__ = True
+    try:
+        numbers = list(_numbers(data, ""))
+    except RecursionError:  # deep enough for the walk, if not for the parser
+        raise FileError(f"{where}: nested too deeply") from None
+    for key, value in numbers:
+        if isinstance(value, _Huge):
+            raise FileError(f"{where}: {key} is an integer of {value.digits} digits")
+        if isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) >= 10**MAX_DIGITS:  # TOML's integers have no parser hook
+                raise FileError(f"{where}: {key} is an integer too large to be a figure")
+        elif finite and not math.isfinite(value):
+            raise FileError(f"{where}: {key} is {value}, not a finite number")
+
+
+def _numbers(value: Any, key: str) -> Iterator[tuple[str, int | float]]:
+    """(key path, number) for every number in ``value``, in order."""
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            yield from _numbers(inner, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _numbers(inner, f"{key}[{index}]")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield key or "the value", value
 
 
 def read_json(path: Path, what: str) -> Any:
@@ -111,27 +141,13 @@ def parse_toml(text: str, where: str) -> dict[str, Any]:
     """The table ``text`` holds, its numbers checked as JSON's are."""
     __tracebackhide__ = True
     try:
-        data: dict[str, Any] = tomlfile.loads(text, parse_float=_float)
+        data: dict[str, Any] = tomlfile.loads(text)
     except tomlfile.TOMLDecodeError as error:
         raise FileError(f"{where}: not valid TOML: {error}") from None
-    except _NumberError as error:
-        raise FileError(f"{where}: holds {error}") from None
     except RecursionError:
         raise FileError(f"{where}: nested too deeply") from None
-    _check_integers(data, where, "")
+    _check_numbers(data, where, finite=True)
     return data
-
-
-def _check_integers(value: Any, where: str, key: str) -> None:
-    """TOML's integers have no parser hook: walk the table for ones no float can hold."""
-    if isinstance(value, dict):
-        for name, inner in value.items():
-            _check_integers(inner, where, f"{key}.{name}" if key else str(name))
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            _check_integers(inner, where, f"{key}[{index}]")
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS:
-        raise FileError(f"{where}: {key} is an integer too large to be a figure")
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ when the test ends.
 from __future__ import annotations
 
 import math
-import numbers
 import os
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from .measure import Measurement, measure
 from .results import Result, error_record, first_non_finite, judge
 from .runlock import RunLock
 from .serving import ServingBound, ServingConfig, serving_bound
+from .units import real
 
 if TYPE_CHECKING:
     from .engines import EngineResult
@@ -389,14 +389,12 @@ class Recorder:
             raise DeclarationError(
                 f"report(): {name}= does not apply to {kind}; use {_wanted(allowed)}"
             )
-        not_a_number = type(value) is not float and (  # a plain float needs no ABC check
-            isinstance(value, bool) or not isinstance(value, numbers.Real)
-        )
-        if not_a_number or not (math.isfinite(value) and value > 0):
+        number = value if type(value) is float else real(value)  # a float needs no ABC check
+        if number is None or not (math.isfinite(number) and number > 0):
             raise DeclarationError(
                 f"report(): {name} must be a finite number > 0, got {cut(value)}"
             )
-        value = float(value)  # numpy scalars too
+        value = number
         self._reported = f"report({name}={value!r})"
         if isinstance(work, ServingConfig):
             elapsed = self._serving_seconds(work, name, value)
@@ -454,19 +452,26 @@ class Recorder:
         work = self.work
         engine = read_engine_result(path, format=format, run=run)
         notes = [f"reported from {engine.description}"]
-        if isinstance(work, ServingConfig):
-            filled = self._fill_lengths(work, engine, notes)
-            if filled is not work:
-                self._work, self._bound = filled, None
-            self.report(tokens_per_second=engine.tokens_per_second)
-        else:
-            if engine.mean_tpot_seconds is None or engine.mean_tpot_seconds <= 0:
-                raise DeclarationError(
-                    f"{engine.source}: holds no mean time per output token (TPOT), which a"
-                    f" kernel's bound ({work.label}) is judged against; declare a"
-                    " ServingConfig to judge its throughput"
-                )
-            self.report(seconds_per_token=engine.mean_tpot_seconds)
+        try:
+            if isinstance(work, ServingConfig):
+                filled = self._fill_lengths(work, engine, notes)
+                if filled is not work:
+                    self._work, self._bound = filled, None
+                self.report(tokens_per_second=engine.tokens_per_second)
+            else:
+                if engine.mean_tpot_seconds is None or engine.mean_tpot_seconds <= 0:
+                    raise DeclarationError(
+                        f"{engine.source}: holds no mean time per output token (TPOT), which"
+                        f" a kernel's bound ({work.label}) is judged against; declare a"
+                        " ServingConfig to judge its throughput"
+                    )
+                self.report(seconds_per_token=engine.mean_tpot_seconds)
+        except DeclarationError as error:
+            text = str(error)
+            if text.startswith(engine.source):
+                raise
+            # A figure of the file that the verdict cannot use: name the file it came from.
+            raise DeclarationError(f"{engine.source}: {text}") from None
         assert self.measurement is not None
         self.measurement = self.measurement.model_copy(
             update={"notes": (*self.measurement.notes, *notes)}
@@ -501,10 +506,17 @@ class Recorder:
         notes.append(
             ", ".join(f"{name}={from_file[name]:.1f}" for name in missing) + " from the file"
         )
-        return work.model_copy(update={name: from_file[name] for name in missing})
+        if "decode_tokens" in missing and not from_file["decode_tokens"]:
+            raise DeclarationError(
+                f"{engine.source}: its requests produced no output token (total output"
+                " tokens 0), so there is no decode length to judge against"
+            )
+        # Validated again (model_copy would not): the file's lengths are input too.
+        return ServingConfig(**{**dict(work), **{name: from_file[name] for name in missing}})
 
     def _serving_seconds(self, work: ServingConfig, name: str, value: float) -> float:
         """The measured time of one dense iteration, from a serving figure."""
+        __tracebackhide__ = True
         bound = self.bound
         assert isinstance(bound, ServingBound)
         if name == "seconds_per_token":

@@ -55,6 +55,17 @@ def _model(value: Any) -> Any:
     return model_catalog().lookup(value) if isinstance(value, str) else value
 
 
+def _count(value: Any) -> Any:
+    """A count is a whole number: True is not one GPU."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number")
+    return value
+
+
+MAX_GPUS = 2**20
+"""More GPUs than any cluster holds: a larger count is a mistake, not a deployment."""
+
+
 class ServingConfig(Spec):
     """A serving workload: model, hardware, GPU count and the average request's shape.
 
@@ -69,7 +80,7 @@ class ServingConfig(Spec):
     model: Annotated[Transformer, BeforeValidator(_model)]
     hardware: str | Hardware | None = None
     """A catalog name or a Hardware; None takes the test's or the session's hardware."""
-    gpus: int = Field(default=1, ge=1)
+    gpus: Annotated[int, BeforeValidator(_count), Field(ge=1, le=MAX_GPUS)] = 1
     """N_GPU, the devices the model is sharded over (tensor parallelism)."""
     prompt_tokens: float | None = Field(default=None, ge=0)
     """p, the average prompt length in tokens. May be left out when an engine result
@@ -256,7 +267,8 @@ def serving_bound(config: ServingConfig, device: Hardware) -> ServingBound:
     if not all(math.isfinite(x) and x > 0 for x in (seconds, batch, moved, t_compute)):
         raise DeclarationError(
             f"{config.label}: its bound comes out as {seconds!r} s for a batch of {batch!r}"
-            " tokens, not a finite time > 0; check the lengths and sizes declared"
+            " tokens, not a finite time > 0; check prompt_tokens, decode_tokens, gpus and"
+            " batch_size"
         )
     return ServingBound(
         seconds=seconds,

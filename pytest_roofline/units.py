@@ -19,6 +19,7 @@ bytes per second. ``B`` is a byte and ``b`` a bit ("200 Gb/s" is 25e9 bytes/s).
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Annotated
@@ -171,6 +172,20 @@ def parse(value: str | float | int, kind: Kind) -> float:
     return number
 
 
+def real(value: object) -> float | None:
+    """``value`` as a float when it is a real number (an int, a float, a numpy scalar; not
+    a bool), else None. An integer too large for a float is infinity, so every range
+    check refuses it, where ``float()`` would raise an OverflowError from deep inside."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        if isinstance(value, int):  # the only kind of number that overflows a float
+            return -math.inf if value < 0 else math.inf
+        raise
+
+
 def _example_unit(kind: Kind) -> str:
     examples = {"FLOP/s": "TFLOP/s", "B/s": "TB/s", "B": "GB", "s": "ms", "FLOP": "GFLOP"}
     return examples.get(kind.unit, kind.unit)
@@ -202,10 +217,11 @@ def _validator(kind: Kind) -> BeforeValidator:
     return BeforeValidator(lambda value: parse(value, kind))
 
 
-# pydantic field types: accept "3.35 TB/s" or 3.35e12, hold an SI float.
-FlopRate = Annotated[float, _validator(FLOP_RATE), Field(gt=0)]
+# pydantic field types: accept "3.35 TB/s" or 3.35e12, hold an SI float. A hardware rate
+# below one FLOP or byte per second is a mistake (a denormal, a unit slip), not a device.
+FlopRate = Annotated[float, _validator(FLOP_RATE), Field(ge=1.0)]
 FlopCount = Annotated[float, _validator(FLOP_COUNT), Field(ge=0)]
-Bandwidth = Annotated[float, _validator(BANDWIDTH), Field(gt=0)]
+Bandwidth = Annotated[float, _validator(BANDWIDTH), Field(ge=1.0)]
 ByteCount = Annotated[float, _validator(BYTES), Field(ge=0)]
 PositiveBytes = Annotated[float, _validator(BYTES), Field(gt=0)]
 Seconds = Annotated[float, _validator(SECONDS), Field(gt=0)]
@@ -231,4 +247,5 @@ __all__ = [
     "format_quantity",
     "format_seconds",
     "parse",
+    "real",
 ]

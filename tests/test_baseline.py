@@ -108,7 +108,7 @@ def test_tests_missing_from_the_baseline_are_not_compared(tmp_path: Path) -> Non
             '{"schema": "pytest-roofline-baseline/1", "fingerprint": {}, "results": {"a":'
             ' {"utilization": 0.5, "utilization_ci": [0.4, 0.6], "best_utilization": NaN,'
             ' "label": "k", "hardware": "h"}}}',
-            "holds NaN, which is not a number JSON allows; save it again",
+            "a.best_utilization is nan, not a finite number; save it again",
         ),
     ],
 )
