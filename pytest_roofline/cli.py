@@ -104,7 +104,11 @@ def _serving(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
         else Transformer.named(args.model)
     )
     if args.params is not None:
-        model = Transformer(**{**model.model_dump(), "params": parse(args.params, FLOP_COUNT)})
+        try:
+            params = parse(args.params, FLOP_COUNT)
+        except RooflineError as error:
+            raise RooflineError(f"--params: {error}") from None
+        model = Transformer(**{**model.model_dump(), "params": params})
     config = ServingConfig(
         model=model,
         hardware=args.hardware,

@@ -523,8 +523,10 @@ class RooflineManager:
             self._judge(item, call, report, recorder)
         finally:
             recorder.close(
-                "the verdict is taken when the test's body ends: measure or report in the"
-                " test, or in a fixture's setup, not in its teardown"
+                f"{item.nodeid} was judged when its body ended, so this call comes from a"
+                " fixture's teardown (a session- or module-scoped fixture tears down after"
+                " the last test that used it): measure or report in the test, or in a"
+                " fixture's setup"
             )
         return report
 

@@ -673,9 +673,9 @@ def test_assigned(roofline):
     result.assert_outcomes(failed=3, errors=1)
     result.stdout.fnmatch_lines_random(
         [
-            "E * roofline.report() after the verdict: the verdict is taken when the test's"
-            " body ends: measure or report in the test, or in a fixture's setup, not in its"
-            " teardown",
+            "E * roofline.report() after the verdict: *::test_teardown was judged when its"
+            " body ended, so this call comes from a fixture's teardown (*): measure or report"
+            " in the test, or in a fixture's setup",
             "ERROR *::test_teardown - *DeclarationError: roofline.report() after the verdict*",
             "FAILED *::test_misspelt - *report(): unknown figure 'secs'; did you mean 'seconds'?*",
             "FAILED *::test_assigned - *roofline.measurement cannot be set: *",
