@@ -82,7 +82,8 @@ peak_flops = { fp16 = "50 TFLOP/s" }
         ),
         (
             'peak_flops = { fp16 = "-1 TFLOP/s" }\nmemory_bandwidth = "1 TB/s"',
-            "*[[]bad[]]: Hardware 'bad': peak_flops.fp16: Input should be greater than or equal to 1*",
+            "*[[]bad[]]: Hardware 'bad': peak_flops.fp16: Input should be greater than or"
+            " equal to 1*",
         ),
         (
             'peak_flops = { fp17 = "1 TFLOP/s" }\nmemory_bandwidth = "1 TB/s"',
