@@ -66,8 +66,9 @@ def make_folder(path: Path) -> None:
 def _named(error: OSError, path: Path) -> OSError:
     """``error`` told about ``path``: its reason, and the target's name, not a temporary's."""
     reason = error.strerror or str(error)
-    if error.errno in (errno.ENOENT, errno.ENOTDIR) and not path.parent.is_dir():
-        reason = f"no folder {path.parent}"
+    if error.errno in (errno.ENOENT, errno.ENOTDIR, errno.EEXIST) and not path.parent.is_dir():
+        files = [p for p in path.parents if p.exists() and not p.is_dir()]
+        reason = f"{files[0]} is a file, not a folder" if files else f"no folder {path.parent}"
     return OSError(error.errno, reason, str(path))
 
 

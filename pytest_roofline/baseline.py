@@ -32,6 +32,7 @@ from typing import Any
 from . import atomic, reading
 from .errors import FileError, RooflineError, cut, did_you_mean
 from .results import Result, percent
+from .units import real
 
 SCHEMA = "pytest-roofline-baseline/1"
 OLD_IGNORE = "# written by pytest-roofline\n*.lock\n"
@@ -158,41 +159,52 @@ def load(path: Path, name: str) -> Baseline:
         )
     entries = {}
     try:
-        for nodeid, raw in data["results"].items():
-            low, high = raw["utilization_ci"]
-            entries[nodeid] = Entry(
-                float(raw["utilization"]),
-                float(low),
-                float(high),
-                float(
-                    raw.get("best_stretch_utilization")
-                    or raw.get("best_utilization", raw["utilization"])
-                ),
-                str(raw["label"]),
-                str(raw["hardware"]),
-                float(raw.get("bound_seconds", 0.0)),
-            )
-            held = entries[nodeid]
-            figures = (held.utilization, held.low, held.high, held.best)
-            if not all(math.isfinite(x) and x >= 0 for x in figures):
-                raise ValueError(
-                    f"{cut(nodeid)}: a utilization is not a finite number >= 0: {figures}"
-                )
-        fingerprint = dict(data["fingerprint"])
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
-        raise BaselineError(
-            f"baseline {name!r} at {path} is corrupt ({_what_is_wrong(error)}); {again}"
-        ) from None
+        results = data.get("results")
+        if not isinstance(results, dict):
+            raise _CorruptError(f"its results must be a table by node id, got {cut(results, 40)}")
+        for nodeid, raw in results.items():
+            entries[nodeid] = _entry(nodeid, raw)
+        fingerprint = data.get("fingerprint")
+        if not isinstance(fingerprint, dict):
+            raise _CorruptError(f"its fingerprint must be a table, got {cut(fingerprint, 40)}")
+    except _CorruptError as error:
+        raise BaselineError(f"baseline {name!r} at {path} is corrupt: {error}; {again}") from None
     return Baseline(name, path, fingerprint, str(data.get("created", "")), entries)
 
 
-def _what_is_wrong(error: Exception) -> str:
-    """What a corrupt baseline lacks or holds, in words rather than a Python repr."""
-    if isinstance(error, KeyError):
-        return f"a result has no {error.args[0]!r}"
-    if isinstance(error, (TypeError, AttributeError)):
-        return "a result or figure is not of the shape a baseline holds"
-    return cut(str(error), 160)
+class _CorruptError(ValueError):
+    """What is wrong with one part of a baseline file, in words."""
+
+
+def _entry(nodeid: str, raw: Any) -> Entry:
+    """One test's entry, each figure checked and named when it is wrong."""
+    where = f"result {cut(nodeid)}"
+    if not isinstance(raw, dict):
+        raise _CorruptError(f"{where} must be a table, got {cut(raw, 40)}")
+
+    def figure(key: str, default: Any = None) -> float:
+        value = raw.get(key, default)
+        if value is None:
+            raise _CorruptError(f"{where} has no {key!r}")
+        number = real(value)
+        if number is None or not math.isfinite(number) or number < 0:
+            raise _CorruptError(f"{where}: {key} is {cut(value, 40)}, not a number >= 0")
+        return number
+
+    interval = raw.get("utilization_ci")
+    if not isinstance(interval, list) or len(interval) != 2:
+        raise _CorruptError(f"{where}: utilization_ci must be [low, high], got {cut(interval, 40)}")
+    raw = {**raw, "low": interval[0], "high": interval[1]}
+    best = raw.get("best_stretch_utilization") or raw.get("best_utilization")
+    return Entry(
+        figure("utilization"),
+        figure("low"),
+        figure("high"),
+        figure("best_stretch_utilization", best or raw.get("utilization")),
+        str(raw.get("label", "")),
+        str(raw.get("hardware", "")),
+        figure("bound_seconds", 0.0),
+    )
 
 
 def regression(

@@ -177,6 +177,8 @@ def _detect(data: dict[str, Any], source: str) -> Format:
     )
 
 
+MIN_FIGURE = 1e-9
+"""The smallest throughput (per second) or time per token (ms) an engine file may hold."""
 MIN_DURATION = 1e-6
 """Seconds: a benchmark file saying its requests ran in less is wrong, and its rates
 would come out near infinite."""
@@ -223,11 +225,20 @@ class _Figures:
         return value
 
     def optional(self, key: str, scale: float = 1.0) -> float | None:
-        """A figure the file may leave out (or write as null); ms figures scaled to s."""
+        """A figure the file may leave out (or write as null); ms figures scaled to s.
+
+        A throughput or a time per token (each one is) that is positive but below
+        :data:`MIN_FIGURE` is a unit slip or a denormal: its verdict would be infinite.
+        """
         __tracebackhide__ = True
         if self.data.get(key) is None:
             return None
-        return self.number(key) * scale
+        value = self.number(key)
+        if 0 < value < MIN_FIGURE:
+            raise DeclarationError(
+                f"{self.source}: {key} is {value!r}, too small to be a throughput or a time"
+            )
+        return value * scale
 
 
 def _online(figures: _Figures, source: str, data: dict[str, Any], shape: Format) -> EngineResult:

@@ -83,6 +83,13 @@ def clip(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
+def clip_path(path: object, limit: int = 120) -> str:
+    """A path for an error line, its end kept when it is long: the file's name is what
+    tells a reader which file, and a CI runner's folders can take a hundred characters."""
+    text = str(path)
+    return text if len(text) <= limit else f"…{text[-(limit - 1) :]}"
+
+
 def closest_names(name: str, known: Iterable[str], limit: int = 3) -> list[str]:
     """The known names nearest to ``name``, best first, for "did you mean" hints."""
     known_list = list(known)

@@ -205,11 +205,15 @@ class RooflineManager:
             self.catalog = self._catalog(config, hardware_tables, pyproject_path, values)
             hardware.activate(self.catalog)
             self.settings = self._settings(config, values)
-            baselines = {
-                role: baseline.path_for(config.rootpath, name)  # a bad name now, not at the end
-                for role, name in (("save", self.settings.save), ("compare", self.settings.compare))
-                if name is not None
-            }
+            baselines = {}
+            for role, name in (("save", self.settings.save), ("compare", self.settings.compare)):
+                if name is None:
+                    continue
+                try:  # a bad name now, not at the end of the run
+                    baselines[role] = baseline.path_for(config.rootpath, name)
+                except RooflineError as error:
+                    origin = self.settings.origins.get(role, f"--roofline-{role}")
+                    raise ConfigurationError(f"{origin}: {error}") from None
             if not self.is_worker:
                 check_outputs(
                     self.settings,
@@ -362,6 +366,11 @@ class RooflineManager:
         """``--roofline-hardware-file`` (from the invocation folder), else the ini's or
         pyproject's (from the root folder)."""
         given: Any = config.getoption("roofline_hardware_file")
+        if given and any(not str(p).strip() for p in given):
+            raise ConfigurationError(
+                "--roofline-hardware-file: given an empty value (an unset variable in the"
+                " command?); give a file or leave the option out"
+            )
         if given:
             return [Path(config.invocation_params.dir, p) for p in given]
         ini = config.getini("roofline_hardware_file")
@@ -758,7 +767,12 @@ class RooflineManager:
                 count = baseline.save(path, name, self.results, fingerprint())
                 self.saved = f"roofline: saved {count} results as baseline {name!r} ({path})"
             except (OSError, RooflineError) as error:
-                self.write_error = f"roofline: could not save baseline {name!r}: {error}"
+                reason = (
+                    f"{error.filename or ''}{': ' if error.filename else ''}{error.strerror}"
+                    if isinstance(error, OSError) and error.strerror
+                    else str(error)
+                )
+                self.write_error = f"roofline: could not save baseline {name!r}: {reason}"
         failed_writes = self.write_error or any(not ok for _, ok in self.written)
         if failed_writes and session.exitstatus == pytest.ExitCode.OK:
             # A report or baseline the run was asked for is missing: say so in the exit

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import tomlfile
-from .errors import FileError, clip
+from .errors import FileError, clip_path
 
 MAX_BYTES = 256 * 2**20
 """The largest file read: a vLLM result with per-request lists for 100,000 requests is
@@ -41,7 +41,7 @@ def read_text(path: Path, what: str) -> str:
     """The text of ``path``, ``what`` it should be ("engine result", "baseline") naming
     it in errors: missing, not a file, unreadable, too large, or not UTF-8."""
     __tracebackhide__ = True
-    shown = clip(str(path), 200)
+    shown = clip_path(path)
     try:
         if path.is_dir():
             raise FileError(f"{shown}: is a folder, not {_a(what)} file")

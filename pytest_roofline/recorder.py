@@ -508,8 +508,8 @@ class Recorder:
         )
         if "decode_tokens" in missing and not from_file["decode_tokens"]:
             raise DeclarationError(
-                f"{engine.source}: its requests produced no output token (total output"
-                " tokens 0), so there is no decode length to judge against"
+                f"{engine.source}: its requests produced no output token"
+                " (total_output_tokens is 0), so there is no decode length to judge against"
             )
         # Validated again (model_copy would not): the file's lengths are input too.
         return ServingConfig(**{**dict(work), **{name: from_file[name] for name in missing}})
@@ -763,7 +763,8 @@ def row_without_verdict(recorder: Recorder, message: str) -> dict[str, Any]:
     """The row of a test that gets no verdict (see :func:`results.error_record`): its
     work and hardware as far as they were declared, and the line it failed with."""
     work = recorder._work
-    choice = recorder._hardware_choice or recorder._default_hardware
+    own = work.hardware if isinstance(work, ServingConfig) else None
+    choice = recorder._hardware_choice or own or recorder._default_hardware
     hardware = choice.name if isinstance(choice, Hardware) else str(choice or "local")
     if work is None:
         return error_record(recorder.nodeid, message, hardware=hardware)

@@ -534,7 +534,8 @@ AT_START: list[tuple[str, list[str], str, str, dict[str, str | bytes], str]] = [
                 {"schema": "pytest-roofline-baseline/1", "results": {"t": {}}, "fingerprint": {}}
             )
         },
-        "a result has no 'utilization_ci'); save it again with --roofline-save main",
+        "result 't': utilization_ci must be [low, high], got None; save it again with"
+        " --roofline-save main",
     ),
     (
         "outputs_json_and_markdown_one_path",

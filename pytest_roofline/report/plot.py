@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .. import atomic
 from ..errors import RooflineError
 from ..units import BANDWIDTH, FLOP_RATE, format_quantity
 from .chart import (
@@ -59,7 +60,7 @@ def plot(document: dict[str, Any], path: Path) -> None:
         try:
             for ax, name in zip(axes[:, 0], names, strict=True):
                 _draw(ax, chart_model(results, name))
-            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic.make_folder(path)
             figure.savefig(path, dpi=120, metadata=metadata)
         finally:
             pyplot.close(figure)
