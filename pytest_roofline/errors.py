@@ -83,7 +83,7 @@ def clip(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
-def clip_path(path: object, limit: int = 120) -> str:
+def clip_path(path: object, limit: int = 96) -> str:
     """A path for an error line, its end kept when it is long: the file's name is what
     tells a reader which file, and a CI runner's folders can take a hundred characters."""
     text = str(path)

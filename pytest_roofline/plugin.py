@@ -34,7 +34,15 @@ from .config import (
 )
 from .current import CurrentRecorder
 from .detect import Detection, detect
-from .errors import ConfigurationError, DeclarationError, RooflineError, clip, cut, one_line
+from .errors import (
+    ConfigurationError,
+    DeclarationError,
+    RooflineError,
+    clip,
+    clip_path,
+    cut,
+    one_line,
+)
 from .hardware import AUTO, Catalog, Hardware, default_catalog, normalize
 from .marker import MARKER_HELP, parse_marker
 from .recorder import SAVING, Recorder, record_json, row_without_verdict
@@ -800,7 +808,7 @@ class RooflineManager:
                 self.json_written = path
             except (OSError, ValueError) as error:  # ValueError: a number JSON cannot hold
                 reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
-                self.write_error = f"roofline: could not write {path}: {reason}"
+                self.write_error = f"roofline: could not write {clip_path(path)}: {reason}"
         self.written = writers.write_all(
             document,
             markdown=self.settings.markdown,

@@ -16,6 +16,7 @@ each is one :class:`FileError` line that names the file and what is wrong with i
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 from collections.abc import Iterator
@@ -50,6 +51,10 @@ def read_text(path: Path, what: str) -> str:
     except FileNotFoundError:
         raise FileError(f"{shown}: no such {what} file") from None
     except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            raise FileError(
+                f"{shown}: a path of {len(str(path))} characters, too long for a {what} file"
+            ) from None
         raise FileError(f"{shown}: cannot read the {what}: {error.strerror or error}") from None
     if len(data) > MAX_BYTES:
         raise FileError(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import atomic
+from ..errors import clip_path
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -54,7 +55,7 @@ def write_all(
             if wants_summary:
                 lines.append((_append_step_summary(text), True))
         except OSError as error:
-            where = error.filename or "the Markdown report"
+            where = clip_path(error.filename) if error.filename else "the Markdown report"
             reason = error.strerror or str(error)
             lines.append((f"roofline: could not write {where}: {reason}", False))
     if html is not None:
@@ -66,5 +67,5 @@ def write_all(
             lines.append((f"roofline: wrote the HTML report to {path}", True))
         except OSError as error:
             reason = error.strerror or str(error)
-            lines.append((f"roofline: could not write {path}: {reason}", False))
+            lines.append((f"roofline: could not write {clip_path(path)}: {reason}", False))
     return lines
