@@ -43,6 +43,7 @@ from typing import Any, Literal, cast
 from . import reading
 from .errors import DeclarationError, FileError, UnknownNameError, cut
 from .spec import Spec
+from .units import MAX_COUNT
 
 Format = Literal["vllm-serving", "vllm-throughput", "sglang-serving"]
 FORMATS: tuple[str, ...] = ("vllm-serving", "vllm-throughput", "sglang-serving")
@@ -222,6 +223,10 @@ class _Figures:
             raise DeclarationError(f"{self.source}: {key} counts requests, got {cut(value)}")
         if value == 0:
             raise DeclarationError(f"{self.source}: {key} is 0: the benchmark finished no request")
+        if value > MAX_COUNT:
+            raise DeclarationError(
+                f"{self.source}: {key} is {cut(value, 40)} requests, more than a benchmark runs"
+            )
         return value
 
     def optional(self, key: str, scale: float = 1.0) -> float | None:
@@ -247,6 +252,11 @@ def _online(figures: _Figures, source: str, data: dict[str, Any], shape: Format)
     duration = figures.duration("duration")
     prompt = figures.number("total_input_tokens")
     output = figures.number("total_output_tokens")
+    if prompt + output == 0:
+        raise DeclarationError(
+            f"{source}: total_input_tokens and total_output_tokens are both 0: the benchmark"
+            " moved no token"
+        )
     total = figures.optional("total_token_throughput")
     model = data.get("model_id") or data.get("model")
     return _checked(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import tomlfile
-from .errors import FileError, clip_path
+from .errors import FileError, clip_path, cut
 
 MAX_BYTES = 256 * 2**20
 """The largest file read: a vLLM result with per-request lists for 100,000 requests is
@@ -114,7 +114,8 @@ def _check_numbers(data: Any, where: str, *, finite: bool) -> None:
         numbers = list(_numbers(data, ""))
     except RecursionError:  # deep enough for the walk, if not for the parser
         raise FileError(f"{where}: nested too deeply") from None
-    for key, value in numbers:
+    for name, value in numbers:
+        key = name if name.isprintable() and len(name) <= 80 else cut(name)
         if isinstance(value, _Huge):
             raise FileError(f"{where}: {key} is an integer of {value.digits} digits")
         if isinstance(value, int) and not isinstance(value, bool):
