@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from . import reading
 from .errors import ConfigurationError, FileError, RooflineError, cut, did_you_mean
 from .hardware import Catalog
-from .marker import check_budget, check_hardware
+from .marker import check_budget, check_drop, check_hardware
 
 PYPROJECT_SECTION = "tool.pytest-roofline"
 SETTING_KEYS = (
@@ -71,22 +71,6 @@ class Settings(BaseModel):
     origins: dict[str, str] = {}
     """Where each setting given came from ("--roofline-json", "ini roofline_html", ...),
     to name it in errors."""
-
-
-def check_drop(value: Any, source: str) -> float:
-    """A relative utilization drop in (0, 1): 0.1 allows a 10 % drop."""
-    __tracebackhide__ = True
-    try:
-        drop = float(str(value).strip().rstrip("%")) / (
-            100 if str(value).strip().endswith("%") else 1
-        )
-    except ValueError:
-        raise ConfigurationError(
-            f"{source}: max_drop must be a number in (0, 1), got {cut(value)}"
-        ) from None
-    if isinstance(value, bool) or not 0 < drop < 1:
-        raise ConfigurationError(f"{source}: max_drop must be in (0, 1), got {cut(value)}")
-    return drop
 
 
 def read_pyproject(path: Path) -> dict[str, Any]:

@@ -79,13 +79,24 @@ def check_hardware(value: Any, catalog: Catalog, source: str) -> str | Hardware 
     return value
 
 
-def _drop(value: Any, source: str) -> float | None:
+def check_drop(value: Any, source: str) -> float | None:
+    """A relative utilization drop in (0, 1), or None: 0.1 and "10%" both allow a 10 %
+    drop. The one reading of ``max_drop``, for the marker and the settings alike."""
     __tracebackhide__ = True
     if value is None:
         return None
     number = real(value)
-    if number is None or not 0 < number < 1:
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+        except ValueError:
+            number = None
+    if number is None or math.isnan(number):
         raise DeclarationError(f"{source}: max_drop must be a number in (0, 1), got {cut(value)}")
+    if not 0 < number < 1:
+        hint = f" (did you mean {number / 100:g}?)" if 1 < number < 100 else ""
+        raise DeclarationError(f"{source}: max_drop must be in (0, 1), got {cut(value)}{hint}")
     return number
 
 
@@ -127,5 +138,5 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalo
         serving=serving,
         hardware=check_hardware(kwargs.get("hardware"), catalog, source),
         min_utilization=check_budget(kwargs.get("min_utilization"), source),
-        max_drop=_drop(kwargs.get("max_drop"), source),
+        max_drop=check_drop(kwargs.get("max_drop"), source),
     )

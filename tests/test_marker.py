@@ -116,3 +116,29 @@ def test_check_budget_rejects(value: object) -> None:
 def test_check_budget_suggests_a_fraction_for_a_percentage(value: object, hint: str) -> None:
     with pytest.raises(DeclarationError, match=rf"did you mean {hint}\?"):
         check_budget(value, "here")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.1, 0.1), ("0.25", 0.25), ("10%", 0.10), ("5%", 0.05)],
+)
+def test_max_drop_reads_the_same_in_the_marker_and_the_settings(value, expected) -> None:
+    from pytest_roofline.config import resolve
+
+    spec = parse_marker((), {"max_drop": value}, default_catalog())
+    assert spec.max_drop == pytest.approx(expected)
+    settings = resolve([("[tool.pytest-roofline] {pyproject_key}", {"max_drop": value})],
+                       default_catalog())  # fmt: skip
+    assert settings.max_drop == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("value", [0, 1, "150%", "-5%", "lots", True, float("nan"), 10**400])
+def test_a_bad_max_drop_is_refused_alike_in_the_marker_and_the_settings(value) -> None:
+    from pytest_roofline.config import resolve
+    from pytest_roofline.errors import ConfigurationError
+
+    with pytest.raises(DeclarationError, match=r"@pytest\.mark\.roofline: max_drop must be"):
+        parse_marker((), {"max_drop": value}, default_catalog())
+    with pytest.raises(ConfigurationError, match=r"\[tool.pytest-roofline\] max_drop: max_drop"):
+        resolve([("[tool.pytest-roofline] {pyproject_key}", {"max_drop": value})],
+                default_catalog())  # fmt: skip

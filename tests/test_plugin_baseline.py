@@ -144,7 +144,7 @@ def test_x(roofline):
     )
     result = run()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*max_drop must be a number in (0, 1), got 10*"])
+    result.stdout.fnmatch_lines(["*max_drop must be in (0, 1), got 10 (did you mean 0.1?)*"])
 
 
 def test_paired_calibration_measures_the_binding_ceiling(pytester: pytest.Pytester, run) -> None:
