@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 
 from . import atomic
 from .bound import bound
+from .config import first_clash
 from .errors import RooflineError
 from .hardware import Hardware, default_catalog
 from .report import json_report, terminal
@@ -153,19 +153,20 @@ def _render(args: argparse.Namespace) -> list[str]:
     """``roofline report``: Markdown and HTML from a saved JSON report."""
     if args.markdown is None and args.html is None:
         raise RooflineError("roofline report: give --markdown PATH and/or --html PATH")
-    outputs = {"the report read": args.report, "--markdown": args.markdown, "--html": args.html}
-    seen: dict[str, str] = {}
-    for name, path in outputs.items():
-        if path is None or str(path) == "-":
-            continue
-        if name.startswith("--") and path.is_dir():
+    outputs = {"--markdown": args.markdown, "--html": args.html}
+    named = [(name, path) for name, path in outputs.items() if path and str(path) != "-"]
+    for name, path in named:
+        if path.is_dir():
             raise RooflineError(f"roofline report: {name} {path} is a folder; give a file name")
-        key = os.path.realpath(path)
-        if key in seen:
-            raise RooflineError(
-                f"roofline report: {name} {path} would overwrite {seen[key]}; give another path"
-            )
-        seen[key] = f"{name} {path}" if name.startswith("--") else f"{path}, {name}"
+    clash = first_clash([("the report read", args.report), *named])
+    if clash is not None:
+        first, second, path = clash
+        over = (
+            f"{args.report}, the report read" if first == "the report read" else f"{first} {path}"
+        )
+        raise RooflineError(
+            f"roofline report: {second} {path} would overwrite {over}; give another path"
+        )
     document = json_report.read(args.report)
     lines = []
     if args.markdown is not None:

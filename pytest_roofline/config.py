@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -234,23 +234,34 @@ def check_outputs(
     if "save" in baseline_paths:
         outputs.append((named.get("save", "--roofline-save"), baseline_paths["save"]))
     outputs += [(name, folder / value) for name, value in others.items() if value]
-    seen: dict[str, str] = {}
-    for name, path in outputs:
-        key = os.path.realpath(path)
-        if key in seen:
-            raise ConfigurationError(
-                f"{seen[key]} and {name} both write {path}: the second would replace the"
-                " first; give each its own path"
-            )
-        seen[key] = name
+    clash = first_clash(outputs)
+    if clash is not None:
+        first, second, path = clash
+        raise ConfigurationError(
+            f"{first} and {second} both write {path}: the second would replace the first;"
+            " give each its own path"
+        )
     compared = baseline_paths.get("compare")
     if compared is not None:
-        key = os.path.realpath(compared)
-        if key in seen and seen[key] != named.get("save", "--roofline-save"):
+        writers = [(n, p) for n, p in outputs if n != named.get("save", "--roofline-save")]
+        over = first_clash([*writers, ("compare", compared)])
+        if over is not None:
             raise ConfigurationError(
-                f"{seen[key]} would overwrite {compared}, the baseline"
+                f"{over[0]} would overwrite {compared}, the baseline"
                 f" {named.get('compare', '--roofline-compare')} reads; give it another path"
             )
+
+
+def first_clash(paths: Sequence[tuple[str, Path]]) -> tuple[str, str, Path] | None:
+    """The first two of ``(name, path)`` that are one file, however spelt (``./r.json``,
+    ``sub/../r.json``, a symbolic link), as (first name, second name, second path)."""
+    seen: dict[str, str] = {}
+    for name, path in paths:
+        key = os.path.realpath(path)
+        if key in seen:
+            return seen[key], name, path
+        seen[key] = name
+    return None
 
 
 def check_given(values: Mapping[str, Any], pattern: str) -> None:

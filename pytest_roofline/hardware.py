@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from . import arrays, tomlfile
+from . import arrays, reading
 from .dtypes import DType, canonical_dtype
 from .errors import DeclarationError, UnknownNameError, cut
 from .spec import Spec
@@ -268,7 +268,7 @@ class Catalog:
 def load_hardware_file(text: str, where: str) -> Hardware:
     """Parse one TOML hardware description; errors name ``where`` (the file)."""
     __tracebackhide__ = True
-    hardware: Hardware = Hardware.from_data(tomlfile.parse(text, where), where)
+    hardware: Hardware = Hardware.from_data(reading.parse_toml(text, where), where)
     return hardware
 
 

@@ -24,7 +24,7 @@ from .hardware import Catalog, Hardware
 from .kernels import Kernel
 from .marker import check_hardware
 from .measure import Measurement, measure
-from .results import Result, error_record, first_non_finite, judge
+from .results import Result, error_record, first_non_finite_figure, judge
 from .runlock import RunLock
 from .serving import ServingBound, ServingConfig, serving_bound
 from .units import real
@@ -562,7 +562,7 @@ class Recorder:
         """Every figure of the verdict is a finite number, or this test's one-line error:
         an infinite one would cost every test of the run its report (JSON has none)."""
         __tracebackhide__ = True
-        key = first_non_finite(verdict)
+        key = first_non_finite_figure(verdict)
         if key is not None:
             source = self._reported or "the work declared and the time measured"
             raise DeclarationError(

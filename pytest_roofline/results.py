@@ -34,6 +34,18 @@ Outcome = Literal["passed", "failed", "impossible", "unmeasured"]
 NUMERIC_TOLERANCE = 1e-9
 
 
+LATER_FIELDS: dict[str, Any] = {
+    "optimal_tokens_per_second": None,
+    "measured_tokens_per_second": None,
+    "serving": None,
+    "mfu": None,
+    "mbu": None,
+    "baseline_utilization": None,
+    "regression": None,
+}
+"""The fields a verdict leaves empty: serving figures and the baseline's are filled later."""
+
+
 class Result(BaseModel):
     """What one roofline test found; the keys of DESIGN.md section 5, SI numbers only."""
 
@@ -358,13 +370,7 @@ def judge(
         "noisy": bool(busy),
         "notes": notes,
         # Every field, defaults too, so the record is the Result's JSON key for key.
-        "optimal_tokens_per_second": None,
-        "measured_tokens_per_second": None,
-        "serving": None,
-        "mfu": None,
-        "mbu": None,
-        "baseline_utilization": None,
-        "regression": None,
+        **LATER_FIELDS,
     }
     if extra:
         record.update(extra)
@@ -417,14 +423,27 @@ def error_record(
         "best_utilization": None,
         "noisy": False,
         "notes": list(notes or []),
-        "optimal_tokens_per_second": None,
-        "measured_tokens_per_second": None,
-        "serving": None,
-        "mfu": None,
-        "mbu": None,
-        "baseline_utilization": None,
-        "regression": None,
+        **LATER_FIELDS,
     }
+
+
+MADE_FINITE = frozenset({"workload", "hardware_spec", "notes", "message"})
+"""Record keys already finite where they were made: the declared work and the hardware
+figures are validated specs (no infinity or NaN), and the notes are text."""
+
+
+def first_non_finite_figure(record: Mapping[str, Any]) -> str | None:
+    """:func:`first_non_finite` for a verdict's record, skipping what was checked where
+    it was made: run for every test, so it reads only the figures the verdict computed."""
+    for key, value in record.items():
+        if type(value) is float:
+            if not math.isfinite(value):
+                return key
+        elif isinstance(value, (dict, list, tuple)) and key not in MADE_FINITE:
+            found = first_non_finite(value, key)
+            if found is not None:
+                return found
+    return None
 
 
 def first_non_finite(value: Any, key: str = "") -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from . import reading, tomlfile
+from . import reading
 from .dtypes import dtype_bytes
 from .errors import DeclarationError, UnknownNameError, cut
 from .hardware import normalize
@@ -323,6 +323,6 @@ def builtin_models() -> ModelCatalog:
         if not entry.name.endswith(".toml"):
             continue
         where = f"catalog/models/{entry.name}"
-        data = tomlfile.parse(entry.read_text(encoding="utf-8"), where)
+        data = reading.parse_toml(entry.read_text(encoding="utf-8"), where)
         models.append(Transformer.from_data(data, where))
     return ModelCatalog(models)

@@ -200,3 +200,15 @@ def test_a_worker_record_with_a_figure_that_is_not_finite_keeps_its_row() -> Non
     row = RooflineManager._from_worker("t.py::x", json.dumps(record))
     assert row["outcome"] == "unmeasured"
     assert "measured_seconds" in row["message"]
+
+
+def test_a_verdict_s_figures_are_all_read_for_finiteness() -> None:
+    from pytest_roofline.results import first_non_finite_figure
+
+    row = error_record("t.py::x", "roofline: fine")
+    assert first_non_finite_figure(row) is None
+    assert first_non_finite_figure({**row, "utilization": float("nan")}) == "utilization"
+    ci = {**row, "utilization_ci": (0.5, float("inf"))}
+    assert first_non_finite_figure(ci) == "utilization_ci[1]"
+    stats = {**row, "statistics": {"windows": [1.0, float("inf")]}}
+    assert first_non_finite_figure(stats) == "statistics.windows[1]"
