@@ -18,8 +18,17 @@ import statistics
 import sys
 import time
 
-from pytest_roofline.calibrate import cache_working_set, cpu_caches, measure_local
-from pytest_roofline.probes import CacheProbe, CopyProbe, GemmProbe, GemvProbe
+from pytest_roofline.machine.calibration import (
+    cache_working_set,
+    cpu_caches,
+    measure_local,
+)
+from pytest_roofline.machine.probes import (
+    CacheProbe,
+    CopyProbe,
+    GemmProbe,
+    GemvProbe,
+)
 
 
 def long_best(probe: GemmProbe | CopyProbe | GemvProbe | CacheProbe, seconds: float) -> float:

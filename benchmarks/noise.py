@@ -149,7 +149,7 @@ def calibration(runs: int, first_seed: int) -> list[str]:
     """Rows: each ceiling's calibrated/long-quiet ratio beside the neighbour."""
     from calibration import long_ceilings  # benchmarks/calibration.py
 
-    from pytest_roofline.calibrate import measure_local
+    from pytest_roofline.machine.calibration import measure_local
 
     log("long quiet measurement of each ceiling ...")
     long = long_ceilings()

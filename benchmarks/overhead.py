@@ -81,7 +81,8 @@ def kernel_source(i: int) -> str:
 
 def reported_seconds(sources: list[str]) -> list[float]:
     """Twice each kernel's bound on h100-sxm (utilization 50 %), computed once here."""
-    from pytest_roofline import bound, kernels  # the project itself, only for the figures
+    from pytest_roofline import kernels
+    from pytest_roofline.physics import bound  # the project itself, only for the figures
 
     return [2 * bound(eval(source, {"kernels": kernels}), "h100-sxm").seconds for source in sources]
 
@@ -172,7 +173,8 @@ test, with none of the roofline work (no bound, verdict or record)."""
 NO_ROOFLINE_WORK = '''"""The plugin as installed, with the roofline work of each test removed."""
 import pytest
 
-from pytest_roofline import plugin, recorder
+from pytest_roofline import plugin
+from pytest_roofline.verdict import recorder
 
 
 def _setup(self, item):
@@ -209,8 +211,8 @@ import math
 import pydantic_core
 import pytest
 
-from pytest_roofline.hardware import default_catalog
-from pytest_roofline.kernels import Kernel
+from pytest_roofline.specs.hardware import default_catalog
+from pytest_roofline.specs.kernels import Kernel
 
 _running = []
 _devices = {}

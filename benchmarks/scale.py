@@ -34,7 +34,8 @@ def kernel_source(i: int) -> str:
 
 
 def write_suite(folder: Path, count: int) -> None:
-    from pytest_roofline import bound, kernels  # the project itself, only for the figures
+    from pytest_roofline import kernels
+    from pytest_roofline.physics import bound  # the project itself, only for the figures
 
     marked = ["import pytest", "", "from pytest_roofline import kernels", ""]
     plain = ["import pytest", ""]

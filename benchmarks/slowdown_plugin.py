@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pytest_roofline.recorder import Recorder
+from pytest_roofline.verdict.recorder import Recorder
 
 FACTOR = int(os.environ.get("ROOFLINE_SLOWDOWN", "1"))
 _measure = Recorder.measure

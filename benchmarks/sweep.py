@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from pytest_roofline import ServingConfig, bound
-from pytest_roofline.sweep import serving_sweep
+from pytest_roofline.physics.sweep import serving_sweep
 
 
 def best_of(repeats: int, work) -> float:  # type: ignore[no-untyped-def]

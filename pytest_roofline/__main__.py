@@ -1,5 +1,5 @@
 """``python -m pytest_roofline`` runs the ``roofline`` command."""
 
-from .cli import main
+from pytest_roofline.cli import main
 
 raise SystemExit(main())

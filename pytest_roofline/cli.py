@@ -24,16 +24,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import atomic
-from .bound import bound
-from .config import first_clash
-from .errors import RooflineError
-from .hardware import Hardware, default_catalog
-from .report import json_report, terminal
-from .results import Result
-from .serving import ServingConfig
-from .transformer import Transformer
-from .units import BANDWIDTH, BYTES, FLOP_COUNT, FLOP_RATE, format_quantity, format_seconds, parse
+from pytest_roofline.core import atomic
+from pytest_roofline.core.units import (
+    BANDWIDTH,
+    BYTES,
+    FLOP_COUNT,
+    FLOP_RATE,
+    format_quantity,
+    format_seconds,
+    parse,
+)
+from pytest_roofline.errors import RooflineError
+from pytest_roofline.physics.dispatch import bound
+from pytest_roofline.physics.serving import ServingConfig
+from pytest_roofline.plugin.options import first_clash
+from pytest_roofline.report import json_report, terminal
+from pytest_roofline.specs.hardware import (
+    Hardware,
+    default_catalog,
+)
+from pytest_roofline.specs.transformer import Transformer
+from pytest_roofline.verdict.record import Result
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
@@ -170,7 +181,7 @@ def _render(args: argparse.Namespace) -> list[str]:
     document = json_report.read(args.report)
     lines = []
     if args.markdown is not None:
-        from .report.markdown import render_markdown
+        from pytest_roofline.report.markdown import render_markdown
 
         text = render_markdown(document)
         if str(args.markdown) == "-":
@@ -179,7 +190,7 @@ def _render(args: argparse.Namespace) -> list[str]:
             atomic.write_text(args.markdown, text)
             lines.append(f"roofline: wrote {args.markdown}")
     if args.html is not None:
-        from .report.html import render_html
+        from pytest_roofline.report.html import render_html
 
         atomic.write_text(args.html, render_html(document))
         lines.append(f"roofline: wrote {args.html}")
@@ -231,11 +242,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "report":
             lines = _render(args)
         elif args.command == "diff":
-            from .report.diff import diff_documents, read_report
+            from pytest_roofline.report.diff import (
+                diff_documents,
+                read_report,
+            )
 
             lines = diff_documents(read_report(args.old), read_report(args.new))
         elif args.command == "plot":
-            from .report.plot import plot
+            from pytest_roofline.report.plot import plot
 
             if args.output.suffix.lower() not in PLOT_FORMATS:
                 raise RooflineError(

@@ -106,6 +106,11 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
 
 
+def _loc_part(part: object) -> str:
+    text = str(part)
+    return text if text.isprintable() and text.strip() == text and text else repr(text)
+
+
 def one_line(owner: str, error: ValidationError, fields: Iterable[str] = ()) -> DeclarationError:
     """Turn a pydantic ``ValidationError`` into a one-line :class:`DeclarationError`.
 
@@ -116,7 +121,9 @@ def one_line(owner: str, error: ValidationError, fields: Iterable[str] = ()) -> 
     parts = []
     details = error.errors(include_url=False)
     for detail in details[:SHOWN_PROBLEMS]:
-        loc = [str(p) for p in detail["loc"] if p != "[key]"]
+        # A key that is not printable (a dtype key "\n" from a TOML file) is shown quoted,
+        # so the line stays one line and says what was given.
+        loc = [_loc_part(p) for p in detail["loc"] if p != "[key]"]
         field = ".".join(loc) or "value"
         message = str(detail["msg"])
         ctx_error = (detail.get("ctx") or {}).get("error")

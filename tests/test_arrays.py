@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pytest_roofline import arrays
+from pytest_roofline.core import arrays
 
 
 def test_plain_numbers_stay_plain_python_numbers() -> None:

@@ -20,18 +20,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_roofline import Kernel, ServingConfig, Transformer, bound, kernels
-from pytest_roofline.baseline import load as load_baseline
 from pytest_roofline.cli import main
-from pytest_roofline.config import resolve
-from pytest_roofline.engines import parse_engine_result, read_engine_result
+from pytest_roofline.core.reading import (
+    parse_json,
+    parse_toml,
+    read_json,
+)
 from pytest_roofline.errors import RooflineError
-from pytest_roofline.hardware import default_catalog
-from pytest_roofline.hardware_files import resolve as resolve_hardware
-from pytest_roofline.marker import parse_marker
-from pytest_roofline.reading import parse_json, parse_toml, read_json
-from pytest_roofline.recorder import Recorder
+from pytest_roofline.measurement.engines import (
+    parse_engine_result,
+    read_engine_result,
+)
+from pytest_roofline.plugin.marker import parse_marker
+from pytest_roofline.plugin.options import resolve
 from pytest_roofline.report import json_report
-from pytest_roofline.results import first_non_finite
+from pytest_roofline.specs.files import resolve as resolve_hardware
+from pytest_roofline.specs.hardware import default_catalog
+from pytest_roofline.verdict.baseline import load as load_baseline
+from pytest_roofline.verdict.record import first_non_finite
+from pytest_roofline.verdict.recorder import Recorder
 
 # Numbers as users and files give them, the awkward ones weighted in.
 numbers = st.one_of(

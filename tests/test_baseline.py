@@ -8,9 +8,18 @@ from pathlib import Path
 import pytest
 
 from pytest_roofline import Measurement, bound, kernels
-from pytest_roofline.baseline import BaselineError, load, path_for, regression, save
-from pytest_roofline.bound import Bound
-from pytest_roofline.results import Result, evaluate
+from pytest_roofline.physics.bound import Bound
+from pytest_roofline.verdict.baseline import (
+    BaselineError,
+    load,
+    path_for,
+    regression,
+    save,
+)
+from pytest_roofline.verdict.record import (
+    Result,
+    evaluate,
+)
 
 GEMM = kernels.matmul(1024, 1024, 1024, "fp32")
 BOUND = bound(GEMM, "h100-sxm")  # 32.05 µs (H100 datasheet, 67 TFLOP/s fp32)

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from pytest_roofline import Bound, bound, kernels
 from pytest_roofline.errors import DeclarationError
-from pytest_roofline.hardware import Hardware
-from pytest_roofline.kernels import Kernel
+from pytest_roofline.specs.hardware import Hardware
+from pytest_roofline.specs.kernels import Kernel
 
 # NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column: 989 TFLOP/s dense BF16 (1,979*
 # with sparsity), 67 TFLOP/s FP32, 3.35 TB/s HBM3, NVLink 900 GB/s both ways = 450 one way.

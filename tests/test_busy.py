@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_roofline import busy
-from pytest_roofline.busy import Mark, busy_line, mark, neighbour_share
+from pytest_roofline.machine import busy
+from pytest_roofline.machine.busy import (
+    Mark,
+    busy_line,
+    mark,
+    neighbour_share,
+)
 
 CORES = os.cpu_count() or 1
 

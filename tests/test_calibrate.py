@@ -6,10 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_roofline import Hardware, bound, calibrate, kernels
-from pytest_roofline import hardware as hardware_module
-from pytest_roofline.binding_probes import PairedCalibration
-from pytest_roofline.calibrate import SharedCalibration, measure_local
+from pytest_roofline import Hardware, bound, kernels
+from pytest_roofline.machine import calibration as calibrate
+from pytest_roofline.machine.binding_probes import PairedCalibration
+from pytest_roofline.machine.calibration import (
+    SharedCalibration,
+    measure_local,
+)
+from pytest_roofline.specs import hardware as hardware_module
 
 FAKE_LOCAL = Hardware(
     name="local",

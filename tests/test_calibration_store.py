@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_roofline import calibrate
-from pytest_roofline.calibrate import SharedCalibration
-from pytest_roofline.hardware import Hardware
+from pytest_roofline.machine import calibration as calibrate
+from pytest_roofline.machine.calibration import SharedCalibration
+from pytest_roofline.specs.hardware import Hardware
 
 
 def measured(fp32: float, fp64: float, bandwidth: float) -> Hardware:

@@ -8,9 +8,9 @@ import pytest
 
 from pytest_roofline import Hardware, Measurement, bound, kernels
 from pytest_roofline.cli import main
-from pytest_roofline.hardware import default_catalog
 from pytest_roofline.report import json_report
-from pytest_roofline.results import evaluate
+from pytest_roofline.specs.hardware import default_catalog
+from pytest_roofline.verdict.record import evaluate
 
 
 def test_hardware_lists_every_catalog_device(capsys: pytest.CaptureFixture[str]) -> None:
@@ -19,7 +19,7 @@ def test_hardware_lists_every_catalog_device(capsys: pytest.CaptureFixture[str])
     assert err == ""
     names = [line.split()[0] for line in out.splitlines()[1:]]
     assert names == default_catalog().names()
-    assert len(names) >= 7  # the TOML files shipped in catalog/hardware/
+    assert len(names) >= 7  # the TOML files shipped in specs/data/hardware/
 
 
 def test_hardware_shows_one_device_by_alias(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_roofline import cli
-from pytest_roofline.serving import ServingBound
+from pytest_roofline.physics.serving import ServingBound
 
 BASE = [
     "serving",

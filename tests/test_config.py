@@ -7,9 +7,13 @@ from typing import Any
 
 import pytest
 
-from pytest_roofline.config import Settings, read_pyproject, resolve
 from pytest_roofline.errors import ConfigurationError
-from pytest_roofline.hardware import default_catalog
+from pytest_roofline.plugin.options import (
+    Settings,
+    read_pyproject,
+    resolve,
+)
+from pytest_roofline.specs.hardware import default_catalog
 
 # Source patterns, most important first, as the plugin names them.
 CLI = "--roofline-{dashed}"

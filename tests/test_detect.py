@@ -9,16 +9,20 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_roofline import detect as detect_module
-from pytest_roofline import hardware as hardware_module
-from pytest_roofline.detect import (
+from pytest_roofline.machine import detect as detect_module
+from pytest_roofline.machine.detect import (
     Detection,
     detect,
     match_device,
     name_from_nvml,
     name_from_torch,
 )
-from pytest_roofline.hardware import Catalog, Hardware, builtin_catalog
+from pytest_roofline.specs import hardware as hardware_module
+from pytest_roofline.specs.hardware import (
+    Catalog,
+    Hardware,
+    builtin_catalog,
+)
 
 # Stands in for the measured "local", so no test here runs the real calibration.
 FAKE_LOCAL = Hardware(

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_roofline import hooks
-from pytest_roofline.config import PYPROJECT_KEYS
-from pytest_roofline.marker import KEYWORDS
-from pytest_roofline.recorder import Recorder
+from pytest_roofline.plugin import hooks
+from pytest_roofline.plugin.marker import KEYWORDS
+from pytest_roofline.plugin.options import PYPROJECT_KEYS
+from pytest_roofline.verdict.recorder import Recorder
 
 ROOT = Path(__file__).parents[1]
 REFERENCE = (ROOT / "docs" / "reference.md").read_text()

@@ -9,14 +9,14 @@ import pytest
 
 MODULES = [
     "pytest_roofline",
-    "pytest_roofline.bound",
-    "pytest_roofline.dtypes",
-    "pytest_roofline.hardware",
-    "pytest_roofline.kernels",
-    "pytest_roofline.serving",
-    "pytest_roofline.sweep",
-    "pytest_roofline.transformer",
-    "pytest_roofline.units",
+    "pytest_roofline.physics.bound",
+    "pytest_roofline.core.dtypes",
+    "pytest_roofline.specs.hardware",
+    "pytest_roofline.specs.kernels",
+    "pytest_roofline.specs.serving",
+    "pytest_roofline.physics.sweep",
+    "pytest_roofline.specs.transformer",
+    "pytest_roofline.core.units",
     "pytest_roofline.report.chart",
 ]
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy
 import pytest
 
-from pytest_roofline.dtypes import DTYPE_BYTES, canonical_dtype, dtype_bytes
-from pytest_roofline.errors import RooflineError, UnknownNameError
+from pytest_roofline.core.dtypes import (
+    DTYPE_BYTES,
+    canonical_dtype,
+    dtype_bytes,
+)
+from pytest_roofline.errors import (
+    RooflineError,
+    UnknownNameError,
+)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Reading serving engines' benchmark result files (pytest_roofline.engines).
+"""Reading serving engines' benchmark result files (pytest_roofline.measurement.engines).
 
 Each shape is written here with the keys its tool writes: vLLM's
 benchmarks/benchmark_serving.py --save-result and benchmark_throughput.py --output-json,
@@ -13,8 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from pytest_roofline.engines import FORMATS, parse_engine_result, read_engine_result
-from pytest_roofline.errors import DeclarationError, UnknownNameError
+from pytest_roofline.errors import (
+    DeclarationError,
+    UnknownNameError,
+)
+from pytest_roofline.measurement.engines import (
+    FORMATS,
+    parse_engine_result,
+    read_engine_result,
+)
 
 SAMPLE = Path(__file__).parents[1] / "examples" / "serving" / "vllm_llama-2-70b_8xa100.sample.json"
 

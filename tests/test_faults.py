@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_roofline import atomic
+from pytest_roofline.core import atomic
 
 REPORTED = """
 import pytest
@@ -65,7 +65,7 @@ def test_a_write_killed_before_the_rename_leaves_the_old_file_whole(tmp_path: Pa
         f"""
         import os
         from pathlib import Path
-        from pytest_roofline import atomic
+        from pytest_roofline.core import atomic
 
         os.replace = lambda *args: os._exit(9)   # killed just before the rename
         atomic.write_text(Path({str(target)!r}), "x" * 10_000_000)

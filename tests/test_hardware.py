@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from pytest_roofline.errors import DeclarationError, RooflineError, UnknownNameError
-from pytest_roofline.hardware import Catalog, Hardware, builtin_catalog, load_hardware_file
+from pytest_roofline.errors import (
+    DeclarationError,
+    RooflineError,
+    UnknownNameError,
+)
+from pytest_roofline.specs.hardware import (
+    Catalog,
+    Hardware,
+    builtin_catalog,
+    load_hardware_file,
+)
 
 CATALOG_DEVICES = [
     "h100-sxm",

@@ -6,10 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from pytest_roofline import hardware as hardware_module
-from pytest_roofline.errors import DeclarationError, RooflineError, UnknownNameError
-from pytest_roofline.hardware import Catalog, Hardware, builtin_catalog
-from pytest_roofline.hardware_files import extend_catalog, from_toml, load
+from pytest_roofline.errors import (
+    DeclarationError,
+    RooflineError,
+    UnknownNameError,
+)
+from pytest_roofline.specs import hardware as hardware_module
+from pytest_roofline.specs.files import (
+    extend_catalog,
+    from_toml,
+    load,
+)
+from pytest_roofline.specs.hardware import (
+    Catalog,
+    Hardware,
+    builtin_catalog,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,11 @@ import math
 import pytest
 
 from pytest_roofline import bound, kernels
-from pytest_roofline.errors import DeclarationError, RooflineError
-from pytest_roofline.kernels import Kernel
+from pytest_roofline.errors import (
+    DeclarationError,
+    RooflineError,
+)
+from pytest_roofline.specs.kernels import Kernel
 
 
 @pytest.mark.parametrize("n", [1, 7, 1024, 1_000_000])

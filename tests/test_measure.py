@@ -11,8 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_roofline.errors import DeclarationError
-from pytest_roofline.measure import Measurement, measure
-from pytest_roofline.windows import even_windows, median_ci_ranks, window_medians
+from pytest_roofline.measurement.timing import (
+    Measurement,
+    measure,
+)
+from pytest_roofline.measurement.windows import (
+    even_windows,
+    median_ci_ranks,
+    window_medians,
+)
 
 # -- Measurement.from_samples ---------------------------------------------------------
 

@@ -9,8 +9,8 @@ import types
 import pytest
 
 from pytest_roofline import DeclarationError, Measurement, bound, kernels
-from pytest_roofline.measure import measure
-from pytest_roofline.results import evaluate
+from pytest_roofline.measurement.timing import measure
+from pytest_roofline.verdict.record import evaluate
 
 # matmul 1024^3 fp32 on an H100 SXM: 2 * 1024**3 / 67e12 = 32.05 µs (NVIDIA datasheet).
 GEMM = kernels.matmul(1024, 1024, 1024, "fp32")
@@ -108,7 +108,9 @@ def test_impossible_needs_even_the_slowest_plausible_round_faster() -> None:
 def test_measure_subtracts_the_loop_overhead(monkeypatch: pytest.MonkeyPatch) -> None:
     """On a fake clock: each call of the function advances it 140 ns, of which 40 ns are
     what a call of a function doing nothing costs in the same loop. One call is 100 ns."""
-    measure_module = sys.modules["pytest_roofline.measure"]  # the package exports measure()
+    measure_module = sys.modules[
+        "pytest_roofline.measurement.timing"
+    ]  # the package exports measure()
     now = [0]
     monkeypatch.setattr(
         measure_module, "time", types.SimpleNamespace(perf_counter_ns=lambda: now[0])
@@ -241,7 +243,7 @@ def test_a_slow_first_call_is_warm_up_not_the_measure(monkeypatch: pytest.Monkey
     """On a fake clock: the first call takes 60 ms (a compilation, a lazy set-up), every
     later one 150 ns. The warm-up outlasts the first call, and the rounds are sized and
     timed on the later calls: 150 ns each, 667 calls a round, no 'one round' note."""
-    measure_module = sys.modules["pytest_roofline.measure"]
+    measure_module = sys.modules["pytest_roofline.measurement.timing"]
     now = [0]
     monkeypatch.setattr(
         measure_module, "time", types.SimpleNamespace(perf_counter_ns=lambda: now[0])
@@ -285,8 +287,8 @@ def test_a_time_budget_that_is_not_finite_is_one_line(value: float) -> None:
 def test_numpy_scalars_are_reported_figures() -> None:
     import numpy as np
 
-    from pytest_roofline.hardware import default_catalog
-    from pytest_roofline.recorder import Recorder
+    from pytest_roofline.specs.hardware import default_catalog
+    from pytest_roofline.verdict.recorder import Recorder
 
     recorder = Recorder(
         "t::x", catalog=default_catalog(), hardware="h100-sxm", kernel=kernels.copy(1000)

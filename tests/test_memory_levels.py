@@ -12,14 +12,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_roofline import calibrate, kernels
-from pytest_roofline import hardware as hardware_module
-from pytest_roofline.bound import bound, kernel_bound
-from pytest_roofline.calibrate import Cache, cpu_caches, fingerprint, merge
+from pytest_roofline import kernels
 from pytest_roofline.errors import DeclarationError
-from pytest_roofline.hardware import Hardware, MemoryLevel, builtin_catalog
-from pytest_roofline.kernels import Kernel
-from pytest_roofline.probes import CacheProbe
+from pytest_roofline.machine import calibration as calibrate
+from pytest_roofline.machine.calibration import (
+    Cache,
+    cpu_caches,
+    fingerprint,
+    merge,
+)
+from pytest_roofline.machine.probes import CacheProbe
+from pytest_roofline.physics.bound import kernel_bound
+from pytest_roofline.physics.dispatch import bound
+from pytest_roofline.specs import hardware as hardware_module
+from pytest_roofline.specs.hardware import (
+    Hardware,
+    MemoryLevel,
+    builtin_catalog,
+)
+from pytest_roofline.specs.kernels import Kernel
 
 KiB = 2**10
 MiB = 2**20

@@ -273,7 +273,8 @@ BROKEN_PROBE = """
 import numpy as np
 import pytest
 
-from pytest_roofline import kernels, probes
+from pytest_roofline import kernels
+from pytest_roofline.machine import probes
 
 # A BLAS that returns at once (a broken build, a clock that does not move): every run of
 # the GEMM probe gives a zero rate.

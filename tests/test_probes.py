@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from pytest_roofline.probes import CopyProbe, GemvProbe
+from pytest_roofline.machine.probes import (
+    CopyProbe,
+    GemvProbe,
+)
 
 
 def test_a_copy_can_stream_another_probe_s_matrix_without_a_second_allocation() -> None:

@@ -14,9 +14,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pytest_roofline import Hardware, Kernel, Measurement, ServingConfig, Transformer, bound
-from pytest_roofline.bound import kernel_bound
-from pytest_roofline.engines import EngineResult
-from pytest_roofline.results import Result, evaluate
+from pytest_roofline.measurement.engines import EngineResult
+from pytest_roofline.physics.bound import kernel_bound
+from pytest_roofline.verdict.record import (
+    Result,
+    evaluate,
+)
 
 DTYPES = ["fp32", "fp16", "bf16", "fp64"]
 sizes = st.floats(min_value=1.0, max_value=1e18, allow_nan=False, allow_infinity=False)

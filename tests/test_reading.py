@@ -10,11 +10,23 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pytest_roofline import atomic, reading
-from pytest_roofline.config import Settings, check_outputs
-from pytest_roofline.errors import ConfigurationError, FileError, clip, cut
+from pytest_roofline.core import atomic, reading
+from pytest_roofline.errors import (
+    ConfigurationError,
+    FileError,
+    clip,
+    cut,
+)
+from pytest_roofline.plugin.options import (
+    Settings,
+    check_outputs,
+)
 from pytest_roofline.report import json_report
-from pytest_roofline.results import Result, error_record, first_non_finite
+from pytest_roofline.verdict.record import (
+    Result,
+    error_record,
+    first_non_finite,
+)
 
 SCHEMA = json.loads((Path(json_report.__file__).parent / "schema.json").read_text())
 
@@ -203,7 +215,7 @@ def test_a_worker_record_with_a_figure_that_is_not_finite_keeps_its_row() -> Non
 
 
 def test_a_verdict_s_figures_are_all_read_for_finiteness() -> None:
-    from pytest_roofline.results import first_non_finite_figure
+    from pytest_roofline.verdict.record import first_non_finite_figure
 
     row = error_record("t.py::x", "roofline: fine")
     assert first_non_finite_figure(row) is None

@@ -13,13 +13,16 @@ from typing import Any
 import pytest
 
 from pytest_roofline import Hardware, Recorder, bound, kernels
-from pytest_roofline.binding_probes import PairedCalibration
-from pytest_roofline.bound import Bound
-from pytest_roofline.errors import DeclarationError, UnknownNameError
-from pytest_roofline.hardware import default_catalog
-from pytest_roofline.recorder import Recheck
-from pytest_roofline.results import Result
-from pytest_roofline.runlock import RunLock
+from pytest_roofline.errors import (
+    DeclarationError,
+    UnknownNameError,
+)
+from pytest_roofline.machine.binding_probes import PairedCalibration
+from pytest_roofline.machine.locks import RunLock
+from pytest_roofline.physics.bound import Bound
+from pytest_roofline.specs.hardware import default_catalog
+from pytest_roofline.verdict.record import Result
+from pytest_roofline.verdict.recorder import Recheck
 
 NODEID = "tests/test_x.py::test_x"
 # matmul 1024^3 fp32: 2 * 1024^3 FLOPs, 4 B * 3 * 1024^2 bytes (reference notes,

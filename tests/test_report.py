@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_roofline import Hardware, Kernel, Measurement, Result, atomic, bound, kernels
+from pytest_roofline import Hardware, Kernel, Measurement, Result, bound, kernels
+from pytest_roofline.core import atomic
 from pytest_roofline.report import json_report, terminal
-from pytest_roofline.results import Summary, evaluate
+from pytest_roofline.verdict.record import (
+    Summary,
+    evaluate,
+)
 
 GEMM = kernels.matmul(1024, 1024, 1024, "bf16")
 GEMM_FP32 = kernels.matmul(256, 256, 256, "fp32")

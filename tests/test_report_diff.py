@@ -11,7 +11,10 @@ import pytest
 
 from pytest_roofline.errors import RooflineError
 from pytest_roofline.report import json_report
-from pytest_roofline.report.diff import diff_documents, read_report
+from pytest_roofline.report.diff import (
+    diff_documents,
+    read_report,
+)
 
 
 def report(**utilizations: float | None) -> dict[str, Any]:

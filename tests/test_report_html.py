@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from pytest_roofline import Hardware, Kernel, Measurement, Result, bound, kernels
-from pytest_roofline.hardware import MemoryLevel
+from pytest_roofline.physics.serving import ServingConfig
 from pytest_roofline.report import json_report
 from pytest_roofline.report.chart import (
     OUTCOME_COLORS,
@@ -27,9 +27,13 @@ from pytest_roofline.report.chart import (
     log_range,
     roofline_svg,
 )
-from pytest_roofline.report.html import render_html, serving_figures, worst_first
-from pytest_roofline.results import evaluate
-from pytest_roofline.serving import ServingConfig
+from pytest_roofline.report.html import (
+    render_html,
+    serving_figures,
+    worst_first,
+)
+from pytest_roofline.specs.hardware import MemoryLevel
+from pytest_roofline.verdict.record import evaluate
 
 SVG = "{http://www.w3.org/2000/svg}"
 H100 = "h100-sxm"

@@ -15,13 +15,20 @@ from typing import Any
 import pytest
 
 from pytest_roofline import Hardware, Kernel, Measurement, ServingConfig, kernels
-from pytest_roofline.bound import kernel_bound
-from pytest_roofline.hardware import builtin_catalog
-from pytest_roofline.recorder import Recorder
+from pytest_roofline.core.units import (
+    SECONDS,
+    TOKEN_RATE,
+    parse,
+)
+from pytest_roofline.physics.bound import kernel_bound
 from pytest_roofline.report import json_report
 from pytest_roofline.report.markdown import render_markdown
-from pytest_roofline.results import Result, evaluate
-from pytest_roofline.units import SECONDS, TOKEN_RATE, parse
+from pytest_roofline.specs.hardware import builtin_catalog
+from pytest_roofline.verdict.record import (
+    Result,
+    evaluate,
+)
+from pytest_roofline.verdict.recorder import Recorder
 
 GOLDEN = Path(__file__).parent / "data" / "report.md"
 PIPE_ID = "tests/test_k.py::test_split[a|b]"

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from pytest_roofline import Hardware, Measurement, Result, bound, kernels
-from pytest_roofline.bound import Bound
-from pytest_roofline.kernels import Kernel
-from pytest_roofline.results import evaluate
+from pytest_roofline.physics.bound import Bound
+from pytest_roofline.specs.kernels import Kernel
+from pytest_roofline.verdict.record import evaluate
 
 # matmul 1024^3 in bf16: 2 * 1024^3 FLOPs over 2 B * 3 * 1024^2 bytes (reference notes,
 # "Matrix Multiplication"); intensity 1024 / 3 ≈ 341 FLOP/B.

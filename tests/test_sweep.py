@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 
 from pytest_roofline import DeclarationError, RooflineError, ServingConfig, Transformer, bound
-from pytest_roofline.sweep import ServingSweep, serving_sweep
+from pytest_roofline.physics.sweep import (
+    ServingSweep,
+    serving_sweep,
+)
 
 FIELDS = [
     "batch_size",

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_roofline.errors import RooflineError, UnitError
-from pytest_roofline.units import (
+from pytest_roofline.core.units import (
     BANDWIDTH,
     BYTES,
     FLOP_COUNT,
@@ -19,6 +18,10 @@ from pytest_roofline.units import (
     format_quantity,
     format_seconds,
     parse,
+)
+from pytest_roofline.errors import (
+    RooflineError,
+    UnitError,
 )
 
 ALL_KINDS = [FLOP_RATE, FLOP_COUNT, BANDWIDTH, BYTES, SECONDS, TOKEN_RATE]
@@ -173,7 +176,11 @@ def test_format_then_parse_round_trips(kind, value: float) -> None:
 def test_a_string_holding_only_a_number_is_si() -> None:
     # Command-line options and ini values arrive as strings: "--roofline-max-time 0.5"
     # is half a second, as the number 0.5 is.
-    from pytest_roofline.units import FLOP_RATE, SECONDS, parse
+    from pytest_roofline.core.units import (
+        FLOP_RATE,
+        SECONDS,
+        parse,
+    )
 
     assert parse("0.5", SECONDS) == 0.5
     assert parse(" 989e12 ", FLOP_RATE) == 989e12

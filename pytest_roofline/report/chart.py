@@ -25,7 +25,12 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from ..units import BANDWIDTH, FLOP_RATE, format_quantity, format_seconds
+from pytest_roofline.core.units import (
+    BANDWIDTH,
+    FLOP_RATE,
+    format_quantity,
+    format_seconds,
+)
 
 OUTCOME_COLORS = {
     "passed": "#2e7d32",

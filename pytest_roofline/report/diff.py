@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import json_report
-from .markdown import escape
+from pytest_roofline.report import json_report
+from pytest_roofline.report.markdown import escape
 
 DROP_MARK = 0.10
 """A test is marked when new / old - 1 falls below minus this: past run-to-run noise."""

@@ -17,9 +17,23 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from ..results import percent, status_of
-from ..units import BANDWIDTH, BYTES, FLOP_RATE, TOKEN_RATE, format_quantity, format_seconds
-from .chart import OUTCOME_COLORS, chart_model, roofline_svg
+from pytest_roofline.core.units import (
+    BANDWIDTH,
+    BYTES,
+    FLOP_RATE,
+    TOKEN_RATE,
+    format_quantity,
+    format_seconds,
+)
+from pytest_roofline.report.chart import (
+    OUTCOME_COLORS,
+    chart_model,
+    roofline_svg,
+)
+from pytest_roofline.verdict.record import (
+    percent,
+    status_of,
+)
 
 OUTCOME_ORDER = {"impossible": 0, "unmeasured": 1, "failed": 2, "regressed": 2, "passed": 3}
 """Worst first, as the terminal summary orders its rows."""

@@ -13,10 +13,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .. import atomic, reading
-from ..errors import FileError, cut, one_line
-from ..machine import local_ceilings, machine_info
-from ..results import Result
+from pytest_roofline.core import atomic, reading
+from pytest_roofline.errors import (
+    FileError,
+    cut,
+    one_line,
+)
+from pytest_roofline.machine.host import (
+    local_ceilings,
+    machine_info,
+)
+from pytest_roofline.verdict.record import Result
 
 SCHEMA = "pytest-roofline/1"
 

@@ -1,6 +1,6 @@
 """The Markdown report: the JSON report rendered for a pull request or a CI summary.
 
-It reads the JSON document (not :class:`~pytest_roofline.results.Result` objects) so that
+It reads the JSON document (not :class:`~pytest_roofline.verdict.record.Result` objects) so that
 ``--roofline-markdown`` and re-rendering a saved report give the same text: the JSON is
 the source of truth (DESIGN.md section 5). Kernel results get one table per hardware;
 serving results get the shape of the notes' "Performance Gap" comparison (optimal against
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..results import percent as capped_percent
-from ..results import status_of
-from ..units import format_seconds
+from pytest_roofline.core.units import format_seconds
+from pytest_roofline.verdict.record import percent as capped_percent
+from pytest_roofline.verdict.record import status_of
 
 MARKS = {"passed": "✅", "failed": "❌", "regressed": "📉", "impossible": "⚠️", "unmeasured": "❔"}
 OUTCOME_WORDS = (

@@ -12,10 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import atomic
-from ..errors import RooflineError
-from ..units import BANDWIDTH, FLOP_RATE, format_quantity
-from .chart import (
+from pytest_roofline.core import atomic
+from pytest_roofline.core.units import (
+    BANDWIDTH,
+    FLOP_RATE,
+    format_quantity,
+)
+from pytest_roofline.errors import RooflineError
+from pytest_roofline.report.chart import (
     LEVEL_COLOR,
     MEMORY_COLOR,
     OUTCOME_COLORS,

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..results import Result, Summary, percent
-from ..units import format_seconds
+from pytest_roofline.core.units import format_seconds
+from pytest_roofline.verdict.record import (
+    Result,
+    Summary,
+    percent,
+)
 
 Row = Result | Summary
 """What a summary row reads: a Result, or the Summary of its record (the plugin's)."""

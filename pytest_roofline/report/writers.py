@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import atomic
-from ..errors import clip_path
+from pytest_roofline.core import atomic
+from pytest_roofline.errors import clip_path
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -45,7 +45,7 @@ def write_all(
     wants_summary = markdown == "-" or (github_summary and os.environ.get(STEP_SUMMARY))
     if markdown is not None or wants_summary:
         try:
-            from .markdown import render_markdown
+            from pytest_roofline.report.markdown import render_markdown
 
             text = render_markdown(document)
             if markdown is not None and markdown != "-":
@@ -61,7 +61,7 @@ def write_all(
     if html is not None:
         path = Path(folder, html)
         try:
-            from .html import render_html
+            from pytest_roofline.report.html import render_html
 
             _write(path, render_html(document))
             lines.append((f"roofline: wrote the HTML report to {path}", True))

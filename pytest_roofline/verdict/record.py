@@ -1,0 +1,469 @@
+"""Result: one test's bound, measurement and verdict, as a plain JSON-able record.
+
+The verdict rules (DESIGN.md sections 2 and 4):
+
+- no measurement: ``"unmeasured"``, a failure (a budget nobody checked guards nothing);
+- faster than the bound beyond the ceilings' uncertainty: ``"impossible"``, a failure,
+  because the declaration or the hardware figures are wrong (or the data sat in a cache);
+- faster than the bound within the uncertainty (a measured ``local`` ceiling): at the
+  roof, utilization 1.0, and the message says it was capped;
+- below ``min_utilization``: ``"failed"``; otherwise ``"passed"``.
+
+A timed test is judged on its *best stretch* (see :mod:`pytest_roofline.measurement.timing`): a
+budget asks what the code can reach on this machine, and a neighbour's load can only
+drag the other stretches down. ``measured_seconds`` and ``utilization`` are that figure,
+``verdict_figure`` names it, and the median with its interval stays beside it
+(``median_utilization``, ``utilization_ci``). A value is printed with its own interval
+only: the best stretch has none, the median has the windows' interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict
+
+from pytest_roofline.core.units import (
+    BANDWIDTH,
+    FLOP_RATE,
+    format_quantity,
+    format_seconds,
+)
+from pytest_roofline.machine.busy import busy_line
+from pytest_roofline.measurement.timing import Measurement
+from pytest_roofline.physics.bound import Bound
+
+Outcome = Literal["passed", "failed", "impossible", "unmeasured"]
+NUMERIC_TOLERANCE = 1e-9
+
+
+LATER_FIELDS: dict[str, Any] = {
+    "optimal_tokens_per_second": None,
+    "measured_tokens_per_second": None,
+    "serving": None,
+    "mfu": None,
+    "mbu": None,
+    "baseline_utilization": None,
+    "regression": None,
+}
+"""The fields a verdict leaves empty: serving figures and the baseline's are filled later."""
+
+
+class Result(BaseModel):
+    """What one roofline test found; the keys of DESIGN.md section 5, SI numbers only."""
+
+    # No infinity or NaN: JSON has none, and a record read back (from an xdist worker, a
+    # report file) with one is refused where it enters rather than when it is written.
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    nodeid: str
+    kind: Literal["kernel", "serving"] = "kernel"
+    label: str
+    workload: dict[str, Any]
+    hardware: str
+    hardware_spec: dict[str, Any]
+    bound_seconds: float | None
+    """None only in the row of a test whose work could not be bounded (see
+    :func:`error_record`); likewise the other figures of the bound."""
+    compute_seconds: float | None
+    memory_seconds: float | None
+    network_seconds: float | None
+    measured_seconds: float | None
+    utilization: float | None
+    raw_utilization: float | None
+    """bound / measured before capping at 1.0 within the ceilings' uncertainty."""
+    min_utilization: float | None
+    bottleneck: str
+    intensity: float | None
+    ridge_point: float | None
+    ceiling_uncertainty: float
+    outcome: Outcome
+    message: str
+    statistics: dict[str, Any] | None
+    optimal_tokens_per_second: float | None = None
+    measured_tokens_per_second: float | None = None
+    serving: dict[str, Any] | None = None
+    """Serving work: B_dense, the T ratios, KV bytes per token, throughputs."""
+    mfu: float | None = None
+    """Model FLOPs utilization: FLOPs done / measured time / peak FLOP/s."""
+    mbu: float | None = None
+    """Model bandwidth utilization: bytes the work must move / measured time / bandwidth."""
+    utilization_ci: tuple[float, float] | None = None
+    """95 % interval of the *median* utilization: bound over the interval of the median
+    time (windows spread over the measurement; never capped)."""
+    median_utilization: float | None = None
+    """bound / the median time of every round (not capped)."""
+    verdict_figure: str = "median"
+    """The figure ``utilization`` is: "best stretch" for a timed test, "reported" for a
+    figure the test reported."""
+    noisy: bool = False
+    """The machine was busy while the test was measured (see :mod:`.busy`)."""
+    notes: list[str] = []
+    """What the harness and the verdict noticed (warm-up, single round, re-measures)."""
+    best_utilization: float | None = None
+    """bound / the 10th percentile of the rounds: noise on a shared machine only slows
+    rounds down, so the fast end of the rounds is the steadiest figure to compare between
+    runs (the very fastest round is an extreme value, and jumps)."""
+    baseline_utilization: float | None = None
+    """The utilization of the same test in the baseline compared with, if any."""
+    regression: str | None = None
+    """The failure line when the test regressed against the baseline."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the verdict lets the test pass."""
+        return self.outcome == "passed"
+
+    @property
+    def status(self) -> str:
+        """What the reports show for this test: see :func:`status_of`."""
+        return status_of(self.outcome, self.regression)
+
+    def details(self) -> str:
+        """The multi-line section shown under a failure: bound, bottleneck, statistics."""
+        spec = self.hardware_spec
+        if self.bound_seconds is None or not spec:
+            return f"work         {self.label}\nno bound: {self.message}"
+        peak = spec.get("peak_flops", {}).get(str(self.workload.get("dtype")), None)
+        ceilings = []
+        if peak:
+            ceilings.append(f"{format_quantity(peak, FLOP_RATE)} {self.workload.get('dtype')}")
+        ceilings.append(f"{format_quantity(spec['memory_bandwidth'], BANDWIDTH)} memory")
+        if self.ceiling_uncertainty:
+            ceilings.append(f"±{self.ceiling_uncertainty:.0%} measured")
+        lines = [
+            f"work         {self.label}",
+            f"hardware     {self.hardware} ({', '.join(ceilings)})",
+            f"bound        {format_seconds(self.bound_seconds)}, {self.bottleneck}-bound"
+            f" (compute {format_seconds(self.compute_seconds or 0.0)},"
+            f" memory {format_seconds(self.memory_seconds or 0.0)},"
+            f" network {format_seconds(self.network_seconds or 0.0)})",
+        ]
+        if self.intensity is not None and self.ridge_point is not None:
+            side = "above" if self.intensity > self.ridge_point else "below"
+            lines.append(
+                f"intensity    {self.intensity:.3g} FLOP/B, {side} the ridge point"
+                f" {self.ridge_point:.3g} FLOP/B"
+            )
+        if self.statistics is not None and self.measured_seconds is not None:
+            s = self.statistics
+            if s.get("reported"):
+                lines.append(f"measured     {format_seconds(self.measured_seconds)} (reported)")
+            else:
+                windows = len(s.get("windows") or ()) or 1
+                lines.append(
+                    f"measured     best stretch {format_seconds(self.measured_seconds)},"
+                    f" median {format_seconds(s['median'])}"
+                    f" (95% CI {format_seconds(s['ci_low'])} .. {format_seconds(s['ci_high'])}"
+                    f" over {windows} window(s)), min {format_seconds(s['min'])},"
+                    f" IQR {format_seconds(s['iqr'])}, CV {s['cv']:.1%} (the rounds' spread),"
+                    f" {s['rounds']} rounds of {s['loops']} call(s)"
+                )
+        if self.utilization is not None:
+            budget = "none" if self.min_utilization is None else f"{self.min_utilization:.1%}"
+            lines.append(
+                f"utilization  {_figure(self.utilization, self.raw_utilization)}"
+                f" ({self.verdict_figure}; budget {budget})"
+                + _median_part(self.median_utilization, self.utilization_ci, self.verdict_figure)
+            )
+        lines += [f"note         {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+class Summary(NamedTuple):
+    """The fields of a result the terminal summary shows, taken from its record.
+
+    The summary is shown after every run; validating a whole Result for each row cost a
+    cheap test as much again as its verdict, and only the reports need Results.
+    """
+
+    nodeid: str
+    hardware: str
+    bottleneck: str
+    outcome: str
+    regression: str | None
+    utilization: float | None
+    raw_utilization: float | None
+    min_utilization: float | None
+    compute_seconds: float | None
+    memory_seconds: float | None
+    network_seconds: float | None
+    intensity: float | None
+    ridge_point: float | None
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> Summary:
+        """The summary of a record (a Result's fields as JSON values)."""
+        return cls._make(map(record.get, cls._fields))
+
+    @property
+    def status(self) -> str:
+        """What the reports show for this test: see :func:`status_of`."""
+        return status_of(self.outcome, self.regression)
+
+
+def status_of(outcome: object, regression: object) -> str:
+    """The outcome, or ``"regressed"`` for a test within its budget whose utilization
+    dropped significantly below its baseline's: the test failed on that, so a report
+    showing it as passed would contradict the run."""
+    return "regressed" if regression and outcome == "passed" else str(outcome)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def percent(fraction: float) -> str:
+    """A utilization as a percentage, capped in print at ">999%"."""
+    return f"{fraction:.1%}" if fraction < 10 else ">999%"
+
+
+def _figure(utilization: float, raw: float | None) -> str:
+    """The verdict's utilization, saying when it was capped at the roof."""
+    if raw is not None and raw > utilization + NUMERIC_TOLERANCE:
+        return f"{percent(utilization)} (capped at the roof: {percent(raw)} measured)"
+    return percent(utilization)
+
+
+def _median_part(median: float | None, interval: tuple[float, float] | None, figure: str) -> str:
+    """The median beside the verdict's figure: "; median 38.1% (95% CI 36.0%-40.2%)"."""
+    if median is None or interval is None or figure == "reported":
+        return ""
+    return f"; median {percent(median)} (95% CI {percent(interval[0])}-{percent(interval[1])})"
+
+
+def evaluate(
+    *,
+    nodeid: str,
+    label: str,
+    workload: dict[str, Any],
+    hardware_spec: dict[str, Any],
+    bound: Bound,
+    measurement: Measurement | None,
+    min_utilization: float | None,
+    kind: Literal["kernel", "serving"] = "kernel",
+    extra: dict[str, Any] | None = None,
+) -> Result:
+    """Judge one measurement against its bound and budget (see the module docstring)."""
+    return Result.model_validate(
+        judge(
+            nodeid=nodeid,
+            label=label,
+            workload=workload,
+            hardware_spec=hardware_spec,
+            bound=bound,
+            statistics=measurement.model_dump(mode="json") if measurement is not None else None,
+            min_utilization=min_utilization,
+            kind=kind,
+            extra=extra,
+        )
+    )
+
+
+def judge(
+    *,
+    nodeid: str,
+    label: str,
+    workload: dict[str, Any],
+    hardware_spec: dict[str, Any],
+    bound: Bound,
+    statistics: dict[str, Any] | None,
+    min_utilization: float | None,
+    kind: Literal["kernel", "serving"] = "kernel",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The verdict as a plain record: what :func:`evaluate` validates into a Result.
+
+    ``statistics`` is the measurement as JSON (``Measurement.model_dump(mode="json")``).
+    A cheap test's record goes from here straight to JSON (its user property); only the
+    reports need Result objects, so the plugin validates them once, when the run ends.
+    """
+    where = f"{label} on {bound.hardware}"
+    measured: float | None = None
+    interval: tuple[float, float] | None = None
+    median_utilization: float | None = None
+    reported = False
+    notes: list[str] = []
+    p10 = 0.0
+    figure = "median"
+    share = None
+    if statistics is not None:
+        reported = statistics["reported"]
+        notes = list(statistics["notes"])
+        p10 = statistics["p10"]
+        share = statistics.get("neighbour_share")
+        measured = statistics["median"]
+        if reported:
+            figure = "reported"
+        elif statistics.get("best_stretch"):
+            measured, figure = statistics["best_stretch"], "best stretch"
+        if measured and statistics["ci_low"] > 0:  # a hand-built zero time judges nothing
+            median_utilization = bound.seconds / statistics["median"]
+            # The slowest plausible median gives the lowest plausible utilization.
+            interval = (
+                bound.seconds / statistics["ci_high"],
+                bound.seconds / statistics["ci_low"],
+            )
+    raw = bound.seconds / measured if measured else None
+    tolerance = bound.ceiling_uncertainty + NUMERIC_TOLERANCE
+    utilization = raw
+    busy = busy_line(share)
+    median_part = _median_part(median_utilization, interval, figure)
+    in_window = " in its best stretch" if figure == "best stretch" else ""
+    if raw is None or interval is None:
+        outcome: Outcome = "unmeasured"
+        message = (
+            f"roofline: {where} ended without a measurement:"
+            " call roofline.measure(fn) or roofline.report(...)"
+        )
+    elif interval[0] > 1 + tolerance:
+        # Even the slowest plausible median beats the bound: the declaration or the
+        # ceilings are wrong, not the measurement.
+        outcome = "impossible"
+        uncertainty = bound.ceiling_uncertainty
+        allowed = f" (ceilings ±{uncertainty:.0%})" if uncertainty else ""
+        message = (
+            f"roofline: {where} measured {format_seconds(measured or 0)}, faster than the"
+            f" roofline allows ({format_seconds(bound.seconds)}{allowed}, {percent(raw)} of"
+            " the bound): check the declared FLOPs and bytes, whether the data sat in a"
+            " cache, and the hardware's ceilings"
+        )
+    else:
+        utilization = min(raw, 1.0)
+        shown = _figure(utilization, raw)
+        if min_utilization is not None and raw < min_utilization:
+            outcome = "failed"
+            message = (
+                f"roofline: {where} reached {shown} of its bound{in_window},"
+                f" budget {percent(min_utilization)}{median_part}"
+            )
+            if busy:
+                message += "; the machine was busy (see the note)"
+        else:
+            outcome = "passed"
+            message = f"roofline: {where} reached {shown} of its bound{in_window}{median_part}"
+    if busy:
+        notes.append(busy)
+    record: dict[str, Any] = {
+        "nodeid": nodeid,
+        "kind": kind,
+        "label": label,
+        "workload": workload,
+        "hardware": bound.hardware,
+        "hardware_spec": hardware_spec,
+        "bound_seconds": bound.seconds,
+        "compute_seconds": bound.compute_seconds,
+        "memory_seconds": bound.memory_seconds,
+        "network_seconds": bound.network_seconds,
+        "measured_seconds": measured,
+        "utilization": utilization,
+        "raw_utilization": raw,
+        "min_utilization": min_utilization,
+        "bottleneck": bound.bottleneck,
+        "intensity": _finite(bound.intensity),
+        "ridge_point": bound.ridge_point,
+        "ceiling_uncertainty": bound.ceiling_uncertainty,
+        "outcome": outcome,
+        "message": message,
+        "statistics": statistics,
+        "utilization_ci": interval,
+        "median_utilization": median_utilization,
+        "verdict_figure": figure,
+        "best_utilization": bound.seconds / p10 if p10 > 0 else None,
+        "noisy": bool(busy),
+        "notes": notes,
+        # Every field, defaults too, so the record is the Result's JSON key for key.
+        **LATER_FIELDS,
+    }
+    if extra:
+        record.update(extra)
+    return record
+
+
+def error_record(
+    nodeid: str,
+    message: str,
+    *,
+    kind: Literal["kernel", "serving"] = "kernel",
+    label: str = "",
+    workload: dict[str, Any] | None = None,
+    hardware: str = "",
+    notes: list[str] | None = None,
+) -> dict[str, Any]:
+    """The row of a marked test that has no verdict: its declaration, hardware or figures
+    could not be used (an unknown name, an engine file without lengths, a figure that is
+    not finite). Outcome ``"unmeasured"``, ``message`` the one line the test failed with,
+    and what was known of the work; the figures of a bound nobody could compute are None.
+
+    Every test that used the marker keeps its row, whatever happened to it: a report
+    without the rows of the tests that went wrong would read as if they had passed.
+    """
+    return {
+        "nodeid": nodeid,
+        "kind": kind,
+        "label": label or nodeid.rpartition("::")[2],
+        "workload": workload or {},
+        "hardware": hardware,
+        "hardware_spec": {},
+        "bound_seconds": None,
+        "compute_seconds": None,
+        "memory_seconds": None,
+        "network_seconds": None,
+        "measured_seconds": None,
+        "utilization": None,
+        "raw_utilization": None,
+        "min_utilization": None,
+        "bottleneck": "unknown",
+        "intensity": None,
+        "ridge_point": None,
+        "ceiling_uncertainty": 0.0,
+        "outcome": "unmeasured",
+        "message": message,
+        "statistics": None,
+        "utilization_ci": None,
+        "median_utilization": None,
+        "verdict_figure": "none",
+        "best_utilization": None,
+        "noisy": False,
+        "notes": list(notes or []),
+        **LATER_FIELDS,
+    }
+
+
+MADE_FINITE = frozenset({"workload", "hardware_spec", "notes", "message"})
+"""Record keys already finite where they were made: the declared work and the hardware
+figures are validated specs (no infinity or NaN), and the notes are text."""
+
+
+def first_non_finite_figure(record: Mapping[str, Any]) -> str | None:
+    """:func:`first_non_finite` for a verdict's record, skipping what was checked where
+    it was made: run for every test, so it reads only the figures the verdict computed."""
+    for key, value in record.items():
+        if type(value) is float:
+            if not math.isfinite(value):
+                return key
+        elif isinstance(value, (dict, list, tuple)) and key not in MADE_FINITE:
+            found = first_non_finite(value, key)
+            if found is not None:
+                return found
+    return None
+
+
+def first_non_finite(value: Any, key: str = "") -> str | None:
+    """The key (``"statistics.median"``) of the first number in a record that is not
+    finite, or None: JSON has no infinity, and one would cost the run its report."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else key or "value"
+    if isinstance(value, Mapping):
+        for name, inner in value.items():
+            found = first_non_finite(inner, f"{key}.{name}" if key else str(name))
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, inner in enumerate(value):
+            found = first_non_finite(inner, f"{key}[{index}]")
+            if found is not None:
+                return found
+    return None
