@@ -23,7 +23,8 @@ if TYPE_CHECKING:
         UnitError,
         UnknownNameError,
     )
-    from pytest_roofline.measurement.timing import Measurement, measure
+    from pytest_roofline.measurement.figures import Measurement
+    from pytest_roofline.measurement.timing import measure
     from pytest_roofline.physics.bound import Bound
     from pytest_roofline.physics.dispatch import bound
     from pytest_roofline.physics.serving import ServingBound
@@ -44,7 +45,7 @@ _HOMES = {
     "DeclarationError": "pytest_roofline.errors",
     "Hardware": "pytest_roofline.specs.hardware",
     "Kernel": "pytest_roofline.specs.kernels",
-    "Measurement": "pytest_roofline.measurement.timing",
+    "Measurement": "pytest_roofline.measurement.figures",
     "Recorder": "pytest_roofline.verdict.recorder",
     "Result": "pytest_roofline.verdict.record",
     "RooflineError": "pytest_roofline.errors",
@@ -62,7 +63,12 @@ _MODULES = {"kernels": "pytest_roofline.specs.kernels"}
 
 
 def __getattr__(name: str) -> Any:
-    """Load a public name from its home on first use and keep it here."""
+    """Load a public name from its home on first use and keep it here.
+
+    The machine layer comes first: it registers how ``local`` and ``auto`` resolve.
+    """
+    if name in _MODULES or name in _HOMES:
+        importlib.import_module("pytest_roofline.machine")
     if name in _MODULES:
         value = importlib.import_module(_MODULES[name])
     elif name in _HOMES:

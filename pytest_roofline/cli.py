@@ -24,21 +24,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_roofline.core import atomic
 from pytest_roofline.core.units import (
     BANDWIDTH,
     BYTES,
     FLOP_COUNT,
     FLOP_RATE,
     format_quantity,
-    format_seconds,
     parse,
 )
 from pytest_roofline.errors import RooflineError
 from pytest_roofline.physics.dispatch import bound
 from pytest_roofline.physics.serving import ServingConfig
-from pytest_roofline.plugin.options import first_clash
-from pytest_roofline.report import json_report, terminal
+from pytest_roofline.report import json_report, terminal, writers
+from pytest_roofline.report.diff import diff_documents, read_report
+from pytest_roofline.report.format import (
+    figure,
+    seconds,
+    tokens_per_second,
+    uncertainty,
+)
 from pytest_roofline.specs.hardware import (
     Hardware,
     default_catalog,
@@ -59,7 +63,7 @@ def _list_hardware() -> list[str]:
                 format_quantity(device.memory_capacity, BYTES) if device.memory_capacity else "-",
                 format_quantity(device.memory_bandwidth, BANDWIDTH),
                 format_quantity(bf16, FLOP_RATE) if bf16 else "-",
-                f"{device.ridge_point('bf16'):.0f} FLOP/B" if bf16 else "-",
+                f"{figure(device.ridge_point('bf16'))} FLOP/B" if bf16 else "-",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -92,7 +96,7 @@ def _show_hardware(device: Hardware) -> list[str]:
     if device.measured_at:
         lines.append(f"  measured at: {device.measured_at}")
     if device.ceiling_uncertainty:
-        lines.append(f"  ceiling uncertainty: ±{device.ceiling_uncertainty:.0%}")
+        lines.append(f"  ceiling uncertainty: {uncertainty(device.ceiling_uncertainty)}")
     lines.append("  dense peak and ridge point per dtype:")
     for dtype, peak in device.peak_flops.items():
         sparse = "  (2:4 sparse: x2)" if dtype in device.sparse_dtypes else ""
@@ -138,17 +142,18 @@ def _serving(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
         f" d={b.decode_tokens:g}, {config.dtype}",
         f"  params            {params / 1e9:.2f}e9 ({model.active_params / 1e9:.2f}e9"
         " active per token)",
-        f"  B_dense           {b.batch_size:,.0f} tokens per iteration",
-        f"  T_memory          {format_seconds(b.memory_seconds)}",
-        f"  T_compute         {format_seconds(b.compute_seconds)}",
-        f"  T_net             {format_seconds(b.network_seconds)}",
+        f"  B_dense           {figure(b.batch_size)} tokens per iteration",
+        f"  T_memory          {seconds(b.memory_seconds)}",
+        f"  T_compute         {seconds(b.compute_seconds)}",
+        f"  T_net             {seconds(b.network_seconds)}",
         f"  T_net/T_compute   {b.network_to_compute:.3f}",
         f"  T_mem/T_compute   {b.memory_to_compute:.3f}",
         f"  bottleneck        {b.bottleneck}",
-        f"  optimal           {b.optimal_tokens_per_second:,.0f} tokens/s"
-        f" ({per_gpu:,.0f} per GPU; {b.optimal_decode_tokens_per_second:,.0f} output"
-        f" tokens/s; {b.optimal_requests_per_second:,.2f} requests/s)",
-        f"  attainable        {b.attainable_tokens_per_second:,.0f} tokens/s (B_dense / bound)",
+        f"  optimal           {tokens_per_second(b.optimal_tokens_per_second)}"
+        f" ({figure(per_gpu)} per GPU; {figure(b.optimal_decode_tokens_per_second)} output"
+        f" tokens/s; {figure(b.optimal_requests_per_second)} requests/s)",
+        f"  attainable        {tokens_per_second(b.attainable_tokens_per_second)}"
+        " (B_dense / bound)",
         f"  KV cache          {format_quantity(b.kv_bytes_per_token, BYTES)} per token"
         f" ({config.kv_dtype or config.dtype}), GQA group {model.gqa_group_size:g}",
     ]
@@ -160,16 +165,16 @@ def _serving(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
     return lines, document
 
 
-def _render(args: argparse.Namespace) -> list[str]:
-    """``roofline report``: Markdown and HTML from a saved JSON report."""
+def _render(args: argparse.Namespace) -> list[writers.Written]:
+    """``roofline report``: Markdown and HTML from a saved JSON report (``-``: stdout)."""
     if args.markdown is None and args.html is None:
         raise RooflineError("roofline report: give --markdown PATH and/or --html PATH")
     outputs = {"--markdown": args.markdown, "--html": args.html}
-    named = [(name, path) for name, path in outputs.items() if path and str(path) != "-"]
+    named = [(n, path) for n, path in outputs.items() if path and not writers.is_stdout(path)]
     for name, path in named:
         if path.is_dir():
             raise RooflineError(f"roofline report: {name} {path} is a folder; give a file name")
-    clash = first_clash([("the report read", args.report), *named])
+    clash = writers.first_clash([("the report read", args.report), *named])
     if clash is not None:
         first, second, path = clash
         over = (
@@ -179,26 +184,33 @@ def _render(args: argparse.Namespace) -> list[str]:
             f"roofline report: {second} {path} would overwrite {over}; give another path"
         )
     document = json_report.read(args.report)
-    lines = []
-    if args.markdown is not None:
-        from pytest_roofline.report.markdown import render_markdown
-
-        text = render_markdown(document)
-        if str(args.markdown) == "-":
-            lines.append(text.rstrip("\n"))
-        else:
-            atomic.write_text(args.markdown, text)
-            lines.append(f"roofline: wrote {args.markdown}")
-    if args.html is not None:
-        from pytest_roofline.report.html import render_html
-
-        atomic.write_text(args.html, render_html(document))
-        lines.append(f"roofline: wrote {args.html}")
-    return lines
+    return writers.write_all(document, markdown=args.markdown, html=args.html)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status (2 for bad input, with one line)."""
+def _plot(args: argparse.Namespace) -> list[writers.Written]:
+    """``roofline plot``: the charts as an image, in a format matplotlib writes."""
+    if args.output.suffix.lower() not in PLOT_FORMATS:
+        raise RooflineError(
+            f"roofline plot: -o {args.output}: the chart is written as"
+            f" {', '.join(PLOT_FORMATS)}; name the file with one of them"
+        )
+    return [writers.write_plot(json_report.read(args.report), args.output)]
+
+
+def _hardware(name: str | None) -> list[str]:
+    """``roofline hardware [NAME]``: the catalog, or one device."""
+    if name is not None and not name.strip():
+        raise RooflineError("roofline hardware: the name is empty; give one, or none")
+    return _show_hardware(default_catalog().lookup(name)) if name else _list_hardware()
+
+
+def _summary(path: Path) -> list[str]:
+    """``roofline summary``: the terminal summary of a saved JSON report."""
+    document = json_report.read(path)
+    return terminal.summary_lines([Result.model_validate(r) for r in document["results"]])
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="roofline", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     show = commands.add_parser("hardware", help="list the catalog, or show one device")
@@ -209,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = commands.add_parser("report", help="render a saved JSON report again")
     report.add_argument("report", type=Path)
     report.add_argument("--markdown", type=Path, help="write Markdown here ('-': stdout)")
-    report.add_argument("--html", type=Path, help="write self-contained HTML here")
+    report.add_argument("--html", type=Path, help="write self-contained HTML here ('-': stdout)")
     diff = commands.add_parser("diff", help="utilization changes between two reports")
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)
@@ -228,54 +240,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     serving.add_argument("--dtype", default="fp16")
     serving.add_argument("--kv-dtype")
     serving.add_argument("--json", action="store_true", help="print JSON")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> list[writers.Written]:
+    """The command's lines to show, each with whether it succeeded."""
+    if args.command == "report":
+        return _render(args)
+    if args.command == "plot":
+        return _plot(args)
+    if args.command == "hardware":
+        lines = _hardware(args.name)
+    elif args.command == "calibrate":
+        lines = _show_hardware(default_catalog().lookup("local"))
+    elif args.command == "diff":
+        lines = diff_documents(read_report(args.old), read_report(args.new))
+    elif args.command == "serving":
+        lines, document = _serving(args)
+        if args.json:
+            lines = [json.dumps(document, indent=2)]
+    else:
+        lines = _summary(args.report)
+    return [(line, True) for line in lines]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (2 for bad input or an output not
+    written, with one line on stderr for each)."""
+    args = _parser().parse_args(argv)
     try:
-        if args.command == "hardware":
-            if args.name is not None and not args.name.strip():
-                raise RooflineError("roofline hardware: the name is empty; give one, or none")
-            if args.name:
-                lines = _show_hardware(default_catalog().lookup(args.name))
-            else:
-                lines = _list_hardware()
-        elif args.command == "calibrate":
-            lines = _show_hardware(default_catalog().lookup("local"))
-        elif args.command == "report":
-            lines = _render(args)
-        elif args.command == "diff":
-            from pytest_roofline.report.diff import (
-                diff_documents,
-                read_report,
-            )
-
-            lines = diff_documents(read_report(args.old), read_report(args.new))
-        elif args.command == "plot":
-            from pytest_roofline.report.plot import plot
-
-            if args.output.suffix.lower() not in PLOT_FORMATS:
-                raise RooflineError(
-                    f"roofline plot: -o {args.output}: the chart is written as"
-                    f" {', '.join(PLOT_FORMATS)}; name the file with one of them"
-                )
-
-            plot(json_report.read(args.report), args.output)
-            lines = [f"roofline: wrote {args.output}"]
-        elif args.command == "serving":
-            lines, document = _serving(args)
-            if args.json:
-                lines = [json.dumps(document, indent=2)]
-        else:
-            document = json_report.read(args.report)
-            results = [Result.model_validate(r) for r in document["results"]]
-            lines = terminal.summary_lines(results)
-    except OSError as error:  # writing an output
+        written = _run(args)
+    except OSError as error:  # reading an input
         where = f"{error.filename}: " if error.filename else ""
         print(f"roofline: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     except RooflineError as error:
         print(f"roofline: {error}", file=sys.stderr)
         return 2
+    failed = [line for line, ok in written if not ok]
     try:
-        print("\n".join(lines))
+        shown = "\n".join(line for line, ok in written if ok)
+        if shown or not failed:
+            print(shown)
     except BrokenPipeError:  # `roofline hardware | head`
         sys.stderr.close()
-    return 0
+    for line in failed:
+        print(line, file=sys.stderr)
+    return 2 if failed else 0

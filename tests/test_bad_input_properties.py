@@ -32,7 +32,7 @@ from pytest_roofline.measurement.engines import (
     read_engine_result,
 )
 from pytest_roofline.plugin.marker import parse_marker
-from pytest_roofline.plugin.options import resolve
+from pytest_roofline.plugin.settings import resolve
 from pytest_roofline.report import json_report
 from pytest_roofline.specs.files import resolve as resolve_hardware
 from pytest_roofline.specs.hardware import default_catalog

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_report_format import document, every_outcome
 
 from pytest_roofline import Hardware, Measurement, bound, kernels
 from pytest_roofline.cli import main
 from pytest_roofline.report import json_report
+from pytest_roofline.report.html import render_html
+from pytest_roofline.report.markdown import render_markdown
 from pytest_roofline.specs.hardware import default_catalog
 from pytest_roofline.verdict.record import evaluate
 
@@ -103,3 +106,55 @@ def test_summary_of_json_that_is_not_a_report(
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "not a pytest-roofline report" in err
+
+
+# -- roofline report and plot: written by report/writers.py ---------------------------------
+
+
+def saved_report(tmp_path: Path) -> Path:
+    path = tmp_path / "r.json"
+    json_report.write(path, document(every_outcome()))
+    return path
+
+
+def test_report_to_standard_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = saved_report(tmp_path)
+    assert main(["report", str(path), "--markdown", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out == render_markdown(json_report.read(path))
+    assert main(["report", str(path), "--html", "-"]) == 0
+    assert capsys.readouterr().out == render_html(json_report.read(path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]  # no file called "-"
+
+
+def test_report_to_files_in_a_new_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = saved_report(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", str(path), "--markdown", "out/gap.md", "--html", "out/gap.html"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"roofline: wrote the Markdown report to {Path('out', 'gap.md')}",
+        f"roofline: wrote the HTML report to {Path('out', 'gap.html')}",
+    ]
+    assert (tmp_path / "out" / "gap.md").read_text(encoding="utf-8") == render_markdown(
+        json_report.read(path)
+    )
+
+
+def test_report_that_cannot_be_written_is_one_line_and_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = saved_report(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "blocker.txt").write_text("a file", encoding="utf-8")
+    status = main(["report", str(path), "--markdown", "ok.md", "--html", "blocker.txt/g.html"])
+    assert status == 2
+    out, err = capsys.readouterr()
+    # The other report is still written, and said so.
+    assert out == "roofline: wrote the Markdown report to ok.md\n"
+    assert err.splitlines() == [
+        f"roofline: could not write {Path('blocker.txt', 'g.html')}: blocker.txt is a file,"
+        " not a folder"
+    ]

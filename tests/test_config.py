@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_roofline.errors import ConfigurationError
-from pytest_roofline.plugin.options import (
+from pytest_roofline.plugin.settings import (
     Settings,
     read_pyproject,
     resolve,

@@ -14,7 +14,7 @@ import pytest
 
 from pytest_roofline.plugin import hooks
 from pytest_roofline.plugin.marker import KEYWORDS
-from pytest_roofline.plugin.options import PYPROJECT_KEYS
+from pytest_roofline.plugin.settings import PYPROJECT_KEYS
 from pytest_roofline.verdict.recorder import Recorder
 
 ROOT = Path(__file__).parents[1]

@@ -131,7 +131,7 @@ def test_check_budget_suggests_a_fraction_for_a_percentage(value: object, hint: 
     [(0.1, 0.1), ("0.25", 0.25), ("10%", 0.10), ("5%", 0.05)],
 )
 def test_max_drop_reads_the_same_in_the_marker_and_the_settings(value, expected) -> None:
-    from pytest_roofline.plugin.options import resolve
+    from pytest_roofline.plugin.settings import resolve
 
     spec = parse_marker((), {"max_drop": value}, default_catalog())
     assert spec.max_drop == pytest.approx(expected)
@@ -143,7 +143,7 @@ def test_max_drop_reads_the_same_in_the_marker_and_the_settings(value, expected)
 @pytest.mark.parametrize("value", [0, 1, "150%", "-5%", "lots", True, float("nan"), 10**400])
 def test_a_bad_max_drop_is_refused_alike_in_the_marker_and_the_settings(value) -> None:
     from pytest_roofline.errors import ConfigurationError
-    from pytest_roofline.plugin.options import resolve
+    from pytest_roofline.plugin.settings import resolve
 
     with pytest.raises(DeclarationError, match=r"@pytest\.mark\.roofline: max_drop must be"):
         parse_marker((), {"max_drop": value}, default_catalog())

@@ -17,7 +17,7 @@ from pytest_roofline.errors import (
     clip,
     cut,
 )
-from pytest_roofline.plugin.options import (
+from pytest_roofline.plugin.settings import (
     Settings,
     check_outputs,
 )

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 from test_report_html import Rows, sample_document, svgs
 
-from pytest_roofline.report.chart import OUTCOME_COLORS
+from pytest_roofline.report.format import OUTCOME_COLORS
 from pytest_roofline.report.html import render_html
 
 WIDTH, HEIGHT = 1200, 2400

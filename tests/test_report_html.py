@@ -20,18 +20,18 @@ from pytest_roofline import Hardware, Kernel, Measurement, Result, bound, kernel
 from pytest_roofline.physics.serving import ServingConfig
 from pytest_roofline.report import json_report
 from pytest_roofline.report.chart import (
-    OUTCOME_COLORS,
     axis_position,
     chart_model,
     decades,
     log_range,
-    roofline_svg,
 )
-from pytest_roofline.report.html import (
-    render_html,
+from pytest_roofline.report.format import OUTCOME_COLORS
+from pytest_roofline.report.html import render_html
+from pytest_roofline.report.html_tables import (
     serving_figures,
-    worst_first,
+    worst_first_rows,
 )
+from pytest_roofline.report.svg import roofline_svg
 from pytest_roofline.specs.hardware import MemoryLevel
 from pytest_roofline.verdict.record import evaluate
 
@@ -296,7 +296,7 @@ def test_header_gives_created_hardware_and_totals(page: str) -> None:
     header = page[page.index("<header>") : page.index("</header>")]
     assert "2026-01-02T00:00:00+00:00" in header
     assert "h100-sxm, local, a100-sxm4-80gb" in header
-    assert "9 result(s): 1 impossible, 1 unmeasured, 2 failed, 5 passed" in header
+    assert "9 result(s): 5 passed, 2 failed, 1 impossible, 1 unmeasured" in header
 
 
 def test_text_is_escaped(page: str) -> None:
@@ -497,7 +497,7 @@ def test_helpers() -> None:
 
 
 def test_worst_first_orders_outcomes_then_utilization(document: dict[str, Any]) -> None:
-    ordered = worst_first(document["results"])
+    ordered = worst_first_rows(document["results"])
     ranks = [("impossible", "unmeasured", "failed", "passed").index(r["outcome"]) for r in ordered]
     assert ranks == sorted(ranks)
     passed = [r["utilization"] for r in ordered if r["outcome"] == "passed"]

@@ -10,7 +10,7 @@ import pytest
 from test_report_html import sample_document
 
 from pytest_roofline.errors import RooflineError
-from pytest_roofline.report.chart import OUTCOME_COLORS
+from pytest_roofline.report.format import OUTCOME_COLORS
 from pytest_roofline.report.plot import plot
 
 

@@ -22,9 +22,6 @@ import math
 import numbers
 import re
 from dataclasses import dataclass
-from typing import Annotated
-
-from pydantic import BeforeValidator, Field
 
 from pytest_roofline.errors import (
     UnitError,
@@ -216,20 +213,6 @@ def format_seconds(value: float, digits: int = 3) -> str:
     return f"{value / 1e-9:.{digits}g} ns"
 
 
-def _validator(kind: Kind) -> BeforeValidator:
-    return BeforeValidator(lambda value: parse(value, kind))
-
-
-# pydantic field types: accept "3.35 TB/s" or 3.35e12, hold an SI float. A hardware rate
-# below one FLOP or byte per second is a mistake (a denormal, a unit slip), not a device.
-FlopRate = Annotated[float, _validator(FLOP_RATE), Field(ge=1.0)]
-FlopCount = Annotated[float, _validator(FLOP_COUNT), Field(ge=0)]
-Bandwidth = Annotated[float, _validator(BANDWIDTH), Field(ge=1.0)]
-ByteCount = Annotated[float, _validator(BYTES), Field(ge=0)]
-PositiveBytes = Annotated[float, _validator(BYTES), Field(gt=0)]
-Seconds = Annotated[float, _validator(SECONDS), Field(gt=0)]
-Watts = Annotated[float, _validator(POWER), Field(gt=0)]
-
 __all__ = [
     "BANDWIDTH",
     "BYTES",
@@ -239,14 +222,7 @@ __all__ = [
     "POWER",
     "SECONDS",
     "TOKEN_RATE",
-    "Bandwidth",
-    "ByteCount",
-    "FlopCount",
-    "FlopRate",
     "Kind",
-    "PositiveBytes",
-    "Seconds",
-    "Watts",
     "format_quantity",
     "format_seconds",
     "parse",

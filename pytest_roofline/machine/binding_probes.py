@@ -16,18 +16,17 @@ dot product and copy over its own working set when it is memory-bound.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from pytest_roofline.machine.calibration import (
+from pytest_roofline.machine.host import cache_working_set, cpu_caches
+from pytest_roofline.machine.probes import (
     MAX_STREAM_BYTES,
-    cache_working_set,
-    cpu_caches,
+    CacheProbe,
+    GemmProbe,
+    GemvProbe,
+    Probe,
 )
 from pytest_roofline.physics.bound import Bound
 from pytest_roofline.specs.hardware import Hardware
-
-if TYPE_CHECKING:  # the probes load numpy: only a run that measures pays for it
-    from pytest_roofline.machine.probes import Probe
 
 QUIET_PROBE = 0.7
 """A probe reaching this share of the best it read says the resource is not taken by
@@ -53,12 +52,6 @@ class PairedCalibration:
         self._best_read: dict[str, float] = {}
 
     def _probe(self, key: str) -> Probe:
-        from pytest_roofline.machine.probes import (
-            CacheProbe,
-            GemmProbe,
-            GemvProbe,
-        )
-
         if key not in self._probes:
             if key in ("fp64", "fp32"):
                 self._probes[key] = GemmProbe(key)
@@ -82,8 +75,6 @@ class PairedCalibration:
         if bound.bottleneck == "compute" and bound.dtype in ("fp64", "fp32"):
             key = f"{bound.dtype}-small"
             if key not in self._probes:
-                from pytest_roofline.machine.probes import GemmProbe
-
                 self._probes[key] = GemmProbe(bound.dtype, size=256)
             probe = self._probes[key]
         elif bound.bottleneck == "memory" and self._measured_level(bound):
@@ -128,8 +119,6 @@ class PairedCalibration:
         """A dot product and copy over ``nbytes``, kept only until another size is asked
         for: a test checks its own working set several times, and a run's kernels have
         many working sets, whose arrays together would hold gigabytes."""
-        from pytest_roofline.machine.probes import CacheProbe
-
         held = self._probes.get("working set")
         if not isinstance(held, CacheProbe) or held.nbytes != nbytes:
             self._probes.pop("working set", None)  # free the last one's arrays first

@@ -15,13 +15,12 @@ import importlib.util
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from pytest_roofline.errors import DeclarationError
-from pytest_roofline.specs.hardware import (
-    LOCAL,
-    Catalog,
-    Hardware,
-)
+from pytest_roofline.specs import catalog as catalogs
+from pytest_roofline.specs.catalog import AUTO, LOCAL
+from pytest_roofline.specs.hardware import Catalog, Hardware
 
 # Driver-reported names -> catalog names; the first match wins, so specific patterns
 # (H100 NVL, H100 PCIe) come before general ones (H100).
@@ -128,3 +127,11 @@ def detect(catalog: Catalog, hook_answer: str | Hardware | None = None) -> Detec
         else "no accelerator found through NVML or torch"
     )
     return Detection(catalog.lookup(LOCAL), f"auto: {why}; using local")
+
+
+def _auto(catalog: catalogs.Catalog[Any]) -> Hardware:
+    __tracebackhide__ = True
+    return detect(cast(Catalog, catalog)).hardware
+
+
+catalogs.register_provider(AUTO, _auto)

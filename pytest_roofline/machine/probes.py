@@ -1,8 +1,8 @@
-"""The numpy probes that measure the ``local`` ceilings (see :mod:`.calibrate`).
+"""The numpy probes that measure the ``local`` ceilings (see :mod:`.calibration`).
 
-They live apart from the calibration logic so that numpy, and the BLAS threads it
-starts, load only when something is measured: a run that never uses ``local`` or
-``measure()`` does not pay for them.
+Each probe imports numpy when it is built, not when this module loads: numpy, and the
+BLAS threads it starts, load only when something is measured, so a run that never uses
+``local`` or ``measure()`` does not pay for them. The probes own their sizes.
 """
 
 from __future__ import annotations
@@ -11,16 +11,31 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
+from pytest_roofline.machine.host import last_level_cache_bytes
 
-from pytest_roofline.machine.calibration import (
-    GEMM_SIZE,
-    REPEATS,
-    stream_bytes,
-)
+if TYPE_CHECKING:
+    import numpy as np
 
-DTYPES = {"fp64": np.float64, "fp32": np.float32}
+GEMM_SIZE = 1024
+"""The GEMM probe's matrices: large enough for BLAS to reach its peak, 24 MiB in fp64."""
+MIN_STREAM_BYTES = 64 * 2**20
+MAX_STREAM_BYTES = 512 * 2**20
+"""Streamed arrays stay below this: a larger one takes seconds to allocate on a new VM."""
+
+
+def stream_bytes() -> int:
+    """Bytes per streamed array: four times the last-level cache (the STREAM rule, so
+    the cache cannot hold a useful share of it between passes), at least 64 MiB."""
+    llc = last_level_cache_bytes() or 0
+    return min(MAX_STREAM_BYTES, max(MIN_STREAM_BYTES, 4 * llc))
+
+
+REPEATS = 2
+"""Timed runs of each probe per calibration pass."""
+
+DTYPES = {"fp64": "float64", "fp32": "float32"}
 
 
 def _rates(work: Callable[[], object], amount: float, repeats: int) -> list[float]:
@@ -40,6 +55,8 @@ class GemmProbe:
 
     def __init__(self, dtype: str, size: int = GEMM_SIZE) -> None:
         """``dtype``: "fp64" or "fp32"."""
+        import numpy as np  # loaded by the probes only (see above)
+
         rng = np.random.default_rng(0)
         kind = DTYPES[dtype]
         self.a = rng.standard_normal((size, size)).astype(kind)
@@ -49,6 +66,8 @@ class GemmProbe:
         self.run(1)  # warm-up: first-touch page faults, BLAS thread start
 
     def run(self, repeats: int = REPEATS) -> list[float]:
+        import numpy as np  # loaded by the probes only (see above)
+
         return _rates(lambda: np.matmul(self.a, self.b, out=self.out), self.flops, repeats)
 
 
@@ -65,6 +84,8 @@ class CopyProbe:
         """``source``: an array to copy from (its bytes, whatever its dtype), so that two
         streams can share one allocation: on a virtual machine, touching each new page
         for the first time runs at about 1 GB/s, a large share of a calibration's time."""
+        import numpy as np  # loaded by the probes only (see above)
+
         if source is None:
             self.source = np.ones((nbytes or stream_bytes()) // 8, np.float64)
         else:
@@ -79,6 +100,8 @@ class CopyProbe:
         self.run(1)
 
     def _copy(self) -> None:
+        import numpy as np  # loaded by the probes only (see above)
+
         if self.threads == 1:
             np.copyto(self.target, self.source)
             return
@@ -102,6 +125,8 @@ class GemvProbe:
     """
 
     def __init__(self, nbytes: int | None = None, columns: int = 4096) -> None:
+        import numpy as np  # loaded by the probes only (see above)
+
         rows = max(1, (nbytes or stream_bytes()) // (4 * columns))
         self.matrix = np.ones((rows, columns), np.float32)
         self.vector = np.ones(columns, np.float32)
@@ -109,6 +134,8 @@ class GemvProbe:
         self.run(1)
 
     def run(self, repeats: int = REPEATS) -> list[float]:
+        import numpy as np  # loaded by the probes only (see above)
+
         work = lambda: np.matmul(self.matrix, self.vector, out=self.out)  # noqa: E731
         return _rates(work, float(self.matrix.nbytes), repeats)
 
@@ -123,6 +150,8 @@ class CacheProbe:
     """
 
     def __init__(self, nbytes: int, traffic: int = 16 * 2**20) -> None:
+        import numpy as np  # loaded by the probes only (see above)
+
         self.nbytes = nbytes
         count = max(256, nbytes // 2 // 4)  # two fp32 arrays share the working set
         self.a = np.ones(count, np.float32)
@@ -131,16 +160,22 @@ class CacheProbe:
         self.run(1)
 
     def _dots(self) -> None:
+        import numpy as np  # loaded by the probes only (see above)
+
         a, b = self.a, self.b
         for _ in range(self.calls):
             np.dot(a, b)
 
     def _copies(self) -> None:
+        import numpy as np  # loaded by the probes only (see above)
+
         a, b = self.a, self.b
         for _ in range(self.calls):
             np.copyto(b, a)
 
     def run(self, repeats: int = REPEATS) -> list[float]:
+        import numpy as np  # loaded by the probes only (see above)
+
         moved = float(self.calls * 2 * self.a.nbytes)  # dot: two reads; copy: read + write
         np.copyto(self.b, self.a)  # bring the working set back into its cache first
         return _rates(self._dots, moved, repeats) + _rates(self._copies, moved, repeats)

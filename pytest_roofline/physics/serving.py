@@ -46,9 +46,7 @@ from pytest_roofline.core.dtypes import (
 from pytest_roofline.errors import DeclarationError
 from pytest_roofline.physics.bound import Bound
 from pytest_roofline.specs.hardware import (
-    Catalog,
     Hardware,
-    default_catalog,
 )
 from pytest_roofline.specs.serving import ServingConfig
 from pytest_roofline.specs.transformer import Transformer
@@ -218,17 +216,6 @@ def serving_bound(config: ServingConfig, device: Hardware) -> ServingBound:
         prompt_tokens=p,
         decode_tokens=d,
     )
-
-
-def resolve_hardware(
-    config: ServingConfig, hardware: str | Hardware | None, catalog: Catalog | None = None
-) -> Hardware:
-    """The device of a config: ``hardware`` if given, else the config's own."""
-    __tracebackhide__ = True
-    choice = hardware if hardware is not None else config.hardware
-    if choice is None:
-        raise DeclarationError(f"{config.label}: no hardware given")
-    return (catalog or default_catalog()).lookup(choice)
 
 
 __all__ = ["ServingBound", "ServingConfig", "Transformer", "serving_bound"]

@@ -7,15 +7,12 @@ error of that test alone and its neighbours still run (DESIGN.md section 6).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-from pytest_roofline.core.units import real
 from pytest_roofline.errors import (
     DeclarationError,
-    UnknownNameError,
     cut,
     did_you_mean,
 )
@@ -25,16 +22,7 @@ from pytest_roofline.specs.hardware import (
     Hardware,
 )
 from pytest_roofline.specs.kernels import Kernel
-
-MARKER_HELP = (
-    "roofline(kernel=None, *, serving=None, hardware=None, min_utilization=None,"
-    " max_drop=None): declare"
-    " the work this test does (a pytest_roofline Kernel, or a ServingConfig as serving=)"
-    " and the hardware it runs on (a catalog name, 'local' or a Hardware); the test fails"
-    " when the measured time reaches less than min_utilization of the roofline bound."
-    " Measure or report with the `roofline` fixture."
-)
-KEYWORDS = ("kernel", "serving", "hardware", "min_utilization", "max_drop")
+from pytest_roofline.verdict.budgets import check_budget, check_drop, check_hardware
 
 
 @dataclass(frozen=True)
@@ -48,64 +36,8 @@ class MarkerSpec:
     max_drop: float | None = None
 
 
-def check_budget(value: Any, source: str) -> float | None:
-    """A utilization budget in (0, 1], or None; an error naming ``source`` otherwise."""
-    __tracebackhide__ = True
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
-        except ValueError:
-            raise DeclarationError(
-                f"{source}: min_utilization must be a number in (0, 1], got {cut(value)}"
-            ) from None
-    number = real(value)
-    if number is None or math.isnan(number):
-        raise DeclarationError(
-            f"{source}: min_utilization must be a number in (0, 1], got {cut(value)}"
-        )
-    if not 0 < number <= 1:
-        hint = f" (did you mean {number / 100:g}?)" if 1 < number <= 100 else ""
-        raise DeclarationError(
-            f"{source}: min_utilization must be in (0, 1], got {cut(value)}{hint}"
-        )
-    return number
-
-
-def check_hardware(value: Any, catalog: Catalog, source: str) -> str | Hardware | None:
-    """A known hardware name or a Hardware object, without measuring ``local``."""
-    __tracebackhide__ = True
-    if value is None or isinstance(value, Hardware):
-        return value
-    if not isinstance(value, str):
-        raise DeclarationError(
-            f"{source}: hardware must be a name or a Hardware, got {type(value).__name__}"
-        )
-    if value not in catalog:
-        raise UnknownNameError("hardware", value, catalog.known_names(), where=source)
-    return value
-
-
-def check_drop(value: Any, source: str) -> float | None:
-    """A relative utilization drop in (0, 1), or None: 0.1 and "10%" both allow a 10 %
-    drop. The one reading of ``max_drop``, for the marker and the settings alike."""
-    __tracebackhide__ = True
-    if value is None:
-        return None
-    number = real(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
-        except ValueError:
-            number = None
-    if number is None or math.isnan(number):
-        raise DeclarationError(f"{source}: max_drop must be a number in (0, 1), got {cut(value)}")
-    if not 0 < number < 1:
-        hint = f" (did you mean {number / 100:g}?)" if 1 < number < 100 else ""
-        raise DeclarationError(f"{source}: max_drop must be in (0, 1), got {cut(value)}{hint}")
-    return number
+KEYWORDS = tuple(field.name for field in fields(MarkerSpec))
+"""The marker's keywords: MarkerSpec's own fields, so the two cannot drift apart."""
 
 
 def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], catalog: Catalog) -> MarkerSpec:

@@ -1,294 +1,123 @@
-"""Settings from the command line, ini files and ``[tool.pytest-roofline]``.
+"""What pytest is told about the plugin: its options, ini keys and marker line.
 
-Each setting is looked up in that order, the first one given wins: command-line options
-have ``default=None`` so that an ini value is never shadowed by an option's default.
-Bad values are a usage error when the run starts, naming where the value came from.
+Read at every pytest start, used or not, so it holds data only and imports nothing
+heavy: the settings these options give are read and checked in :mod:`.settings`, when
+a run uses the plugin.
 """
 
 from __future__ import annotations
 
-import math
-import os
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+import pytest
 
-from pytest_roofline.core import reading
-from pytest_roofline.errors import (
-    ConfigurationError,
-    FileError,
-    RooflineError,
-    cut,
-    did_you_mean,
+MARKER_HELP = (
+    "roofline(kernel=None, *, serving=None, hardware=None, min_utilization=None,"
+    " max_drop=None): declare"
+    " the work this test does (a pytest_roofline Kernel, or a ServingConfig as serving=)"
+    " and the hardware it runs on (a catalog name, 'local' or a Hardware); the test fails"
+    " when the measured time reaches less than min_utilization of the roofline bound."
+    " Measure or report with the `roofline` fixture."
 )
-from pytest_roofline.plugin.marker import (
-    check_budget,
-    check_drop,
-    check_hardware,
+
+OPTIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
+    (
+        "hardware",
+        "NAME",
+        {},
+        "default hardware of roofline tests: a catalog name or 'local' (this machine, measured)",
+    ),
+    ("json", "PATH", {}, "write every roofline result to PATH as JSON"),
+    (
+        "warn-only",
+        "",
+        {"action": "store_true"},
+        "report roofline verdicts as warnings, never fail a test",
+    ),
+    (
+        "min-utilization",
+        "FRACTION",
+        {},
+        "default utilization budget in (0, 1] for tests whose marker sets none",
+    ),
+    ("max-time", "SECONDS", {}, "time budget of one roofline.measure() call"),
+    (
+        "markdown",
+        "PATH",
+        {},
+        "write a Markdown gap report to PATH ('-': append to $GITHUB_STEP_SUMMARY)",
+    ),
+    ("html", "PATH", {}, "write a self-contained HTML gap report with roofline charts"),
+    (
+        "github-summary",
+        "",
+        {"action": "store_true"},
+        "append the Markdown report to $GITHUB_STEP_SUMMARY when it is set",
+    ),
+    ("save", "NAME", {}, "save every result as baseline NAME (.roofline/NAME.json)"),
+    (
+        "compare",
+        "NAME",
+        {},
+        "fail tests whose utilization dropped significantly since baseline NAME",
+    ),
+    (
+        "max-drop",
+        "FRACTION",
+        {},
+        "largest relative utilization drop --roofline-compare allows (default 0.1)",
+    ),
+    (
+        "paired",
+        "",
+        {"action": "store_true"},
+        "re-measure the binding ceiling of 'local' next to each test's measurement",
+    ),
+    (
+        "hardware-file",
+        "PATH",
+        {"action": "append"},
+        "a TOML file of custom hardware (the catalog's schema; may repeat)",
+    ),
+    (
+        "calibrate",
+        "",
+        {"action": "store_true"},
+        "measure the 'local' ceilings when the"
+        " run starts (and show them in the header) instead of on first use",
+    ),
 )
-from pytest_roofline.specs.hardware import Catalog
+"""Each option: its name after ``--roofline-``, metavar, extra arguments and help. The
+same setting is read from an ini key ``roofline_<name>`` (dashes as underscores)."""
 
-PYPROJECT_SECTION = "tool.pytest-roofline"
-SETTING_KEYS = (
-    "hardware",
-    "json",
-    "warn_only",
-    "min_utilization",
-    "max_time",
-    "calibrate",
-    "save",
-    "compare",
-    "max_drop",
-    "paired",
-    "markdown",
-    "html",
-    "github_summary",
-)
-"""Settings given the same way on the command line (--roofline-KEY), in an ini file
-(roofline_KEY) and in pyproject.toml."""
-PYPROJECT_NAMES = {"hardware": "default_hardware"}
-"""Settings whose [tool.pytest-roofline] key differs from the setting's name."""
-PYPROJECT_KEYS = (*SETTING_KEYS, "default_hardware", "hardware_file", "models")
+DESTS = tuple("roofline_" + name.replace("-", "_") for name, *_ in OPTIONS)
 
 
-class Settings(BaseModel):
-    """The plugin's settings for one run."""
-
-    model_config = ConfigDict(frozen=True)
-
-    hardware: str | None = None
-    """Default hardware of tests that name none (None: ``local``)."""
-    json_path: Path | None = None
-    warn_only: bool = False
-    min_utilization: float | None = None
-    max_time: float | None = None
-    calibrate: bool = False
-    save: str | None = None
-    """Baseline name to save this run's results under."""
-    compare: str | None = None
-    """Baseline name to compare this run with."""
-    compare_source: str = ""
-    """Where ``compare`` came from (an explicit command-line request makes a bad
-    baseline a usage error; from a configuration file, a note)."""
-    max_drop: float = 0.10
-    paired: bool = False
-    markdown: str | None = None
-    """Markdown report path, or "-" for $GITHUB_STEP_SUMMARY."""
-    html: str | None = None
-    github_summary: bool = False
-    origins: dict[str, str] = {}
-    """Where each setting given came from ("--roofline-json", "ini roofline_html", ...),
-    to name it in errors."""
+def add_options(parser: pytest.Parser) -> None:
+    """Declare every option and its ini key."""
+    group = parser.getgroup("roofline", "roofline performance budgets")
+    for (name, metavar, extra, help_text), dest in zip(OPTIONS, DESTS, strict=True):
+        kwargs: dict[str, Any] = {"dest": dest, "default": None, "help": help_text, **extra}
+        if metavar:
+            kwargs["metavar"] = metavar
+        group.addoption(f"--roofline-{name}", **kwargs)
+        if extra.get("action") == "append":
+            parser.addini(dest, help_text, type="paths", default=[])
+        else:
+            parser.addini(dest, help_text, type="string", default=None)
 
 
-def read_pyproject(path: Path) -> dict[str, Any]:
-    """The ``[tool.pytest-roofline]`` table of a pyproject.toml (empty when absent)."""
-    if not path.is_file():
-        return {}
-    try:
-        data = reading.read_toml(path, "pyproject.toml")
-    except FileError as error:
-        raise ConfigurationError(str(error)) from None
-    tool = data.get("tool", {})
-    section = tool.get("pytest-roofline", {}) if isinstance(tool, dict) else {}
-    if not isinstance(section, dict):
-        raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] must be a table")
-    for key in section:
-        if key not in PYPROJECT_KEYS:
-            hint = did_you_mean(key, PYPROJECT_KEYS)
-            raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] unknown key {cut(key)}{hint}")
-    return dict(section)
-
-
-def split_pyproject(
-    section: Mapping[str, Any], path: Path
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Settings, hardware tables and model tables of a ``[tool.pytest-roofline]`` section.
-
-    ``hardware`` is the default hardware's name when it is a string, and a table of
-    custom devices (``[tool.pytest-roofline.hardware.my-gpu]``) when it is a table; the
-    default can then be named with ``default_hardware``.
-    """
-    values = dict(section)
-    hardware = values.pop("hardware", None)
-    models = values.pop("models", {})
-    tables: dict[str, Any] = {}
-    if isinstance(hardware, dict):
-        tables = hardware
-    elif hardware is not None:
-        values.setdefault("default_hardware", hardware)
-    if not isinstance(models, dict):
-        raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}.models] must be a table")
-    for setting, key in PYPROJECT_NAMES.items():
-        values[setting] = values.pop(key, None)
-    return values, tables, models
-
-
-def _as_text(value: Any, source: str) -> str:
-    """A path or a name: text (a number or a table is a mistake, not a file name)."""
-    if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{source}: expected a path or a name as text, got {cut(value)}")
-    return value
-
-
-def _as_bool(value: Any, source: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
+def given(config: pytest.Config) -> bool:
+    """Whether this run configures the plugin at all: an option, an ini key or a
+    ``[tool.pytest-roofline]`` table. Such a run sets the plugin up when it starts; any
+    other run only when a test uses the marker or the fixture."""
+    if any(config.getoption(dest) not in (None, False) for dest in DESTS):
         return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigurationError(f"{source}: expected true or false, got {cut(value)}")
-
-
-def _as_seconds(value: Any, source: str) -> float:
-    from pytest_roofline.core.units import (
-        SECONDS,
-        parse,
-    )
-
+    if any(config.getini(dest) not in (None, []) for dest in DESTS):
+        return True
+    pyproject = config.rootpath / "pyproject.toml"
     try:
-        seconds = parse(value, SECONDS)
-    except RooflineError as error:
-        raise ConfigurationError(f"{source}: {error}") from None
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise ConfigurationError(f"{source}: max_time must be > 0 seconds, got {cut(value)}")
-    return seconds
-
-
-def resolve(
-    sources: list[tuple[str, Mapping[str, Any]]],
-    catalog: Catalog,
-) -> Settings:
-    """Build Settings from ``(source pattern, values)`` pairs, most important first.
-
-    ``values`` use the pyproject key names (hardware, json, warn_only, ...); a value of
-    None or "" means "not given here". The pattern names a value's origin in errors:
-    ``"--roofline-{dashed}"``, ``"ini roofline_{key}"``,
-    ``"[tool.pytest-roofline] {pyproject_key}"`` (the key as written there).
-    """
-
-    origins: dict[str, str] = {}
-
-    def first(key: str) -> tuple[str, Any] | None:
-        for pattern, values in sources:
-            value = values.get(key)
-            where = pattern.format(
-                key=key, dashed=key.replace("_", "-"), pyproject_key=PYPROJECT_NAMES.get(key, key)
-            )
-            if value is not None and value != "":
-                origins[key] = where
-                return where, value
-        return None
-
-    def get(key: str, convert: Callable[[Any, str], Any]) -> Any:
-        found = first(key)
-        if found is None:
-            return None
-        source, value = found
-        try:
-            return convert(value, source)
-        except ConfigurationError:
-            raise
-        except RooflineError as error:
-            raise ConfigurationError(str(error)) from None
-
-    def hardware(value: Any, source: str) -> Any:
-        return check_hardware(str(value), catalog, source)
-
-    compare = first("compare")
-    return Settings(
-        save=get("save", _as_text),
-        compare=get("compare", _as_text),
-        compare_source=compare[0] if compare else "",
-        max_drop=get("max_drop", check_drop) or 0.10,
-        paired=bool(get("paired", _as_bool)),
-        markdown=get("markdown", _as_text),
-        html=get("html", _as_text),
-        github_summary=bool(get("github_summary", _as_bool)),
-        hardware=get("hardware", hardware),
-        json_path=get("json", lambda v, s: Path(_as_text(v, s))),
-        warn_only=bool(get("warn_only", _as_bool)),
-        min_utilization=get("min_utilization", check_budget),
-        max_time=get("max_time", _as_seconds),
-        calibrate=bool(get("calibrate", _as_bool)),
-        origins=origins,
-    )
-
-
-def check_outputs(
-    settings: Settings,
-    folder: Path,
-    baseline_paths: Mapping[str, Path],
-    others: Mapping[str, str | None] = {},
-) -> None:
-    """A usage error when two outputs of the run would be written to one path, or one
-    would overwrite the baseline the run compares with: the second writer would replace
-    the first, and the summary would still say both were written.
-
-    ``folder`` is where relative report paths are taken from (the invocation folder),
-    ``baseline_paths`` the files of ``--roofline-save`` ("save") and
-    ``--roofline-compare`` ("compare"), ``others`` further outputs by their option name
-    (``--junit-xml``).
-    """
-    named = settings.origins
-    outputs: list[tuple[str, Path]] = []
-    if settings.json_path is not None:
-        outputs.append((named.get("json", "--roofline-json"), folder / settings.json_path))
-    if settings.markdown is not None and settings.markdown != "-":
-        outputs.append((named.get("markdown", "--roofline-markdown"), folder / settings.markdown))
-    if settings.html is not None:
-        outputs.append((named.get("html", "--roofline-html"), folder / settings.html))
-    if "save" in baseline_paths:
-        outputs.append((named.get("save", "--roofline-save"), baseline_paths["save"]))
-    outputs += [(name, folder / value) for name, value in others.items() if value]
-    clash = first_clash(outputs)
-    if clash is not None:
-        first, second, path = clash
-        raise ConfigurationError(
-            f"{first} and {second} both write {path}: the second would replace the first;"
-            " give each its own path"
-        )
-    compared = baseline_paths.get("compare")
-    if compared is not None:
-        writers = [(n, p) for n, p in outputs if n != named.get("save", "--roofline-save")]
-        over = first_clash([*writers, ("compare", compared)])
-        if over is not None:
-            raise ConfigurationError(
-                f"{over[0]} would overwrite {compared}, the baseline"
-                f" {named.get('compare', '--roofline-compare')} reads; give it another path"
-            )
-
-
-def first_clash(paths: Sequence[tuple[str, Path]]) -> tuple[str, str, Path] | None:
-    """The first two of ``(name, path)`` that are one file, however spelt (``./r.json``,
-    ``sub/../r.json``, a symbolic link), as (first name, second name, second path)."""
-    seen: dict[str, str] = {}
-    for name, path in paths:
-        key = os.path.realpath(path)
-        if key in seen:
-            return seen[key], name, path
-        seen[key] = name
-    return None
-
-
-def check_given(values: Mapping[str, Any], pattern: str) -> None:
-    """A usage error for a setting given an empty value (``--roofline-json ""``, an unset
-    variable in a CI script; ``json = ""`` in pyproject.toml): without it, the setting
-    would be silently ignored and the file never written. ``pattern`` names where the
-    values came from ("--roofline-{dashed}"). Not for ini values: an ini key left out
-    reads as empty."""
-    for key, value in values.items():
-        if value == "":
-            where = pattern.format(
-                key=key, dashed=key.replace("_", "-"), pyproject_key=PYPROJECT_NAMES.get(key, key)
-            )
-            raise ConfigurationError(
-                f"{where}: given an empty value (an unset variable in the command?); give a"
-                " value or leave the option out"
-            )
+        text = pyproject.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "tool.pytest-roofline" in text

@@ -1,1 +1,7 @@
-"""Writers that render result records: the terminal summary and the JSON report."""
+"""Reports rendered from result records, and the rules they are written by.
+
+``format`` holds every number-to-text rule and the outcome table (written once);
+``writers`` is the only writer of report files, for the plugin and the command alike;
+``json_report`` is the source of truth the others render: ``terminal``, ``markdown``,
+``html`` (with ``html_tables`` and the ``svg`` of a ``chart``), ``plot`` and ``diff``.
+"""

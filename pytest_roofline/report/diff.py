@@ -9,18 +9,21 @@ readable as it is in a terminal and rendered in a pull-request comment.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_roofline.report import json_report
+from pytest_roofline.report.format import (
+    number,
+    percent,
+    signed,
+)
 from pytest_roofline.report.markdown import escape
 
 DROP_MARK = 0.10
 """A test is marked when new / old - 1 falls below minus this: past run-to-run noise."""
-NONE = "-"
 COLUMNS = (
     ("test", "left"),
     ("old", "right"),
@@ -47,11 +50,7 @@ def _utilizations(document: Mapping[str, Any]) -> dict[str, float | None]:
     for result in results if isinstance(results, list) else []:
         if not isinstance(result, Mapping) or not isinstance(result.get("nodeid"), str):
             continue
-        value = result.get("utilization")
-        number = None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            number = float(value) if math.isfinite(value) else None
-        found[result["nodeid"]] = number
+        found[result["nodeid"]] = number(result.get("utilization"))
     return found
 
 
@@ -116,14 +115,6 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     return sorted(rows, key=Change.sort_key)
 
 
-def _percent(value: float | None) -> str:
-    return NONE if value is None else f"{value:.1%}"
-
-
-def _signed(value: float | None, unit: str) -> str:
-    return NONE if value is None else f"{value:+.1f}{unit}"
-
-
 def diff_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """The comparison table's lines (no trailing newlines); empty when neither has results.
 
@@ -133,10 +124,10 @@ def diff_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     rows = [
         [
             escape(c.nodeid),
-            _percent(c.old),
-            _percent(c.new),
-            _signed(c.points, " pp"),
-            _signed(None if c.relative is None else c.relative * 100, "%"),
+            percent(c.old),
+            percent(c.new),
+            signed(c.points, " pp"),
+            signed(None if c.relative is None else c.relative * 100, "%"),
             c.note,
         ]
         for c in changes(old, new)

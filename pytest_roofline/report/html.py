@@ -2,8 +2,9 @@
 
 A report is opened from CI artifacts, mail attachments and air-gapped machines, so the
 file references nothing outside itself: inline CSS, the hand-written SVG charts of
-:mod:`pytest_roofline.report.chart`, and a few lines of inline JavaScript that sort a table
-when its column header is clicked. Without JavaScript the tables still read worst first.
+:mod:`pytest_roofline.report.svg`, and a few lines of inline JavaScript that sort a table
+when its column header is clicked. Without JavaScript the tables
+(:mod:`pytest_roofline.report.html_tables`) still read worst first.
 
 Every piece of text from the document (node ids, labels, hardware names, calibration
 notes) goes through :func:`html.escape`; the output depends on the document alone, so the
@@ -12,7 +13,6 @@ same JSON always renders to the same bytes.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -21,22 +21,24 @@ from pytest_roofline.core.units import (
     BANDWIDTH,
     BYTES,
     FLOP_RATE,
-    TOKEN_RATE,
     format_quantity,
-    format_seconds,
 )
-from pytest_roofline.report.chart import (
-    OUTCOME_COLORS,
-    chart_model,
-    roofline_svg,
+from pytest_roofline.report.chart import chart_model
+from pytest_roofline.report.format import (
+    OUTCOMES,
+    figure,
+    hardware_line,
+    number,
+    record_status,
+    tally,
+    uncertainty,
 )
-from pytest_roofline.verdict.record import (
-    percent,
-    status_of,
+from pytest_roofline.report.html_tables import (
+    cell,
+    kernel_table,
+    serving_table,
 )
-
-OUTCOME_ORDER = {"impossible": 0, "unmeasured": 1, "failed": 2, "regressed": 2, "passed": 3}
-"""Worst first, as the terminal summary orders its rows."""
+from pytest_roofline.report.svg import roofline_svg
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #212121; background: #fff; }
@@ -52,8 +54,6 @@ table.sortable th[aria-sort="ascending"]::after { content: " \\25B2"; }
 table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; }
 td.nodeid { font-family: ui-monospace, monospace; word-break: break-all; max-width: 420px; }
 .status { font-weight: 600; }
-.passed { color: #2e7d32; } .failed, .regressed { color: #c62828; }
-.impossible { color: #ef6c00; } .unmeasured { color: #757575; }
 .legend span { margin-right: 14px; font-size: 13px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
   margin-right: 4px; }
@@ -107,208 +107,17 @@ SCRIPT = """
 """
 
 
-def _num(value: Any) -> float | None:
-    """A finite number from the document, or None (null, missing, or not a number)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _seconds(value: Any) -> str:
-    number = _num(value)
-    return "-" if number is None else format_seconds(number)
-
-
-def _percent(value: Any) -> str:
-    number = _num(value)
-    return "-" if number is None else percent(number)
-
-
-def _sort_value(value: Any) -> str:
-    """A number for the sorting script; empty when missing, so it sorts last."""
-    number = _num(value)
-    return "" if number is None else repr(number)
-
-
-def worst_first(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Impossible, unmeasured, failed, then passed; lowest utilization first in each."""
-
-    def key(result: dict[str, Any]) -> tuple[int, float]:
-        utilization = _num(result.get("utilization"))
-        status = status_of(result.get("outcome"), result.get("regression"))
-        return OUTCOME_ORDER.get(status, 0), utilization or 0.0
-
-    return sorted(results, key=key)
-
-
-def _cell(text: str, sort: str | None = None, cls: str = "", title: str = "") -> str:
-    attrs = f' class="{cls}"' if cls else ""
-    if sort is not None:
-        attrs += f' data-sort="{escape(sort)}"'
-    if title:
-        attrs += f' title="{escape(title)}"'
-    return f"<td{attrs}>{escape(text)}</td>"
-
-
-def _head(columns: Sequence[tuple[str, str]], sorted_by: str) -> str:
-    cells = []
-    for name, kind in columns:
-        sort = ' aria-sort="ascending"' if name == sorted_by else ""
-        cells.append(f'<th data-type="{kind}"{sort} scope="col">{escape(name)}</th>')
-    return "<thead><tr>" + "".join(cells) + "</tr></thead>"
-
-
-def _status(result: dict[str, Any], rank: int) -> str:
-    status = status_of(result.get("outcome", ""), result.get("regression"))
-    text = status + (" (busy machine)" if result.get("noisy") else "")
-    notes = [str(n) for n in result.get("notes") or ()]
-    if result.get("regression"):
-        notes.append(str(result["regression"]))
-    return _cell(text, str(rank), f"status {status}", "\n".join(notes))
-
-
-def _budget(result: dict[str, Any]) -> str:
-    budget = _num(result.get("min_utilization"))
-    shown = "none" if budget is None else f"{budget:.1%}"
-    return f"{_percent(result.get('utilization'))} / budget {shown}"
-
-
-KERNEL_COLUMNS = (
-    ("test", "text"),
-    ("work", "text"),
-    ("bottleneck", "text"),
-    ("intensity vs ridge", "number"),
-    ("bound", "number"),
-    ("measured", "number"),
-    ("utilization vs budget", "number"),
-    ("status", "number"),
-)
-
-
-def kernel_table(results: Sequence[dict[str, Any]]) -> str:
-    """The kernel results of one hardware, worst first, sortable by every column."""
-    rows = []
-    for rank, r in enumerate(worst_first(results)):
-        intensity, ridge = _num(r.get("intensity")), _num(r.get("ridge_point"))
-        if intensity is None:
-            versus = "-"
-        elif ridge is None:
-            versus = f"{intensity:.3g} FLOP/B"
-        else:
-            side = "above" if intensity > ridge else "below"
-            versus = f"{intensity:.3g} FLOP/B, {side} ridge {ridge:.3g}"
-        reported = (r.get("statistics") or {}).get("reported")
-        measured = _seconds(r.get("measured_seconds")) + (" (reported)" if reported else "")
-        rows.append(
-            f'<tr data-nodeid="{escape(str(r.get("nodeid", "")))}"'
-            f' data-outcome="{escape(str(r.get("outcome", "")))}">'
-            + _cell(str(r.get("nodeid", "")), cls="nodeid", title=str(r.get("message", "")))
-            + _cell(str(r.get("label", "")))
-            + _cell(str(r.get("bottleneck", "")))
-            + _cell(versus, _sort_value(intensity), "num")
-            + _cell(_seconds(r.get("bound_seconds")), _sort_value(r.get("bound_seconds")), "num")
-            + _cell(measured, _sort_value(r.get("measured_seconds")), "num")
-            + _cell(_budget(r), _sort_value(r.get("utilization")), "num")
-            + _status(r, rank)
-            + "</tr>"
-        )
-    return (
-        '<table class="sortable kernels">'
-        + _head(KERNEL_COLUMNS, "status")
-        + "<tbody>"
-        + "\n".join(rows)
-        + "</tbody></table>"
-    )
-
-
-SERVING_COLUMNS = (
-    ("test", "text"),
-    ("work", "text"),
-    ("GPUs", "number"),
-    ("optimal tokens/s per GPU", "number"),
-    ("measured tokens/s per GPU", "number"),
-    ("gap factor", "number"),
-    ("T_compute", "number"),
-    ("T_memory", "number"),
-    ("T_net", "number"),
-    ("utilization vs budget", "number"),
-    ("status", "number"),
-)
-
-
-def serving_figures(result: dict[str, Any]) -> dict[str, float | None]:
-    """GPUs, optimal and measured tokens/s per GPU, and the gap factor optimal / measured."""
-    serving = result.get("serving") or {}
-    gpus = _num(serving.get("gpus")) or _num((result.get("workload") or {}).get("gpus")) or 1.0
-    optimal = _num(serving.get("optimal_tokens_per_second_per_gpu"))
-    if optimal is None and _num(result.get("optimal_tokens_per_second")) is not None:
-        optimal = float(result["optimal_tokens_per_second"]) / gpus
-    total = _num(result.get("measured_tokens_per_second"))
-    measured = None if total is None else total / gpus
-    gap = optimal / measured if optimal is not None and measured else None
-    return {"gpus": gpus, "optimal": optimal, "measured": measured, "gap": gap}
-
-
-def serving_table(results: Sequence[dict[str, Any]]) -> str:
-    """The serving results of one hardware: the throughput gap and the three T terms."""
-    rows = []
-    for rank, r in enumerate(worst_first(results)):
-        f = serving_figures(r)
-        rate = {k: "-" if f[k] is None else format_quantity(f[k] or 0.0, TOKEN_RATE) for k in f}
-        gap = "-" if f["gap"] is None else f"{f['gap']:.3g}x"
-        terms = []
-        for name in ("compute", "memory", "network"):
-            value = r.get(f"{name}_seconds")
-            cls = "num bottleneck" if r.get("bottleneck") == name else "num"
-            terms.append(_cell(_seconds(value), _sort_value(value), cls))
-        rows.append(
-            f'<tr data-nodeid="{escape(str(r.get("nodeid", "")))}"'
-            f' data-outcome="{escape(str(r.get("outcome", "")))}">'
-            + _cell(str(r.get("nodeid", "")), cls="nodeid", title=str(r.get("message", "")))
-            + _cell(str(r.get("label", "")))
-            + _cell(f"{f['gpus']:g}", _sort_value(f["gpus"]), "num")
-            + _cell(rate["optimal"], _sort_value(f["optimal"]), "num")
-            + _cell(rate["measured"], _sort_value(f["measured"]), "num")
-            + _cell(gap, _sort_value(f["gap"]), "num")
-            + "".join(terms)
-            + _cell(_budget(r), _sort_value(r.get("utilization")), "num")
-            + _status(r, rank)
-            + "</tr>"
-        )
-    return (
-        '<table class="sortable serving">'
-        + _head(SERVING_COLUMNS, "status")
-        + "<tbody>"
-        + "\n".join(rows)
-        + "</tbody></table>"
-    )
+_OUTCOME_STYLE = "\n".join(f".{style.name} {{ color: {style.colour}; }}" for style in OUTCOMES)
+"""The status text of a row in its outcome's colour, the colour of its chart point."""
 
 
 def _legend() -> str:
+    """The outcomes' colours, in the order every report lists them."""
     spans = "".join(
-        f'<span><i class="swatch" style="background:{color}"></i>{escape(outcome)}</span>'
-        for outcome, color in OUTCOME_COLORS.items()
+        f'<span><i class="swatch" style="background:{style.colour}"></i>{escape(style.name)}</span>'
+        for style in OUTCOMES
     )
     return f'<p class="legend">{spans}</p>'
-
-
-def _spec_line(spec: dict[str, Any]) -> str:
-    peaks = ", ".join(
-        f"{dtype} {format_quantity(float(peak), FLOP_RATE)}"
-        for dtype, peak in (spec.get("peak_flops") or {}).items()
-        if _num(peak) is not None
-    )
-    parts = [peaks] if peaks else []
-    if _num(spec.get("memory_bandwidth")) is not None:
-        parts.append(f"memory {format_quantity(spec['memory_bandwidth'], BANDWIDTH)}")
-    for level in spec.get("memory_levels") or ():
-        if _num(level.get("bandwidth")) is not None:
-            parts.append(
-                f"{level.get('name', 'cache')} {format_quantity(level['bandwidth'], BANDWIDTH)}"
-            )
-    if _num(spec.get("ceiling_uncertainty")):
-        parts.append(f"ceilings ±{spec['ceiling_uncertainty']:.0%}")
-    return "; ".join(parts)
 
 
 def hardware_section(results: list[dict[str, Any]], hardware: str) -> str:
@@ -321,19 +130,17 @@ def hardware_section(results: list[dict[str, Any]], hardware: str) -> str:
     out = [
         f'<section class="hardware" data-hardware="{escape(hardware)}">',
         f"<h2>{escape(hardware)}</h2>",
-        f'<p class="meta">{escape(_spec_line(spec))}</p>',
+        f'<p class="meta">{escape(hardware_line(spec))}</p>',
     ]
     if kernels:
-        chart = chart_model(mine, hardware)
-        out.append(_legend())
-        out.append(f'<div class="chart">{roofline_svg(mine, hardware)}</div>')
-        if chart.skipped:
+        out += [_legend(), f'<div class="chart">{roofline_svg(mine, hardware)}</div>']
+        skipped = chart_model(mine, hardware).skipped
+        if skipped:
             out.append(
-                f'<p class="note">{chart.skipped} kernel result(s) not plotted: no'
+                f'<p class="note">{skipped} kernel result(s) not plotted: no'
                 " measurement, or no FLOPs (zero intensity has no place on a log axis).</p>"
             )
-        out.append("<h3>kernels</h3>")
-        out.append(kernel_table(kernels))
+        out += ["<h3>kernels</h3>", kernel_table(kernels)]
     if serving:
         out.append("<h3>serving</h3>")
         out.append(
@@ -349,6 +156,61 @@ def _rows(pairs: Sequence[tuple[str, str]]) -> str:
     return "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in pairs)
 
 
+def _table(cls: str, heads: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain table: a text column, then figures aligned right."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in heads)
+    body = "".join(
+        "<tr>" + cell(row[0]) + "".join(cell(c, cls="num") for c in row[1:]) + "</tr>"
+        for row in rows
+    )
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _quantity(value: Any, kind: Any) -> str:
+    found = number(value)
+    return "-" if found is None else format_quantity(found, kind)
+
+
+def _ceilings(peaks: dict[str, Any], bandwidths: dict[str, Any]) -> str:
+    """Peak and ridge point on DRAM per dtype of the ``local`` ceilings."""
+    dram = number(bandwidths.get("dram"))
+    rows = []
+    for dtype, peak in peaks.items():
+        value = number(peak)
+        ridge = f"{figure(value / dram)} FLOP/B" if value is not None and dram else "-"
+        rows.append((str(dtype), _quantity(value, FLOP_RATE), ridge))
+    return _table("ceilings", ("dtype", "peak", "ridge point (DRAM)"), rows)
+
+
+def _levels(bandwidths: dict[str, Any], capacity: dict[str, Any]) -> str:
+    """Bandwidth and capacity of each measured memory level."""
+    rows = [
+        (str(level), _quantity(bw, BANDWIDTH), _quantity(capacity.get(level), BYTES))
+        for level, bw in bandwidths.items()
+    ]
+    return _table("levels", ("level", "bandwidth", "capacity"), rows)
+
+
+def _calibration(machine: dict[str, Any]) -> str:
+    """When and how the ``local`` ceilings were measured, and how sure they are."""
+    calibration = machine.get("calibration") or {}
+    spread = number(machine.get("ceiling_uncertainty"))
+    details = [
+        ("measured at", str(calibration.get("measured_at") or "-")),
+        ("uncertainty", "-" if spread is None else uncertainty(spread)),
+    ]
+    if calibration.get("description"):
+        details.append(("description", str(calibration["description"])))
+    details += [(f"how: {k}", str(v)) for k, v in (calibration.get("how") or {}).items()]
+    return f'<table class="calibration">{_rows(details)}</table>'
+
+
+def _table_of(machine: dict[str, Any], key: str) -> dict[str, Any]:
+    """A table of figures of the ``machine`` section; empty when absent or not a table."""
+    found = machine.get(key)
+    return found if isinstance(found, dict) else {}
+
+
 def machine_section(machine: dict[str, Any]) -> str:
     """Where the run happened, and the ``local`` ceilings with how and when measured."""
     host = [
@@ -358,54 +220,15 @@ def machine_section(machine: dict[str, Any]) -> str:
     ]
     out = ['<section class="machine">', "<h2>machine and calibration</h2>"]
     out.append(f'<table class="host">{_rows(host)}</table>')
-    peaks = machine.get("peak_flops") or {}
-    bandwidths = machine.get("memory_bandwidth") or {}
+    peaks, bandwidths, capacity = (
+        _table_of(machine, key) for key in ("peak_flops", "memory_bandwidth", "cache_capacity")
+    )
     if not peaks and not bandwidths:
         out.append('<p class="note">No test ran on <code>local</code>: no ceilings measured.</p>')
-        out.append("</section>")
-        return "\n".join(out)
-    dram = _num(bandwidths.get("dram")) if isinstance(bandwidths, dict) else None
-    peak_rows = []
-    for dtype, peak in peaks.items():
-        value = _num(peak)
-        ridge = f"{value / dram:.3g} FLOP/B" if value is not None and dram else "-"
-        shown = "-" if value is None else format_quantity(value, FLOP_RATE)
-        peak_rows.append(
-            f"<tr>{_cell(str(dtype))}{_cell(shown, cls='num')}{_cell(ridge, cls='num')}</tr>"
-        )
-    out.append("<h3>local ceilings per dtype</h3>")
-    out.append(
-        '<table class="ceilings"><thead><tr><th>dtype</th><th>peak</th>'
-        "<th>ridge point (DRAM)</th></tr></thead><tbody>" + "".join(peak_rows) + "</tbody></table>"
-    )
-    capacity = machine.get("cache_capacity") or {}
-    level_rows = []
-    if isinstance(bandwidths, dict):
-        for level, bw in bandwidths.items():
-            value, size = _num(bw), _num(capacity.get(level))
-            level_rows.append(
-                "<tr>"
-                + _cell(str(level))
-                + _cell("-" if value is None else format_quantity(value, BANDWIDTH), cls="num")
-                + _cell("-" if size is None else format_quantity(size, BYTES), cls="num")
-                + "</tr>"
-            )
-    out.append("<h3>local memory levels</h3>")
-    out.append(
-        '<table class="levels"><thead><tr><th>level</th><th>bandwidth</th>'
-        "<th>capacity</th></tr></thead><tbody>" + "".join(level_rows) + "</tbody></table>"
-    )
-    calibration = machine.get("calibration") or {}
-    uncertainty = _num(machine.get("ceiling_uncertainty"))
-    details = [
-        ("measured at", str(calibration.get("measured_at") or "-")),
-        ("uncertainty", "-" if uncertainty is None else f"±{uncertainty:.0%}"),
-    ]
-    if calibration.get("description"):
-        details.append(("description", str(calibration["description"])))
-    details += [(f"how: {k}", str(v)) for k, v in (calibration.get("how") or {}).items()]
-    out.append("<h3>calibration</h3>")
-    out.append(f'<table class="calibration">{_rows(details)}</table>')
+    else:
+        out += ["<h3>local ceilings per dtype</h3>", _ceilings(peaks, bandwidths)]
+        out += ["<h3>local memory levels</h3>", _levels(bandwidths, capacity)]
+        out += ["<h3>calibration</h3>", _calibration(machine)]
     out.append("</section>")
     return "\n".join(out)
 
@@ -414,9 +237,9 @@ def render_html(document: dict[str, Any]) -> str:
     """The whole report as one HTML page (see the module docstring)."""
     results: list[dict[str, Any]] = list(document.get("results") or [])
     hardware = list(dict.fromkeys(str(r.get("hardware", "")) for r in results))
-    statuses = [status_of(r.get("outcome"), r.get("regression")) for r in results]
-    counts = {o: statuses.count(o) for o in OUTCOME_ORDER}
-    totals = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+    totals = ", ".join(
+        f"{count} {style.name}" for style, count in tally(map(record_status, results))
+    )
     created = str(document.get("created", ""))
     out = [
         "<!DOCTYPE html>",
@@ -425,7 +248,7 @@ def render_html(document: dict[str, Any]) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>pytest-roofline gap report</title>",
-        f"<style>{STYLE}</style>",
+        f"<style>{STYLE}{_OUTCOME_STYLE}\n</style>",
         "</head>",
         "<body>",
         "<header>",

@@ -51,13 +51,19 @@ def build_document(results: list[Result], local: dict[str, Any] | None = None) -
     }
 
 
+def dumps(document: dict[str, Any]) -> str:
+    """The document as the report's text; a ``ValueError`` for a figure JSON cannot hold
+    (an infinity, a NaN), which a reader would otherwise choke on."""
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
 def write(path: Path, document: dict[str, Any]) -> None:
     """Write the document atomically (the previous file stays whole on a crash).
 
     A missing folder is created, as pytest does for ``--junit-xml``.
     """
     atomic.make_folder(path)
-    atomic.write_text(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
+    atomic.write_text(path, dumps(document))
 
 
 def read(path: Path, *, whole_results: bool = True) -> dict[str, Any]:

@@ -13,19 +13,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pytest_roofline.core.units import format_seconds
-from pytest_roofline.verdict.record import percent as capped_percent
-from pytest_roofline.verdict.record import status_of
-
-MARKS = {"passed": "✅", "failed": "❌", "regressed": "📉", "impossible": "⚠️", "unmeasured": "❔"}
-OUTCOME_WORDS = (
-    ("passed", "passed"),
-    ("failed", "below budget"),
-    ("regressed", "regressed"),
-    ("impossible", "impossible"),
-    ("unmeasured", "unmeasured"),
+from pytest_roofline.report.format import (
+    figure,
+    gap,
+    intensity,
+    number,
+    outcome_style,
+    percent,
+    record_status,
+    seconds,
+    tally,
+    tokens_per_second,
+    worst_first,
 )
+
 NONE = "—"
+"""A missing figure: an em dash reads better than a hyphen in a rendered table."""
 
 KERNEL_COLUMNS = (
     ("test", "left"),
@@ -68,21 +71,8 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def percent(value: float | None) -> str:
-    """A fraction as a percentage with one decimal ('22.9%'), or a dash when missing."""
-    return NONE if value is None else capped_percent(value)
-
-
-def _number(value: Any) -> float | None:
-    """A JSON number as a float; anything else (null, a string) as missing."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
 def _seconds(value: Any) -> str:
-    number = _number(value)
-    return NONE if number is None else format_seconds(number)
+    return seconds(number(value), NONE)
 
 
 def shown_utilization(result: Mapping[str, Any]) -> float | None:
@@ -91,34 +81,24 @@ def shown_utilization(result: Mapping[str, Any]) -> float | None:
     An impossible result's capped figure would hide by how much it beats the bound.
     """
     if result.get("outcome") == "impossible":
-        raw = _number(result.get("raw_utilization"))
+        raw = number(result.get("raw_utilization"))
         if raw is not None:
             return raw
-    return _number(result.get("utilization"))
+    return number(result.get("utilization"))
 
 
 def verdict(result: Mapping[str, Any]) -> str:
     """Status mark, utilization and budget in one cell: '❌ 22.9% / 30.0%'."""
-    mark = MARKS.get(status_of(result.get("outcome"), result.get("regression")), "❔")
-    budget = _number(result.get("min_utilization"))
-    shown_budget = "no budget" if budget is None else percent(budget)
-    return f"{mark} {percent(shown_utilization(result))} / {shown_budget}"
+    mark = outcome_style(record_status(result)).emoji
+    budget = number(result.get("min_utilization"))
+    shown_budget = "no budget" if budget is None else percent(budget, NONE)
+    return f"{mark} {percent(shown_utilization(result), NONE)} / {shown_budget}"
 
 
 def sort_key(result: Mapping[str, Any]) -> tuple[int, float, str]:
-    """Worst first: impossible, then unmeasured, then the lowest utilization.
-
-    Impossible and unmeasured results say nothing trustworthy about speed, so they lead:
-    a wrong declaration or a missing measurement must be fixed before any gap is read.
-    The node id breaks ties so that the output does not depend on the results' order.
-    """
-    order = {"impossible": 0, "unmeasured": 1}
-    utilization = _number(result.get("utilization"))
-    return (
-        order.get(str(result.get("outcome")), 2),
-        utilization if utilization is not None else 0.0,
-        str(result.get("nodeid", "")),
-    )
+    """Worst first, as every report orders its rows (see :func:`.format.worst_first`)."""
+    utilization = number(result.get("utilization"))
+    return worst_first(record_status(result), utilization, str(result.get("nodeid", "")))
 
 
 def table(columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -131,18 +111,10 @@ def table(columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]]) -> 
     return lines
 
 
-def figure(value: float) -> str:
-    """Three significant digits, but whole numbers with separators from 1000 up ('2,731'),
-    where ``:.3g`` would switch to an exponent a reader has to decode."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-
-
 def _intensity(result: Mapping[str, Any]) -> str:
-    ridge = _number(result.get("ridge_point"))
-    intensity = _number(result.get("intensity"))
-    # A null intensity is a kernel that moves no bytes: infinitely far right of the ridge.
-    shown = "∞" if intensity is None else figure(intensity)
-    return f"{shown} / {NONE if ridge is None else figure(ridge)} FLOP/B"
+    bounded = number(result.get("bound_seconds")) is not None
+    shown = intensity(number(result.get("intensity")), bounded=bounded, missing=NONE)
+    return f"{shown} / {figure(number(result.get('ridge_point')), NONE)} FLOP/B"
 
 
 def kernel_row(result: Mapping[str, Any]) -> list[str]:
@@ -161,14 +133,10 @@ def kernel_row(result: Mapping[str, Any]) -> list[str]:
 def _gpus(result: Mapping[str, Any]) -> int | None:
     for table_ in (result.get("serving"), result.get("workload")):
         if isinstance(table_, Mapping):
-            gpus = _number(table_.get("gpus"))
+            gpus = number(table_.get("gpus"))
             if gpus is not None and gpus > 0:
                 return int(gpus)
     return None
-
-
-def _rate(value: float | None) -> str:
-    return NONE if value is None else f"{value:,.0f} tokens/s"
 
 
 def serving_row(result: Mapping[str, Any]) -> list[str]:
@@ -179,12 +147,10 @@ def serving_row(result: Mapping[str, Any]) -> list[str]:
     hardware could serve than the engine did.
     """
     gpus = _gpus(result)
-    optimal = _number(result.get("optimal_tokens_per_second"))
-    measured = _number(result.get("measured_tokens_per_second"))
+    optimal = number(result.get("optimal_tokens_per_second"))
+    measured = number(result.get("measured_tokens_per_second"))
     per_gpu = gpus or 1
-    gap = NONE
-    if optimal is not None and measured is not None and measured > 0:
-        gap = f"{optimal / measured:.2f}x"
+    factor = optimal / measured if optimal is not None and measured else None
     times = " / ".join(
         _seconds(result.get(key))
         for key in ("memory_seconds", "compute_seconds", "network_seconds")
@@ -193,9 +159,9 @@ def serving_row(result: Mapping[str, Any]) -> list[str]:
         code(str(result.get("nodeid", ""))),
         str(result.get("label", "")),
         f"{NONE if gpus is None else gpus} x {result.get('hardware', '')}",
-        _rate(None if optimal is None else optimal / per_gpu),
-        _rate(None if measured is None else measured / per_gpu),
-        gap,
+        tokens_per_second(None if optimal is None else optimal / per_gpu, NONE),
+        tokens_per_second(None if measured is None else measured / per_gpu, NONE),
+        gap(factor, NONE),
         verdict(result),
         times,
         str(result.get("bottleneck", "")),
@@ -211,10 +177,7 @@ def header(results: Sequence[Mapping[str, Any]]) -> str:
     if not results:
         return "**roofline**: no roofline tests"
     hardware = list(dict.fromkeys(str(r.get("hardware", "")) for r in results))
-    statuses = [status_of(r.get("outcome"), r.get("regression")) for r in results]
-    counts = [
-        f"{statuses.count(status)} {word}" for status, word in OUTCOME_WORDS if status in statuses
-    ]
+    counts = [f"{count} {style.label}" for style, count in tally(map(record_status, results))]
     tests = "1 test" if len(results) == 1 else f"{len(results)} tests"
     return f"**roofline**: {tests} on {', '.join(hardware)} — {', '.join(counts)}"
 

@@ -22,11 +22,11 @@ from pytest_roofline.errors import RooflineError
 from pytest_roofline.report.chart import (
     LEVEL_COLOR,
     MEMORY_COLOR,
-    OUTCOME_COLORS,
     ROOF_COLORS,
     Chart,
     chart_model,
 )
+from pytest_roofline.report.format import OUTCOMES, figure
 
 
 def plot(document: dict[str, Any], path: Path) -> None:
@@ -58,16 +58,16 @@ def plot(document: dict[str, Any], path: Path) -> None:
     suffix = path.suffix.lower()
     metadata = {".svg": {"Date": None}, ".pdf": {"CreationDate": None}}.get(suffix)
     with matplotlib.rc_context({"svg.hashsalt": "pytest-roofline"}):
-        figure, axes = pyplot.subplots(
+        canvas, axes = pyplot.subplots(
             len(names), 1, figsize=(8.0, 5.2 * len(names)), squeeze=False, layout="constrained"
         )
         try:
             for ax, name in zip(axes[:, 0], names, strict=True):
                 _draw(ax, chart_model(results, name))
             atomic.make_folder(path)
-            figure.savefig(path, dpi=120, metadata=metadata)
+            canvas.savefig(path, dpi=120, metadata=metadata)
         finally:
-            pyplot.close(figure)
+            pyplot.close(canvas)
 
 
 def _draw(ax: Any, chart: Chart) -> None:
@@ -99,7 +99,7 @@ def _draw(ax: Any, chart: Chart) -> None:
         )
         ax.plot([roof.ridge], [roof.peak], "o", color=color, markerfacecolor="white")
         ax.annotate(
-            f"ridge {roof.ridge:.3g}",
+            f"ridge {figure(roof.ridge)}",
             (roof.ridge, roof.peak),
             textcoords="offset points",
             xytext=(-6, 6),
@@ -107,17 +107,18 @@ def _draw(ax: Any, chart: Chart) -> None:
             fontsize=8,
             color=color,
         )
-    for outcome, color in OUTCOME_COLORS.items():
-        mine = [p for p in chart.points if p.outcome == outcome]
+    # One scatter per outcome, in the order every legend lists them.
+    for style in OUTCOMES:
+        mine = [p for p in chart.points if p.outcome == style.name]
         if mine:
             ax.scatter(
                 [p.intensity for p in mine],
                 [p.achieved for p in mine],
                 s=40,
-                color=color,
+                color=style.colour,
                 edgecolors="white",
                 zorder=5,
-                label=outcome,
+                label=style.name,
             )
     ax.set_title(f"roofline of {chart.hardware}")
     ax.set_xlabel("operational intensity (FLOP/byte)")

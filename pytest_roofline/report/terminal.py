@@ -8,24 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pytest_roofline.core.units import format_seconds
+from pytest_roofline.report.format import (
+    figure,
+    intensity,
+    outcome_style,
+    percent,
+    seconds,
+    tally,
+    worst_first,
+)
 from pytest_roofline.verdict.record import (
     Result,
     Summary,
-    percent,
 )
 
 Row = Result | Summary
 """What a summary row reads: a Result, or the Summary of its record (the plugin's)."""
-
-
-MARKS = {
-    "passed": "ok",
-    "failed": "LOW",
-    "regressed": "REGRESSED",
-    "impossible": "IMPOSSIBLE",
-    "unmeasured": "UNMEASURED",
-}
 
 
 def shorten(nodeid: str, width: int) -> str:
@@ -42,41 +40,38 @@ def shorten(nodeid: str, width: int) -> str:
     return "..." + short[-(width - 3) :]
 
 
-def _percent(value: float | None) -> str:
-    return "-" if value is None else percent(value)
+def _sort_key(result: Row) -> tuple[int, float, str]:
+    return worst_first(result.status, result.utilization, result.nodeid)
 
 
-def _sort_key(result: Row) -> tuple[int, float]:
-    order = {"impossible": 0, "unmeasured": 1, "failed": 2, "regressed": 2, "passed": 3}
-    return order[result.status], result.utilization if result.utilization is not None else 0.0
+def _shown(result: Row) -> float | None:
+    """The utilization a row shows: an impossible result's uncapped figure, which says by
+    how much it beats the bound."""
+    return result.raw_utilization if result.outcome == "impossible" else result.utilization
 
 
 def one_line(results: Sequence[Row]) -> str:
     """The whole run in one line (``-q``): counts per outcome and the worst test."""
-    counts = {outcome: 0 for outcome in MARKS}
-    for result in results:
-        counts[result.status] += 1
-    parts = [f"{counts[o]} {MARKS[o].lower()}" for o in MARKS if counts[o]]
+    counts = tally(result.status for result in results)
+    parts = [f"{count} {style.mark.lower()}" for style, count in counts]
     line = f"roofline: {len(results)} tests: {', '.join(parts)}"
     if results:
         worst = sorted(results, key=_sort_key)[0]
-        value = worst.raw_utilization if worst.outcome == "impossible" else worst.utilization
-        budget = "" if worst.min_utilization is None else f", budget {worst.min_utilization:.1%}"
-        line += f"; worst {shorten(worst.nodeid, 60)} {_percent(value)}{budget}"
+        budget = worst.min_utilization
+        line += f"; worst {shorten(worst.nodeid, 60)} {percent(_shown(worst))}"
+        line += "" if budget is None else f", budget {percent(budget)}"
     return line
 
 
 def breakdown(result: Row) -> str:
     """The bound of one test by resource, for ``-v``."""
-    intensity = "-" if result.intensity is None else f"{result.intensity:.3g}"
     if result.compute_seconds is None or result.memory_seconds is None:
         return "    no bound: the work could not be bounded (see its message)"
-    network = result.network_seconds or 0.0
-    ridge = "-" if result.ridge_point is None else f"{result.ridge_point:.3g}"
     return (
-        f"    compute {format_seconds(result.compute_seconds)}, memory"
-        f" {format_seconds(result.memory_seconds)}, network"
-        f" {format_seconds(network)}; intensity {intensity} vs ridge {ridge} FLOP/B"
+        f"    compute {seconds(result.compute_seconds)}, memory"
+        f" {seconds(result.memory_seconds)}, network"
+        f" {seconds(result.network_seconds or 0.0)}; intensity {intensity(result.intensity)}"
+        f" vs ridge {figure(result.ridge_point)} FLOP/B"
     )
 
 
@@ -108,7 +103,7 @@ def summary_rows(
         best = max((r.utilization or 0.0) for r in rest)
         rows.append(
             (
-                f"... {len(rest):,} more passed, up to {best:.1%} of their bounds"
+                f"... {len(rest):,} more passed, up to {percent(best)} of their bounds"
                 " (-v shows every row; the reports hold them all)",
                 "",
             )
@@ -127,9 +122,9 @@ def summary_lines(results: Sequence[Row], width: int = 100) -> list[str]:
             r.nodeid,
             r.hardware,
             r.bottleneck,
-            _percent(r.raw_utilization if r.outcome == "impossible" else r.utilization),
-            _percent(r.min_utilization),
-            MARKS[r.status],
+            percent(_shown(r)),
+            percent(r.min_utilization),
+            outcome_style(r.status).mark,
         )
         for r in ordered
     ]

@@ -16,22 +16,37 @@ replaces dtype by dtype. Errors name the file, the entry and the field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pytest_roofline.core import reading
+from pytest_roofline.core.names import normalize
 from pytest_roofline.errors import (
     DeclarationError,
     RooflineError,
     UnknownNameError,
     cut,
 )
-from pytest_roofline.specs.hardware import (
-    Catalog,
-    Hardware,
-    normalize,
-)
+from pytest_roofline.specs.catalog import Catalog
+
+
+class Entry(Protocol):
+    """What a file declares: a validated entry another may extend."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    def model_dump(self, *, exclude: set[str]) -> dict[str, Any]: ...
+
+
+E = TypeVar("E", bound=Entry)
+
+Build = Callable[[dict[str, Any], str], E]
+"""Validates one entry's fields, errors naming the place (``Hardware.from_data``)."""
 
 INHERITED_EXCLUDE = {"name", "aliases", "description", "sources"}
 
@@ -59,14 +74,14 @@ def entries_of_file(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def resolve(
-    entries: Mapping[str, Mapping[str, Any]], catalog: Catalog, where: str
-) -> list[Hardware]:
+    entries: Mapping[str, Mapping[str, Any]], catalog: Catalog[Any], where: str, build: Build[E]
+) -> list[E]:
     """Validate entries (resolving ``extends`` against ``catalog`` and each other)."""
     __tracebackhide__ = True
     by_key = {normalize(k): (k, dict(v)) for k, v in entries.items()}
-    done: dict[str, Hardware] = {}
+    done: dict[str, E] = {}
 
-    def build(key: str, chain: tuple[str, ...]) -> Hardware:
+    def entry(key: str, chain: tuple[str, ...]) -> E:
         __tracebackhide__ = True
         if key in done:
             return done[key]
@@ -82,7 +97,7 @@ def resolve(
                 loop = " -> ".join([*chain, key, parent_key])
                 raise DeclarationError(f"{place}: extends forms a loop: {loop}")
             if parent_key in by_key:
-                base = build(parent_key, (*chain, key))
+                base = entry(parent_key, (*chain, key))
             elif parent in catalog:
                 base = catalog.lookup(parent)
             else:
@@ -98,14 +113,13 @@ def resolve(
             peaks = {**inherited.pop("peak_flops"), **own}
             fields = {**inherited, **fields, "peak_flops": peaks}
             fields.setdefault("description", f"{base.description or base.name} (modified)")
-        device: Hardware = Hardware.from_data(fields, place)
-        done[key] = device
-        return device
+        done[key] = built = build(fields, place)
+        return built
 
-    return [build(key, ()) for key in by_key]
+    return [entry(key, ()) for key in by_key]
 
 
-def load(path: Path, catalog: Catalog) -> list[Hardware]:
+def load(path: Path, catalog: Catalog[Any], build: Build[E]) -> list[E]:
     """The devices a TOML file declares."""
     __tracebackhide__ = True
     try:
@@ -120,22 +134,23 @@ def load(path: Path, catalog: Catalog) -> list[Hardware]:
         raise DeclarationError(
             message if message.startswith(str(path)) else f"{path}: {message}"
         ) from None
-    return resolve(entries, catalog, str(path))
+    return resolve(entries, catalog, str(path), build)
 
 
-def from_toml(path: str | Path, catalog: Catalog | None = None) -> Hardware:
+def from_toml(path: str | Path, catalog: Catalog[Any], build: Build[E]) -> E:
     """The one device a TOML file declares (see :meth:`Hardware.from_toml`)."""
     __tracebackhide__ = True
-    from pytest_roofline.specs.hardware import default_catalog
-
-    devices = load(Path(path), catalog or default_catalog())
+    devices = load(Path(path), catalog, build)
     if len(devices) != 1:
         names = ", ".join(d.name for d in devices)
         raise DeclarationError(f"{path}: holds {len(devices)} devices ({names}); expected one")
     return devices[0]
 
 
-def extend_catalog(catalog: Catalog, devices: list[Hardware], where: str) -> Catalog:
+C = TypeVar("C", bound=Catalog[Any])
+
+
+def extend_catalog(catalog: C, devices: list[Any], where: str) -> C:
     """A copy of ``catalog`` with ``devices`` added; a clashing name is an error."""
     __tracebackhide__ = True
     extended = catalog.copy()

@@ -2,14 +2,15 @@
 
 A :class:`Hardware` holds one device's (or one machine's) dense peak FLOP/s per dtype, its
 memory bandwidth, and optionally its memory capacity and one-direction interconnect
-bandwidth. Catalog devices come from the TOML files in ``specs/data/hardware/``, each figure
-with its source; ``local`` is this machine, measured (see :mod:`pytest_roofline.machine.calibration`).
+bandwidth. Catalog devices come from the TOML files in ``specs/data/hardware/``, each
+figure with its source; ``local`` is this machine, measured (see
+:mod:`pytest_roofline.machine.calibration`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,21 +22,14 @@ from pytest_roofline.core.dtypes import (
     DType,
     canonical_dtype,
 )
+from pytest_roofline.core.fields import Bandwidth, FlopRate, PositiveBytes, Watts
 from pytest_roofline.core.frozen import Spec
-from pytest_roofline.core.units import (
-    Bandwidth,
-    FlopRate,
-    PositiveBytes,
-    Watts,
-)
+from pytest_roofline.core.names import normalize
 from pytest_roofline.errors import (
     DeclarationError,
-    UnknownNameError,
-    cut,
 )
-
-LOCAL = "local"
-AUTO = "auto"
+from pytest_roofline.specs import catalog, files
+from pytest_roofline.specs.catalog import AUTO, LOCAL
 
 
 class MemoryLevel(Spec):
@@ -172,9 +166,8 @@ class Hardware(Spec):
         >>> Hardware.from_toml("my-gpu.toml")  # doctest: +SKIP
         """
         __tracebackhide__ = True
-        from pytest_roofline.specs.files import from_toml
-
-        return from_toml(path)
+        device: Hardware = files.from_toml(path, default_catalog(), cls.from_data)
+        return device
 
     @classmethod
     def named(cls, name: str) -> Hardware:
@@ -186,17 +179,14 @@ class Hardware(Spec):
         return default_catalog().lookup(name)
 
 
-@functools.lru_cache(maxsize=1024)
-def normalize(name: str) -> str:
-    """The form names are compared in: lower case, '-' for spaces and underscores.
-
-    Cached: every roofline test looks its hardware name up, mostly the same few names.
+class Catalog(catalog.Catalog[Hardware]):
+    """Hardware by name and alias; ``local`` resolves to this machine's measured ceilings
+    and ``auto`` to the device detected (both provided by :mod:`pytest_roofline.machine`).
     """
-    return "-".join(name.strip().lower().replace("_", " ").split())
 
-
-class Catalog:
-    """Hardware by name and alias; ``local`` resolves to this machine's measured ceilings."""
+    kind = "hardware"
+    item = Hardware
+    special = (LOCAL, AUTO)
 
     def __init__(
         self,
@@ -204,23 +194,7 @@ class Catalog:
         local: Callable[[], Hardware] | None = None,
         auto: Callable[[], Hardware] | None = None,
     ) -> None:
-        self._devices: dict[str, Hardware] = {}
-        self._aliases: dict[str, str] = {}
-        self._local = local
-        self._auto = auto
-        for device in devices:
-            self.add(device)
-
-    def add(self, device: Hardware, *, replace: bool = False) -> None:
-        """Add a device; its name and aliases must not clash unless ``replace``."""
-        keys = [device.name, *(normalize(a) for a in device.aliases)]
-        if not replace:
-            for key in keys:
-                if key in self._devices or key in self._aliases or key in (LOCAL, AUTO):
-                    raise DeclarationError(f"hardware name {key!r} is already in the catalog")
-        self._devices[device.name] = device
-        for alias in keys[1:]:
-            self._aliases[alias] = device.name
+        super().__init__(devices, {LOCAL: local, AUTO: auto})
 
     def copy(
         self,
@@ -232,49 +206,9 @@ class Catalog:
         ``local`` replaces how ``local`` is measured (the plugin shares one calibration
         among the processes of a run); ``auto`` how ``auto`` is detected.
         """
-        return Catalog(self, local or self._local, auto or self._auto)
-
-    def known_names(self) -> list[str]:
-        """Every name a lookup accepts: ``local``, canonical names and aliases."""
-        return [LOCAL, AUTO, *self._devices, *self._aliases]
-
-    def names(self) -> list[str]:
-        """Canonical names, sorted."""
-        return sorted(self._devices)
-
-    def __iter__(self) -> Iterator[Hardware]:
-        return iter(self._devices[name] for name in self.names())
-
-    def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        key = normalize(name)
-        return key in (LOCAL, AUTO) or key in self._devices or key in self._aliases
-
-    def lookup(self, name: str | Hardware) -> Hardware:
-        """Resolve a name, alias or ``local`` (measured lazily, once per process)."""
-        __tracebackhide__ = True
-        if isinstance(name, Hardware):
-            return name
-        if not isinstance(name, str):
-            raise DeclarationError(f"hardware must be a name or a Hardware, got {cut(name)}")
-        key = normalize(name)
-        if key == AUTO:
-            if self._auto is not None:
-                return self._auto()
-            from pytest_roofline.machine.detect import detect
-
-            return detect(self).hardware
-        if key == LOCAL:
-            if self._local is not None:
-                return self._local()
-            from pytest_roofline.machine.calibration import local_hardware
-
-            return local_hardware()
-        canonical = self._aliases.get(key, key)
-        if canonical in self._devices:
-            return self._devices[canonical]
-        raise UnknownNameError("hardware", name, self.known_names())
+        twin = super().copy()
+        twin._own = {LOCAL: local or self._own.get(LOCAL), AUTO: auto or self._own.get(AUTO)}
+        return twin
 
 
 def load_hardware_file(text: str, where: str) -> Hardware:
@@ -296,21 +230,8 @@ def builtin_catalog() -> Catalog:
     return Catalog(devices)
 
 
-_active: list[Catalog] = []
-
-
 def default_catalog() -> Catalog:
     """The catalog ``Hardware.named`` and ``bound`` use: the built-in devices, or, during
     a pytest run, the run's catalog (with the hardware declared in its configuration)."""
-    return _active[-1] if _active else builtin_catalog()
-
-
-def activate(catalog: Catalog) -> None:
-    """Make ``catalog`` the default until :func:`deactivate` (the plugin, for one run)."""
-    _active.append(catalog)
-
-
-def deactivate(catalog: Catalog) -> None:
-    """Undo :func:`activate`."""
-    if catalog in _active:
-        _active.remove(catalog)
+    found = catalog.active(Catalog.kind)
+    return found if isinstance(found, Catalog) else builtin_catalog()

@@ -14,7 +14,7 @@ bytes, so its intensity is about 1/4 FLOP/byte, not 1/2).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -23,19 +23,14 @@ from pytest_roofline.core.dtypes import (
     dtype_bytes,
 )
 from pytest_roofline.core.dtypes import canonical_dtype as canonical
+from pytest_roofline.core.fields import ByteCount, FlopCount
 from pytest_roofline.core.frozen import Spec
-from pytest_roofline.core.units import (
-    MAX_COUNT,
-    ByteCount,
-    FlopCount,
-)
+from pytest_roofline.core.units import MAX_COUNT
 from pytest_roofline.errors import (
     DeclarationError,
     cut,
 )
-
-if TYPE_CHECKING:
-    from pytest_roofline.specs.transformer import Transformer
+from pytest_roofline.specs.transformer import Transformer, model_catalog
 
 
 class Kernel(Spec):
@@ -246,11 +241,6 @@ def attention(
 
 def _model(model: Any) -> Transformer:
     __tracebackhide__ = True
-    from pytest_roofline.specs.transformer import (
-        Transformer,
-        model_catalog,
-    )
-
     if isinstance(model, Transformer):
         return model
     return model_catalog().lookup(model)

@@ -20,13 +20,12 @@ from pydantic import Field, model_validator
 from pytest_roofline.core import reading
 from pytest_roofline.core.dtypes import dtype_bytes
 from pytest_roofline.core.frozen import Spec
+from pytest_roofline.core.names import normalize
 from pytest_roofline.core.units import MAX_COUNT
 from pytest_roofline.errors import (
     DeclarationError,
-    UnknownNameError,
-    cut,
 )
-from pytest_roofline.specs.hardware import normalize
+from pytest_roofline.specs import catalog
 
 
 class Transformer(Spec):
@@ -258,64 +257,18 @@ def from_hf_config(config: str | Path | Mapping[str, Any], name: str | None = No
     return model
 
 
-class ModelCatalog:
+class ModelCatalog(catalog.Catalog[Transformer]):
     """Models by name and alias."""
 
-    def __init__(self, models: list[Transformer]) -> None:
-        self._models = {normalize(m.name): m for m in models}
-        self._aliases = {normalize(a): normalize(m.name) for m in models for a in m.aliases}
-
-    def copy(self) -> ModelCatalog:
-        """An independent catalog with the same models."""
-        return ModelCatalog(list(self))
-
-    def add(self, model: Transformer) -> None:
-        """Add a model; its name and aliases must not clash with another's."""
-        keys = [normalize(model.name), *(normalize(a) for a in model.aliases)]
-        for key in keys:
-            if key in self._models or key in self._aliases:
-                raise DeclarationError(f"model name {key!r} is already in the catalog")
-        self._models[keys[0]] = model
-        for alias in keys[1:]:
-            self._aliases[alias] = keys[0]
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._models[name] for name in sorted(self._models))
-
-    def names(self) -> list[str]:
-        return sorted(self._models)
-
-    def lookup(self, name: str | Transformer) -> Transformer:
-        __tracebackhide__ = True
-        if isinstance(name, Transformer):
-            return name
-        if not isinstance(name, str):
-            raise DeclarationError(f"model must be a name or a Transformer, got {cut(name)}")
-        key = normalize(name)
-        key = self._aliases.get(key, key)
-        if key in self._models:
-            return self._models[key]
-        raise UnknownNameError("model", name, [*self._models, *self._aliases])
-
-
-_active: list[ModelCatalog] = []
+    kind = "model"
+    item = Transformer
 
 
 def model_catalog() -> ModelCatalog:
     """The models names resolve against: the built-in ones, or, during a pytest run, the
     run's catalog (with the models its configuration and plugins declare)."""
-    return _active[-1] if _active else builtin_models()
-
-
-def activate(catalog: ModelCatalog) -> None:
-    """Make ``catalog`` the one names resolve against, until :func:`deactivate`."""
-    _active.append(catalog)
-
-
-def deactivate(catalog: ModelCatalog) -> None:
-    """Undo :func:`activate`."""
-    if catalog in _active:
-        _active.remove(catalog)
+    found = catalog.active(ModelCatalog.kind)
+    return found if isinstance(found, ModelCatalog) else builtin_models()
 
 
 @functools.cache

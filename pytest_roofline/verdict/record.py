@@ -32,7 +32,7 @@ from pytest_roofline.core.units import (
     format_seconds,
 )
 from pytest_roofline.machine.busy import busy_line
-from pytest_roofline.measurement.timing import Measurement
+from pytest_roofline.measurement.figures import Measurement
 from pytest_roofline.physics.bound import Bound
 
 Outcome = Literal["passed", "failed", "impossible", "unmeasured"]
@@ -380,90 +380,3 @@ def judge(
     if extra:
         record.update(extra)
     return record
-
-
-def error_record(
-    nodeid: str,
-    message: str,
-    *,
-    kind: Literal["kernel", "serving"] = "kernel",
-    label: str = "",
-    workload: dict[str, Any] | None = None,
-    hardware: str = "",
-    notes: list[str] | None = None,
-) -> dict[str, Any]:
-    """The row of a marked test that has no verdict: its declaration, hardware or figures
-    could not be used (an unknown name, an engine file without lengths, a figure that is
-    not finite). Outcome ``"unmeasured"``, ``message`` the one line the test failed with,
-    and what was known of the work; the figures of a bound nobody could compute are None.
-
-    Every test that used the marker keeps its row, whatever happened to it: a report
-    without the rows of the tests that went wrong would read as if they had passed.
-    """
-    return {
-        "nodeid": nodeid,
-        "kind": kind,
-        "label": label or nodeid.rpartition("::")[2],
-        "workload": workload or {},
-        "hardware": hardware,
-        "hardware_spec": {},
-        "bound_seconds": None,
-        "compute_seconds": None,
-        "memory_seconds": None,
-        "network_seconds": None,
-        "measured_seconds": None,
-        "utilization": None,
-        "raw_utilization": None,
-        "min_utilization": None,
-        "bottleneck": "unknown",
-        "intensity": None,
-        "ridge_point": None,
-        "ceiling_uncertainty": 0.0,
-        "outcome": "unmeasured",
-        "message": message,
-        "statistics": None,
-        "utilization_ci": None,
-        "median_utilization": None,
-        "verdict_figure": "none",
-        "best_utilization": None,
-        "noisy": False,
-        "notes": list(notes or []),
-        **LATER_FIELDS,
-    }
-
-
-MADE_FINITE = frozenset({"workload", "hardware_spec", "notes", "message"})
-"""Record keys already finite where they were made: the declared work and the hardware
-figures are validated specs (no infinity or NaN), and the notes are text."""
-
-
-def first_non_finite_figure(record: Mapping[str, Any]) -> str | None:
-    """:func:`first_non_finite` for a verdict's record, skipping what was checked where
-    it was made: run for every test, so it reads only the figures the verdict computed."""
-    for key, value in record.items():
-        if type(value) is float:
-            if not math.isfinite(value):
-                return key
-        elif isinstance(value, (dict, list, tuple)) and key not in MADE_FINITE:
-            found = first_non_finite(value, key)
-            if found is not None:
-                return found
-    return None
-
-
-def first_non_finite(value: Any, key: str = "") -> str | None:
-    """The key (``"statistics.median"``) of the first number in a record that is not
-    finite, or None: JSON has no infinity, and one would cost the run its report."""
-    if isinstance(value, float):
-        return None if math.isfinite(value) else key or "value"
-    if isinstance(value, Mapping):
-        for name, inner in value.items():
-            found = first_non_finite(inner, f"{key}.{name}" if key else str(name))
-            if found is not None:
-                return found
-    elif isinstance(value, (list, tuple)):
-        for index, inner in enumerate(value):
-            found = first_non_finite(inner, f"{key}[{index}]")
-            if found is not None:
-                return found
-    return None

@@ -1,0 +1,119 @@
+"""A run's catalogs, assembled when it starts: the built-in devices and models, plus
+those its configuration declares (pyproject tables, hardware files, plugins' hooks),
+and where measured ``local`` ceilings are kept between runs (pytest's cache).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_roofline.errors import ConfigurationError, RooflineError, cut
+from pytest_roofline.specs import files, transformer
+from pytest_roofline.specs.hardware import Catalog, Hardware, default_catalog
+from pytest_roofline.specs.transformer import Transformer
+
+if TYPE_CHECKING:
+    from pytest_roofline.plugin.session import RooflineSession
+
+
+class PytestCacheStore:
+    """Calibrations kept in pytest's cache (``.pytest_cache``), one per machine fingerprint."""
+
+    def __init__(self, cache: Any) -> None:
+        self.cache = cache
+
+    @classmethod
+    def of(cls, config: pytest.Config) -> PytestCacheStore | None:
+        cache = getattr(config, "cache", None)
+        return None if cache is None else cls(cache)
+
+    def get(self, key: str) -> Hardware | None:
+        text = self.cache.get(f"roofline/local/{key}", None)
+        if not isinstance(text, str):
+            return None
+        try:
+            return Hardware.model_validate_json(text)
+        except ValueError:
+            return None  # written by another version: measure again
+
+    def put(self, key: str, hardware: Hardware) -> None:
+        self.cache.set(f"roofline/local/{key}", hardware.model_dump_json())
+
+
+def models(
+    config: pytest.Config, tables: dict[str, Any], pyproject: Path
+) -> transformer.ModelCatalog:
+    """Built-in models, plus those of pyproject.toml and of plugins."""
+    models = transformer.builtin_models().copy()
+    for key, fields in tables.items():
+        place = f"{pyproject} [tool.pytest-roofline.models.{key}]"
+        if not isinstance(fields, dict):
+            raise ConfigurationError(f"{place}: must be a table of the model's fields")
+        model = Transformer.from_data({"name": key, **fields}, place)
+        try:
+            models.add(model)
+        except RooflineError as error:
+            raise ConfigurationError(f"{place}: {error}") from None
+    for found in config.hook.pytest_roofline_models(config=config):
+        for model in found or []:
+            if not isinstance(model, Transformer):
+                raise ConfigurationError(
+                    f"pytest_roofline_models returned {model!r}, not a Transformer"
+                )
+            models.add(model)
+    return models
+
+
+def hardware_catalog(
+    run: RooflineSession,
+    config: pytest.Config,
+    tables: dict[str, Any],
+    pyproject: Path,
+    values: dict[str, Any],
+) -> Catalog:
+    """Built-in hardware, plus plugins', pyproject.toml's and hardware files' devices."""
+    catalog = default_catalog().copy(local=run.local, auto=run.auto)
+    for found in config.hook.pytest_roofline_hardware(config=config):
+        for device in found or []:
+            if not isinstance(device, Hardware):
+                raise ConfigurationError(
+                    f"pytest_roofline_hardware returned {device!r}, not a Hardware"
+                )
+            catalog.add(device)
+    if tables:
+        where = f"{pyproject} [tool.pytest-roofline.hardware]"
+        devices = files.resolve(tables, catalog, where, Hardware.from_data)
+        catalog = files.extend_catalog(catalog, devices, where)
+    for path in hardware_files(config, values):
+        devices = files.load(path, catalog, Hardware.from_data)
+        catalog = files.extend_catalog(catalog, devices, str(path))
+    return catalog
+
+
+def hardware_files(config: pytest.Config, values: dict[str, Any]) -> list[Path]:
+    """``--roofline-hardware-file`` (from the invocation folder), else the ini's or
+    pyproject's (from the root folder)."""
+    given: Any = config.getoption("roofline_hardware_file")
+    if given and any(not str(p).strip() for p in given):
+        raise ConfigurationError(
+            "--roofline-hardware-file: given an empty value (an unset variable in the"
+            " command?); give a file or leave the option out"
+        )
+    if given:
+        return [Path(config.invocation_params.dir, p) for p in given]
+    ini = config.getini("roofline_hardware_file")
+    listed = ini or values.get("hardware_file") or []
+    if isinstance(listed, str):
+        listed = [listed]
+    if not isinstance(listed, list) or not all(
+        isinstance(p, (str, os.PathLike)) and str(p) for p in listed
+    ):
+        raise ConfigurationError(
+            f"[tool.pytest-roofline] hardware_file must be a path or a list of paths,"
+            f" got {cut(listed)}"
+        )
+    return [Path(config.rootpath, os.fspath(p)) for p in listed]

@@ -1,0 +1,142 @@
+"""The end of a run: the terminal summary, the reports and the baseline written.
+
+Only the controller (or the one process of a run without pytest-xdist) writes: workers
+send their records and return.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_roofline.errors import RooflineError, clip_path
+from pytest_roofline.machine.host import fingerprint
+from pytest_roofline.plugin import header
+from pytest_roofline.report import json_report, terminal, writers
+from pytest_roofline.verdict import baseline
+
+if TYPE_CHECKING:
+    from pytest_roofline.plugin.session import RooflineSession
+
+SUMMARY_ROWS = 50
+"""Rows of passing tests the terminal summary shows before counting the rest (-v: all)."""
+
+
+def terminal_summary(run: RooflineSession, terminalreporter: Any) -> None:
+    writer = terminalreporter
+    verbosity = run.config.get_verbosity()
+    if verbosity < 0 and run.baseline_note and run.baseline is None and not run.is_worker:
+        # -q hides the header, where a baseline that could not be used is said.
+        writer.write_line(run.baseline_note, yellow=True)
+    summaries = run.summaries
+    if run.is_worker or not (summaries or run.write_error or run.written):
+        return
+    if verbosity < 0:
+        if summaries:
+            writer.write_line(terminal.one_line(summaries))
+    else:
+        # Close the progress line first, or the first row would do it with a blank line.
+        writer.ensure_newline()
+        writer.section("roofline")
+        if run.local_spec is not None:
+            writer.write_line("local: " + header.describe_spec(run.local_spec))
+        colours = {
+            "passed": {"green": True},
+            "failed": {"red": True},
+            "regressed": {"red": True},
+            "impossible": {"red": True, "bold": True},
+            "unmeasured": {"yellow": True},
+        }
+        for line, outcome in terminal.summary_rows(
+            summaries, writer._tw.fullwidth, verbose=verbosity > 0, limit=SUMMARY_ROWS
+        ):
+            writer.write_line(line, **colours.get(outcome, {}))
+    if run.saved:
+        writer.write_line(run.saved)
+    for line, ok in run.written:
+        writer.write_line(line, **({} if ok else {"red": True, "bold": True}))
+    if run.write_error:
+        writer.write_line(run.write_error, red=True, bold=True)
+    elif run.json_written is not None:
+        writer.write_line(
+            f"roofline: wrote {len(summaries)}"
+            f" result{'' if len(summaries) == 1 else 's'} to {run.json_written}"
+        )
+
+
+def session_finish(run: RooflineSession, session: pytest.Session) -> None:
+    if run.is_worker:
+        return
+    report_hook = run.config.hook.pytest_roofline_report
+    wanted = (
+        run.settings.json_path is not None
+        or run.settings.markdown is not None
+        or run.settings.html is not None
+        or run.settings.github_summary
+        or bool(report_hook.get_hookimpls())
+    )
+    if wanted:
+        write_reports(run)
+    interrupted = session.exitstatus in (
+        pytest.ExitCode.INTERRUPTED,
+        pytest.ExitCode.INTERNAL_ERROR,
+    )
+    if run.settings.save is not None and interrupted:
+        # A partial run would replace a whole baseline with part of one.
+        run.write_error = (
+            f"roofline: baseline {run.settings.save!r} not saved: the run did not finish"
+        )
+    elif run.settings.save is not None:
+        name = run.settings.save
+        try:
+            path = baseline.path_for(run.config.rootpath, name)
+            count = baseline.save(path, name, run.results, fingerprint())
+            run.saved = f"roofline: saved {count} results as baseline {name!r} ({path})"
+        except (OSError, RooflineError) as error:
+            reason = (
+                f"{error.filename or ''}{': ' if error.filename else ''}{error.strerror}"
+                if isinstance(error, OSError) and error.strerror
+                else str(error)
+            )
+            run.write_error = f"roofline: could not save baseline {name!r}: {reason}"
+    failed_writes = run.write_error or any(not ok for _, ok in run.written)
+    if failed_writes and session.exitstatus == pytest.ExitCode.OK:
+        # A report or baseline the run was asked for is missing: say so in the exit
+        # status too, or CI would go on as if it had been written.
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+
+def write_reports(run: RooflineSession) -> None:
+    """The JSON document, the reports rendered from it, and the report hook.
+
+    A run that asked for none of them (and has no hook implementation) skips building
+    the document: dumping every result again was a visible share of a cheap test's
+    cost.
+    """
+    # The ceilings this run used (measured, taken from the cache, or left by a
+    # worker), not ones an earlier run cached: those were not used here.
+    held = run.local.held or run.local.shared()
+    document = json_report.build_document(
+        run.results, held.model_dump(mode="json") if held is not None else None
+    )
+    path = run.settings.json_path
+    if path is not None:
+        path = Path(run.config.invocation_params.dir, path)
+        try:
+            json_report.write(path, document)
+            run.json_written = path
+        except (OSError, ValueError) as error:  # ValueError: a number JSON cannot hold
+            reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
+            run.write_error = f"roofline: could not write {clip_path(path)}: {reason}"
+    run.written = writers.write_all(
+        document,
+        markdown=run.settings.markdown,
+        html=run.settings.html,
+        github_summary=run.settings.github_summary,
+        folder=Path(run.config.invocation_params.dir),
+    )
+    run.config.hook.pytest_roofline_report(
+        config=run.config, results=run.results, document=document
+    )

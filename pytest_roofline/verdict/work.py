@@ -1,0 +1,271 @@
+"""Kernel work and serving work, behind one interface.
+
+A test declares either a :class:`~pytest_roofline.specs.kernels.Kernel` or a
+:class:`~pytest_roofline.specs.serving.ServingConfig`. They differ in the figures a test
+may report, how a figure becomes the measured time of the bounded work, what an engine's
+result file supplies, and what their records hold beyond the common fields. Each
+difference is a method here, so the Recorder asks its work's kind instead of testing
+types; :func:`kind_of` is the one place that looks at the type.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Literal
+
+from pytest_roofline.core.units import real
+from pytest_roofline.errors import DeclarationError, cut
+from pytest_roofline.measurement.engines import EngineResult
+from pytest_roofline.physics.bound import Bound
+from pytest_roofline.physics.serving import ServingBound
+from pytest_roofline.specs.kernels import Kernel
+from pytest_roofline.specs.serving import ServingConfig
+
+Work = Kernel | ServingConfig
+
+FIGURES = (
+    "seconds",
+    "flops_per_second",
+    "bytes_per_second",
+    "tokens_per_second",
+    "output_tokens_per_second",
+    "seconds_per_token",
+)
+"""Every figure ``report()`` takes; each kind of work accepts some of them."""
+
+SERVING_SHARES = (
+    "batch_size",
+    "gpus",
+    "attainable_tokens_per_second",
+    "optimal_tokens_per_second_per_gpu",
+    "optimal_requests_per_second",
+    "optimal_decode_tokens_per_second",
+    "kv_bytes_per_token",
+    "weight_bytes",
+    "bytes_per_iteration",
+    "network_to_compute",
+    "memory_to_compute",
+)
+"""The ServingBound figures a serving record keeps under ``serving``."""
+
+
+def _wanted(allowed: tuple[str, ...]) -> str:
+    """The figures ``report()`` takes for a kind of work, as an error message lists them."""
+    return ", ".join(f"{name}=" for name in allowed)
+
+
+class Figures:
+    """What both kinds share: reading the one figure a test reports, and checking the
+    time it gives."""
+
+    called: ClassVar[str]
+    figures: ClassVar[tuple[str, ...]]
+    work: Work
+
+    def rates(self, elapsed: float) -> list[float]:
+        return [elapsed]
+
+    def figure_given(self, values: dict[str, Any]) -> tuple[str, float]:
+        """The one figure given among ``values`` (None: not given), as a finite float > 0."""
+        __tracebackhide__ = True
+        allowed = self.figures
+        # `is not None`: an array compares element-wise
+        given = [(name, value) for name, value in values.items() if value is not None]
+        if len(given) != 1:
+            found = ", ".join(n for n, _ in given) or "none"
+            raise DeclarationError(f"report() takes exactly one of {_wanted(allowed)}; got {found}")
+        ((name, value),) = given
+        if name not in allowed:
+            raise DeclarationError(
+                f"report(): {name}= does not apply to {self.called}; use {_wanted(allowed)}"
+            )
+        number = value if type(value) is float else real(value)  # a float needs no ABC check
+        if number is None or not (math.isfinite(number) and number > 0):
+            raise DeclarationError(
+                f"report(): {name} must be a finite number > 0, got {cut(value)}"
+            )
+        return name, number
+
+    def check_time(self, name: str, value: float, elapsed: float) -> None:
+        """The time a reported figure gives the work, and the rates that time gives it,
+        are finite and above zero: a figure of 1e-310 passes as positive, and its time
+        (or its rate) comes out infinite."""
+        __tracebackhide__ = True
+        if not all(math.isfinite(rate) for rate in self.rates(elapsed)) or elapsed <= 0:
+            raise DeclarationError(
+                f"report(): {name}={value!r} gives {self.work.label} a time of {elapsed!r} s,"
+                " out of any range a measurement can have; check the figure and its unit"
+            )
+
+
+class KernelKind(Figures):
+    """A kernel: FLOPs and bytes, timed as a whole."""
+
+    name: ClassVar[Literal["kernel", "serving"]] = "kernel"
+    called: ClassVar[str] = "a kernel"
+    figures: ClassVar[tuple[str, ...]] = (
+        "seconds",
+        "flops_per_second",
+        "bytes_per_second",
+        "seconds_per_token",
+    )
+
+    work: Kernel
+
+    def __init__(self, work: Kernel) -> None:
+        self.work = work
+
+    def pending(self) -> bool:
+        """True while the bound cannot be computed yet (never, for a kernel)."""
+        return False
+
+    def working_set(self) -> float | None:
+        """The bytes the work touches, which pick the memory level that bounds it."""
+        return self.work.working_set
+
+    def seconds(self, bound: Bound, name: str, value: float) -> tuple[float, float | None]:
+        """The measured time of the bounded work from a reported figure, and the
+        tokens per second it means (None: not a serving figure)."""
+        __tracebackhide__ = True
+        work = self.work
+        if name in ("seconds", "seconds_per_token"):
+            return value, None
+        if name == "flops_per_second":
+            if work.flops == 0:
+                raise DeclarationError(f"report(): {work.label} does no FLOPs; report seconds=")
+            return work.flops / value, None
+        if work.bytes == 0:
+            raise DeclarationError(f"report(): {work.label} moves no bytes; report seconds=")
+        return work.bytes / value, None
+
+    def rates(self, elapsed: float) -> list[float]:
+        """The figures a measured time gives the work, each of which must be finite."""
+        if elapsed <= 0:
+            return [elapsed]
+        return [elapsed, self.work.flops / elapsed, self.work.bytes / elapsed]
+
+    def from_engine(self, engine: EngineResult, notes: list[str]) -> tuple[Work, str, float]:
+        """The figure an engine's result file gives this work: a decode step's time is
+        the file's mean time per output token (TPOT)."""
+        __tracebackhide__ = True
+        if engine.mean_tpot_seconds is None or engine.mean_tpot_seconds <= 0:
+            raise DeclarationError(
+                f"{engine.source}: holds no mean time per output token (TPOT), which"
+                f" a kernel's bound ({self.work.label}) is judged against; declare a"
+                " ServingConfig to judge its throughput"
+            )
+        return self.work, "seconds_per_token", engine.mean_tpot_seconds
+
+    def record_parts(
+        self, bound: Bound, measured: float | None
+    ) -> tuple[dict[str, Any], float, dict[str, Any]]:
+        """The record's workload, the bytes moved per bounded unit, and extra fields."""
+        workload = self.work.model_dump(mode="json")
+        intensity = self.work.intensity
+        workload["intensity"] = None if math.isinf(intensity) else intensity
+        return workload, self.work.bytes, {}
+
+
+class ServingKind(Figures):
+    """A serving workload: one dense iteration of an engine, judged on its throughput."""
+
+    name: ClassVar[Literal["kernel", "serving"]] = "serving"
+    called: ClassVar[str] = "serving work"
+    figures: ClassVar[tuple[str, ...]] = (
+        "tokens_per_second",
+        "output_tokens_per_second",
+        "seconds_per_token",
+    )
+
+    work: ServingConfig
+
+    def __init__(self, work: ServingConfig) -> None:
+        self.work = work
+
+    def pending(self) -> bool:
+        """True while the prompt or output length is unknown (an engine file may give it)."""
+        return not self.work.lengths_known
+
+    def working_set(self) -> float | None:
+        return None
+
+    def seconds(self, bound: Bound, name: str, value: float) -> tuple[float, float | None]:
+        """The measured time of one dense iteration from a serving figure."""
+        __tracebackhide__ = True
+        assert isinstance(bound, ServingBound)
+        if name == "seconds_per_token":
+            tokens_per_second = bound.batch_size / value
+        elif name == "output_tokens_per_second":
+            p, d = self.work.lengths()
+            tokens_per_second = value * (p + d) / d
+        else:
+            tokens_per_second = value
+        return bound.batch_size / tokens_per_second, tokens_per_second
+
+    def from_engine(self, engine: EngineResult, notes: list[str]) -> tuple[Work, str, float]:
+        """The file's prompt + output tokens per second, and its mean lengths where the
+        config leaves them out."""
+        __tracebackhide__ = True
+        return fill_lengths(self.work, engine, notes), "tokens_per_second", engine.tokens_per_second
+
+    def record_parts(
+        self, bound: Bound, measured: float | None
+    ) -> tuple[dict[str, Any], float, dict[str, Any]]:
+        assert isinstance(bound, ServingBound)
+        extra: dict[str, Any] = {
+            "optimal_tokens_per_second": bound.optimal_tokens_per_second,
+            "serving": bound.model_dump(include=set(SERVING_SHARES)),
+        }
+        if measured is not None:
+            extra["measured_tokens_per_second"] = bound.batch_size / measured
+        return self.work.model_dump(mode="json"), bound.bytes_per_iteration, extra
+
+
+Kind = KernelKind | ServingKind
+
+
+def kind_of(work: object, call: str = "declare()") -> Kind:
+    """The kind of ``work``; anything but a Kernel or a ServingConfig is ``call``'s error."""
+    __tracebackhide__ = True
+    if isinstance(work, Kernel):
+        return KernelKind(work)
+    if isinstance(work, ServingConfig):
+        return ServingKind(work)
+    raise DeclarationError(
+        f"{call} needs a Kernel (e.g. kernels.matmul(...)) or a ServingConfig,"
+        f" got {type(work).__name__}"
+    )
+
+
+def fill_lengths(work: ServingConfig, engine: EngineResult, notes: list[str]) -> ServingConfig:
+    """``work`` with the file's mean lengths where it leaves them out."""
+    __tracebackhide__ = True
+    from_file = {
+        "prompt_tokens": engine.mean_prompt_tokens,
+        "decode_tokens": engine.mean_output_tokens,
+    }
+    missing = [name for name in from_file if getattr(work, name) is None]
+    unknown = [name for name in missing if from_file[name] is None]
+    if unknown:
+        raise DeclarationError(
+            f"{engine.source}: holds no mean prompt and output lengths (a"
+            f" {engine.format} result counts tokens only in total); give"
+            f" {' and '.join(f'{name}=' for name in unknown)} in the ServingConfig"
+        )
+    for name, value in from_file.items():
+        declared = getattr(work, name)
+        if declared and value is not None and abs(value - declared) > 0.1 * declared:
+            notes.append(
+                f"the file's mean {name} ({value:.0f}) differs from the declared"
+                f" {declared:g} by more than 10 %"
+            )
+    if not missing:
+        return work
+    notes.append(", ".join(f"{name}={from_file[name]:.1f}" for name in missing) + " from the file")
+    if "decode_tokens" in missing and not from_file["decode_tokens"]:
+        raise DeclarationError(
+            f"{engine.source}: its requests produced no output token"
+            " (total_output_tokens is 0), so there is no decode length to judge against"
+        )
+    # Validated again (model_copy would not): the file's lengths are input too.
+    return ServingConfig(**{**dict(work), **{name: from_file[name] for name in missing}})
