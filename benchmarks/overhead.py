@@ -1,6 +1,7 @@
 """The plugin's overhead on a suite of many cheap tests.
 
 Run: python benchmarks/overhead.py [RUNS]        (RUNS defaults to 15)
+     python benchmarks/overhead.py --goals        (the two goals, in instructions: ~2 min)
 
 Generates, in a temporary folder, two test files of 500 tests each:
 
@@ -81,8 +82,7 @@ def kernel_source(i: int) -> str:
 
 def reported_seconds(sources: list[str]) -> list[float]:
     """Twice each kernel's bound on h100-sxm (utilization 50 %), computed once here."""
-    from pytest_roofline import kernels
-    from pytest_roofline.physics import bound  # the project itself, only for the figures
+    from pytest_roofline import bound, kernels  # the project itself, only for the figures
 
     return [2 * bound(eval(source, {"kernels": kernels}), "h100-sxm").seconds for source in sources]
 
@@ -173,7 +173,7 @@ test, with none of the roofline work (no bound, verdict or record)."""
 NO_ROOFLINE_WORK = '''"""The plugin as installed, with the roofline work of each test removed."""
 import pytest
 
-from pytest_roofline import plugin
+from pytest_roofline.plugin import session
 from pytest_roofline.verdict import recorder
 
 
@@ -195,9 +195,9 @@ def _report(self, **figure):
     self.figure = figure
 
 
-plugin.RooflineManager.pytest_runtest_setup = pytest.hookimpl(tryfirst=True)(_setup)
-plugin.RooflineManager.pytest_runtest_makereport = _makereport
-plugin.RooflineManager.pytest_runtest_logreport = _logreport
+session.RooflineSession.pytest_runtest_setup = pytest.hookimpl(tryfirst=True)(_setup)
+session.RooflineSession.pytest_runtest_makereport = _makereport
+session.RooflineSession.pytest_runtest_logreport = _logreport
 recorder.Recorder.report = _report
 '''
 """The plugin's hooks, fixture and marker with no bound, verdict, record or report: the
@@ -384,7 +384,66 @@ VARIANTS = {
 }
 
 
+GOAL_SIZES = (50, 250)
+"""The suite sizes the goals are counted at: the per-test cost is the slope between them."""
+MARKED_GOAL = 1.08
+"""A marked test costs at most this much of the same test unmarked, in instructions."""
+UNUSED_GOAL = 1.03
+"""A run of plain tests with the plugin installed but unused costs at most this much of
+the same run with ``-p no:roofline``, in instructions."""
+
+
+def goals() -> None:
+    """Count the two overhead goals in instructions: a neighbour's load cannot move them.
+
+    - a marked test against the same test unmarked: the slope of each file's count
+      between 50 and 250 tests, so pytest's start-up and the plugin's loading drop out;
+    - a run of 50 plain tests with the plugin installed but unused, against the same run
+      with ``-p no:roofline``: what every pytest run pays where the plugin is installed.
+    """
+    if shutil.which("valgrind") is None:
+        sys.exit("--goals needs valgrind on PATH")
+    root = Path(tempfile.mkdtemp(prefix="roofline-goals-"))
+    variants = {
+        "marked": ["test_marked.py"],
+        "plain": ["test_plain.py"],
+        "plain, -p no:roofline": ["-p", "no:roofline", "test_plain.py"],
+    }
+    counts: dict[tuple[str, int], int] = {}
+    try:
+        for size in GOAL_SIZES:
+            folder = root / str(size)
+            write_suite(folder, size)
+            for name, args in variants.items():
+                run(folder, args)  # fill this folder's bytecode cache
+                counts[name, size] = instructions(folder, args)
+                print(f"{name}, {size} tests: {counts[name, size]:,}", file=sys.stderr)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    small, large = GOAL_SIZES
+
+    def slope(name: str) -> float:
+        return (counts[name, large] - counts[name, small]) / (large - small)
+
+    marked = slope("marked") / slope("plain")
+    unused = counts["plain", small] / counts["plain, -p no:roofline", small]
+    print(f"instructions per test (slope between {small} and {large} tests):")
+    print(f"  marked {slope('marked') / 1e3:,.0f}k, plain {slope('plain') / 1e3:,.0f}k")
+    verdict = "met" if marked <= MARKED_GOAL else "NOT met"
+    print(f"  marked / plain: {marked:.3f}   (goal <= {MARKED_GOAL}: {verdict})")
+    print(f"a run of {small} plain tests:")
+    print(
+        f"  installed, unused {counts['plain', small] / 1e9:.3f} G, -p no:roofline"
+        f" {counts['plain, -p no:roofline', small] / 1e9:.3f} G"
+    )
+    verdict = "met" if unused <= UNUSED_GOAL else "NOT met"
+    print(f"  unused / not loaded: {unused:.3f}   (goal <= {UNUSED_GOAL}: {verdict})")
+
+
 def main() -> None:
+    if "--goals" in sys.argv[1:]:
+        goals()
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="?", type=int, default=DEFAULT_RUNS)
     parser.add_argument(

@@ -31,18 +31,14 @@ from pytest_roofline.core.units import (
     FLOP_RATE,
     format_quantity,
     parse,
+    uncertainty,
 )
 from pytest_roofline.errors import RooflineError
 from pytest_roofline.physics.dispatch import bound
 from pytest_roofline.physics.serving import ServingConfig
 from pytest_roofline.report import json_report, terminal, writers
 from pytest_roofline.report.diff import diff_documents, read_report
-from pytest_roofline.report.format import (
-    figure,
-    seconds,
-    tokens_per_second,
-    uncertainty,
-)
+from pytest_roofline.report.format import figure, seconds, tokens_per_second
 from pytest_roofline.specs.hardware import (
     Hardware,
     default_catalog,
@@ -278,12 +274,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"roofline: {error}", file=sys.stderr)
         return 2
     failed = [line for line, ok in written if not ok]
+    shown = "\n".join(line for line, ok in written if ok)
+    broken = False
     try:
-        shown = "\n".join(line for line, ok in written if ok)
         if shown or not failed:
             print(shown)
     except BrokenPipeError:  # `roofline hardware | head`
-        sys.stderr.close()
+        broken = True
     for line in failed:
         print(line, file=sys.stderr)
+    if broken:
+        sys.stderr.close()  # no "Exception ignored" when Python flushes stdout at exit
     return 2 if failed else 0

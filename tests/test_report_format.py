@@ -3,6 +3,7 @@ order in every report (terminal, Markdown, HTML, the chart and its legend)."""
 
 from __future__ import annotations
 
+import doctest
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 
 from pytest_roofline import Hardware, Kernel, Measurement, Result, bound, kernels
+from pytest_roofline.core.units import percent, uncertainty
+from pytest_roofline.report import format as format_module
 from pytest_roofline.report import json_report, terminal
 from pytest_roofline.report.chart import chart_model
 from pytest_roofline.report.diff import diff_documents
@@ -24,14 +27,12 @@ from pytest_roofline.report.format import (
     intensity,
     number,
     outcome_style,
-    percent,
     seconds,
     si_tick,
     signed,
     tally,
     terminal_markup,
     tokens_per_second,
-    uncertainty,
     worst_first,
 )
 from pytest_roofline.report.html import render_html
@@ -163,6 +164,12 @@ def test_decade_ticks(value: float, expected: str) -> None:
 )
 def test_si_ticks(value: float, expected: str) -> None:
     assert si_tick(value) == expected
+
+
+def test_the_docstring_examples_print_what_they_say() -> None:
+    outcome = doctest.testmod(format_module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert outcome.attempted >= 4  # percent() and uncertainty() are doctested in core.units
+    assert outcome.failed == 0
 
 
 # -- the hardware line --------------------------------------------------------------------

@@ -213,12 +213,38 @@ def format_seconds(value: float, digits: int = 3) -> str:
     return f"{value / 1e-9:.{digits}g} ns"
 
 
+PERCENT_CAP = 9.9995
+"""From this fraction up a percentage prints as '>999%': one decimal would round it to
+1000.0 % or more. A figure that large comes from a wrong declaration, and its digits
+would only widen a column."""
+
+
+def percent(fraction: float | None, missing: str = "-") -> str:
+    """A fraction as a percentage with one decimal; '>999%' from :data:`PERCENT_CAP` up.
+
+    >>> percent(0.229), percent(None), percent(12.0)
+    ('22.9%', '-', '>999%')
+    """
+    if fraction is None or math.isnan(fraction):
+        return missing
+    return ">999%" if fraction >= PERCENT_CAP else f"{fraction:.1%}"
+
+
+def uncertainty(fraction: float) -> str:
+    """The ceilings' relative uncertainty, to the whole percent: '±10%'.
+
+    Whole percents because the figure is itself an estimate; a decimal would claim more.
+    """
+    return f"±{fraction:.0%}"
+
+
 __all__ = [
     "BANDWIDTH",
     "BYTES",
     "FLOP_COUNT",
     "FLOP_RATE",
     "MAX_COUNT",
+    "PERCENT_CAP",
     "POWER",
     "SECONDS",
     "TOKEN_RATE",
@@ -226,5 +252,7 @@ __all__ = [
     "format_quantity",
     "format_seconds",
     "parse",
+    "percent",
     "real",
+    "uncertainty",
 ]

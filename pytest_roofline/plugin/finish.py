@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_roofline.errors import RooflineError, clip_path
+from pytest_roofline.errors import RooflineError
 from pytest_roofline.machine.host import fingerprint
-from pytest_roofline.plugin import header
 from pytest_roofline.report import json_report, terminal, writers
+from pytest_roofline.report.format import hardware_line, terminal_markup
 from pytest_roofline.verdict import baseline
 
 if TYPE_CHECKING:
@@ -41,29 +41,17 @@ def terminal_summary(run: RooflineSession, terminalreporter: Any) -> None:
         writer.ensure_newline()
         writer.section("roofline")
         if run.local_spec is not None:
-            writer.write_line("local: " + header.describe_spec(run.local_spec))
-        colours = {
-            "passed": {"green": True},
-            "failed": {"red": True},
-            "regressed": {"red": True},
-            "impossible": {"red": True, "bold": True},
-            "unmeasured": {"yellow": True},
-        }
+            writer.write_line("local: " + hardware_line(run.local_spec))
         for line, outcome in terminal.summary_rows(
             summaries, writer._tw.fullwidth, verbose=verbosity > 0, limit=SUMMARY_ROWS
         ):
-            writer.write_line(line, **colours.get(outcome, {}))
+            writer.write_line(line, **terminal_markup(outcome))
     if run.saved:
         writer.write_line(run.saved)
     for line, ok in run.written:
         writer.write_line(line, **({} if ok else {"red": True, "bold": True}))
     if run.write_error:
         writer.write_line(run.write_error, red=True, bold=True)
-    elif run.json_written is not None:
-        writer.write_line(
-            f"roofline: wrote {len(summaries)}"
-            f" result{'' if len(summaries) == 1 else 's'} to {run.json_written}"
-        )
 
 
 def session_finish(run: RooflineSession, session: pytest.Session) -> None:
@@ -121,17 +109,9 @@ def write_reports(run: RooflineSession) -> None:
     document = json_report.build_document(
         run.results, held.model_dump(mode="json") if held is not None else None
     )
-    path = run.settings.json_path
-    if path is not None:
-        path = Path(run.config.invocation_params.dir, path)
-        try:
-            json_report.write(path, document)
-            run.json_written = path
-        except (OSError, ValueError) as error:  # ValueError: a number JSON cannot hold
-            reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
-            run.write_error = f"roofline: could not write {clip_path(path)}: {reason}"
     run.written = writers.write_all(
         document,
+        json=run.settings.json_path,
         markdown=run.settings.markdown,
         html=run.settings.html,
         github_summary=run.settings.github_summary,

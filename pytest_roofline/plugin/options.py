@@ -45,7 +45,7 @@ OPTIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
         "markdown",
         "PATH",
         {},
-        "write a Markdown gap report to PATH ('-': append to $GITHUB_STEP_SUMMARY)",
+        "write a Markdown gap report to PATH ('-': standard output)",
     ),
     ("html", "PATH", {}, "write a self-contained HTML gap report with roofline charts"),
     (

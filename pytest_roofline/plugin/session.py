@@ -111,7 +111,6 @@ class RooflineSession:
         self.write_error = ""
         self.saved = ""
         self.written: list[tuple[str, bool]] = []
-        self.json_written: Path | None = None
         self.made: dict[str, dict[str, Any]] = {}
         self.rows = Rows()
         """The JSON of this run's records (each device's figures dumped once)."""
@@ -368,7 +367,7 @@ class RooflineSession:
     def _describe_default(self, name: str) -> str:
         if normalize(name) != "local":
             device = self.catalog.lookup(name)
-            return "roofline: default hardware " + header.describe_device(device.model_dump())
+            return header.device_line(device.model_dump())
         shown = self.local.shown()
         if shown is None:
             return header.UNMEASURED

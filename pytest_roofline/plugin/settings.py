@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from pytest_roofline.errors import (
     cut,
     did_you_mean,
 )
+from pytest_roofline.report.writers import first_clash, is_stdout
 from pytest_roofline.specs.hardware import Catalog
 from pytest_roofline.verdict.budgets import check_budget, check_drop, check_hardware
 
@@ -72,7 +73,7 @@ class Settings(BaseModel):
     max_drop: float = 0.10
     paired: bool = False
     markdown: str | None = None
-    """Markdown report path, or "-" for $GITHUB_STEP_SUMMARY."""
+    """Markdown report path, or "-" for standard output."""
     html: str | None = None
     github_summary: bool = False
     origins: dict[str, str] = {}
@@ -230,12 +231,13 @@ def check_outputs(
     """
     named = settings.origins
     outputs: list[tuple[str, Path]] = []
-    if settings.json_path is not None:
-        outputs.append((named.get("json", "--roofline-json"), folder / settings.json_path))
-    if settings.markdown is not None and settings.markdown != "-":
-        outputs.append((named.get("markdown", "--roofline-markdown"), folder / settings.markdown))
-    if settings.html is not None:
-        outputs.append((named.get("html", "--roofline-html"), folder / settings.html))
+    for key, option, target in (
+        ("json", "--roofline-json", settings.json_path),
+        ("markdown", "--roofline-markdown", settings.markdown),
+        ("html", "--roofline-html", settings.html),
+    ):
+        if target is not None and not is_stdout(target):
+            outputs.append((named.get(key, option), folder / target))
     if "save" in baseline_paths:
         outputs.append((named.get("save", "--roofline-save"), baseline_paths["save"]))
     outputs += [(name, folder / value) for name, value in others.items() if value]
@@ -255,18 +257,6 @@ def check_outputs(
                 f"{over[0]} would overwrite {compared}, the baseline"
                 f" {named.get('compare', '--roofline-compare')} reads; give it another path"
             )
-
-
-def first_clash(paths: Sequence[tuple[str, Path]]) -> tuple[str, str, Path] | None:
-    """The first two of ``(name, path)`` that are one file, however spelt (``./r.json``,
-    ``sub/../r.json``, a symbolic link), as (first name, second name, second path)."""
-    seen: dict[str, str] = {}
-    for name, path in paths:
-        key = os.path.realpath(path)
-        if key in seen:
-            return seen[key], name, path
-        seen[key] = name
-    return None
 
 
 def check_given(values: Mapping[str, Any], pattern: str) -> None:

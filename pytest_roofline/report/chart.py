@@ -24,9 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_roofline.report import json_report
 from pytest_roofline.report.format import (
     number,
-    record_status,
     worst_first,
 )
 
@@ -172,7 +172,7 @@ def _point(result: dict[str, Any]) -> Point | None:
     return Point(
         nodeid=str(result.get("nodeid", "")),
         label=str(result.get("label", "")),
-        outcome=record_status(result),
+        outcome=json_report.status(result),
         intensity=intensity,
         achieved=flops / measured,
         utilization=number(result.get("utilization")),

@@ -8,7 +8,8 @@ the Markdown, HTML and chart renderings, ``roofline diff`` and the ``roofline`` 
 take their text from here, and a change made here shows in all of them at once.
 
 The formatters take SI floats (or None for a figure a result does not have); :func:`number`
-turns a value read from a JSON report into one.
+turns a value read from a JSON report into one. This module imports nothing heavier than
+the units, so pytest's header line (shown by every run) can use :func:`hardware_line`.
 """
 
 from __future__ import annotations
@@ -23,17 +24,12 @@ from pytest_roofline.core.units import (
     FLOP_RATE,
     format_quantity,
     format_seconds,
+    uncertainty,
 )
-from pytest_roofline.verdict.record import status_of
 
 MISSING = "-"
 """What a report shows for a figure a result does not have (the Markdown passes an em
 dash, which reads better in a rendered table)."""
-
-PERCENT_CAP = 9.9995
-"""From this fraction up a percentage prints as '>999%': one decimal would round it to
-1000.0 % or more. A figure that large comes from a wrong declaration, and its digits
-would only widen a column."""
 
 
 # -- figures ------------------------------------------------------------------------------
@@ -48,25 +44,6 @@ def number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
-
-
-def percent(fraction: float | None, missing: str = MISSING) -> str:
-    """A fraction as a percentage with one decimal; '>999%' from :data:`PERCENT_CAP` up.
-
-    >>> percent(0.229), percent(None), percent(12.0)
-    ('22.9%', '-', '>999%')
-    """
-    if fraction is None or math.isnan(fraction):
-        return missing
-    return ">999%" if fraction >= PERCENT_CAP else f"{fraction:.1%}"
-
-
-def uncertainty(fraction: float) -> str:
-    """The ceilings' relative uncertainty, to the whole percent: '±10%'.
-
-    Whole percents because the figure is itself an estimate; a decimal would claim more.
-    """
-    return f"±{fraction:.0%}"
 
 
 def signed(value: float | None, unit: str, missing: str = MISSING) -> str:
@@ -229,12 +206,6 @@ def outcome_style(status: object) -> OutcomeStyle:
     """The style of a status; one no report knows (a hand-edited file) reads as
     unmeasured: nothing trustworthy was measured for it."""
     return _BY_NAME.get(str(status), _BY_NAME["unmeasured"])
-
-
-def record_status(record: Mapping[str, Any]) -> str:
-    """The status a report shows for a result record of a JSON report: its outcome, or
-    "regressed" (see :func:`~pytest_roofline.verdict.record.status_of`)."""
-    return status_of(record.get("outcome", "unmeasured"), record.get("regression"))
 
 
 def terminal_markup(status: str) -> dict[str, bool]:

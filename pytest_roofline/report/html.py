@@ -22,17 +22,11 @@ from pytest_roofline.core.units import (
     BYTES,
     FLOP_RATE,
     format_quantity,
-)
-from pytest_roofline.report.chart import chart_model
-from pytest_roofline.report.format import (
-    OUTCOMES,
-    figure,
-    hardware_line,
-    number,
-    record_status,
-    tally,
     uncertainty,
 )
+from pytest_roofline.report import json_report
+from pytest_roofline.report.chart import chart_model
+from pytest_roofline.report.format import OUTCOMES, figure, hardware_line, number, tally
 from pytest_roofline.report.html_tables import (
     cell,
     kernel_table,
@@ -238,7 +232,7 @@ def render_html(document: dict[str, Any]) -> str:
     results: list[dict[str, Any]] = list(document.get("results") or [])
     hardware = list(dict.fromkeys(str(r.get("hardware", "")) for r in results))
     totals = ", ".join(
-        f"{count} {style.name}" for style, count in tally(map(record_status, results))
+        f"{count} {style.name}" for style, count in tally(map(json_report.status, results))
     )
     created = str(document.get("created", ""))
     out = [

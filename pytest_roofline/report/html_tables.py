@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from pytest_roofline.core.units import percent
+from pytest_roofline.report import json_report
 from pytest_roofline.report.format import (
     figure,
     gap,
     intensity,
     number,
-    percent,
-    record_status,
     seconds,
     tokens_per_second,
     worst_first,
@@ -53,7 +53,7 @@ def worst_first_rows(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def key(result: dict[str, Any]) -> tuple[int, float, str]:
         utilization = number(result.get("utilization"))
-        return worst_first(record_status(result), utilization, str(result.get("nodeid", "")))
+        return worst_first(json_report.status(result), utilization, str(result.get("nodeid", "")))
 
     return sorted(results, key=key)
 
@@ -97,7 +97,7 @@ def _row_start(result: Mapping[str, Any]) -> str:
     """The row's opening tag, its node id and its work: the same in both tables."""
     nodeid = str(result.get("nodeid", ""))
     return (
-        f'<tr data-nodeid="{escape(nodeid)}" data-outcome="{escape(record_status(result))}">'
+        f'<tr data-nodeid="{escape(nodeid)}" data-outcome="{escape(json_report.status(result))}">'
         + cell(nodeid, cls="nodeid", title=str(result.get("message", "")))
         + cell(str(result.get("label", "")))
     )
@@ -108,7 +108,7 @@ def _row_end(result: Mapping[str, Any], rank: int) -> str:
     budget = number(result.get("min_utilization"))
     shown = "none" if budget is None else percent(budget)
     versus = f"{percent(number(result.get('utilization')))} / budget {shown}"
-    shown_status = record_status(result)
+    shown_status = json_report.status(result)
     text = shown_status + (" (busy machine)" if result.get("noisy") else "")
     notes = [str(n) for n in result.get("notes") or ()]
     if result.get("regression"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from pytest_roofline.machine.host import (
     local_ceilings,
     machine_info,
 )
-from pytest_roofline.verdict.record import Result
+from pytest_roofline.verdict.record import Result, status_of
 
 SCHEMA = "pytest-roofline/1"
 
@@ -102,3 +103,9 @@ def read(path: Path, *, whole_results: bool = True) -> dict[str, Any]:
             name = f"result {index + 1}" + (f" ({cut(nodeid)})" if isinstance(nodeid, str) else "")
             raise FileError(str(one_line(f"{path}: {name}", error))) from None
     return data
+
+
+def status(record: Mapping[str, Any]) -> str:
+    """The status every report shows for a result record of the document: its outcome,
+    or "regressed" (see :func:`~pytest_roofline.verdict.record.status_of`)."""
+    return status_of(record.get("outcome", "unmeasured"), record.get("regression"))

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pytest_roofline.core.units import percent
+from pytest_roofline.report import json_report
 from pytest_roofline.report.format import (
     figure,
     gap,
     intensity,
     number,
     outcome_style,
-    percent,
-    record_status,
     seconds,
     tally,
     tokens_per_second,
@@ -89,7 +89,7 @@ def shown_utilization(result: Mapping[str, Any]) -> float | None:
 
 def verdict(result: Mapping[str, Any]) -> str:
     """Status mark, utilization and budget in one cell: '❌ 22.9% / 30.0%'."""
-    mark = outcome_style(record_status(result)).emoji
+    mark = outcome_style(json_report.status(result)).emoji
     budget = number(result.get("min_utilization"))
     shown_budget = "no budget" if budget is None else percent(budget, NONE)
     return f"{mark} {percent(shown_utilization(result), NONE)} / {shown_budget}"
@@ -98,7 +98,7 @@ def verdict(result: Mapping[str, Any]) -> str:
 def sort_key(result: Mapping[str, Any]) -> tuple[int, float, str]:
     """Worst first, as every report orders its rows (see :func:`.format.worst_first`)."""
     utilization = number(result.get("utilization"))
-    return worst_first(record_status(result), utilization, str(result.get("nodeid", "")))
+    return worst_first(json_report.status(result), utilization, str(result.get("nodeid", "")))
 
 
 def table(columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -177,7 +177,7 @@ def header(results: Sequence[Mapping[str, Any]]) -> str:
     if not results:
         return "**roofline**: no roofline tests"
     hardware = list(dict.fromkeys(str(r.get("hardware", "")) for r in results))
-    counts = [f"{count} {style.label}" for style, count in tally(map(record_status, results))]
+    counts = [f"{count} {style.label}" for style, count in tally(map(json_report.status, results))]
     tests = "1 test" if len(results) == 1 else f"{len(results)} tests"
     return f"**roofline**: {tests} on {', '.join(hardware)} — {', '.join(counts)}"
 

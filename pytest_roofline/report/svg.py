@@ -19,6 +19,7 @@ from pytest_roofline.core.units import (
     BANDWIDTH,
     FLOP_RATE,
     format_quantity,
+    percent,
 )
 from pytest_roofline.report.chart import (
     GRID_COLOR,
@@ -33,14 +34,7 @@ from pytest_roofline.report.chart import (
     chart_model,
     decades,
 )
-from pytest_roofline.report.format import (
-    decade,
-    figure,
-    outcome_style,
-    percent,
-    seconds,
-    si_tick,
-)
+from pytest_roofline.report.format import decade, figure, outcome_style, seconds, si_tick
 
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 74, 24, 20, 52
 

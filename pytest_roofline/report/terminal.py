@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pytest_roofline.core.units import percent
 from pytest_roofline.report.format import (
     figure,
     intensity,
     outcome_style,
-    percent,
     seconds,
     tally,
     worst_first,

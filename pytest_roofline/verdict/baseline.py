@@ -30,17 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from pytest_roofline.core import atomic, reading
-from pytest_roofline.core.units import real
+from pytest_roofline.core.units import percent, real
 from pytest_roofline.errors import (
     FileError,
     RooflineError,
     cut,
     did_you_mean,
 )
-from pytest_roofline.verdict.record import (
-    Result,
-    percent,
-)
+from pytest_roofline.verdict.record import Result
 
 SCHEMA = "pytest-roofline-baseline/1"
 OLD_IGNORE = "# written by pytest-roofline\n*.lock\n"

@@ -30,6 +30,8 @@ from pytest_roofline.core.units import (
     FLOP_RATE,
     format_quantity,
     format_seconds,
+    percent,
+    uncertainty,
 )
 from pytest_roofline.machine.busy import busy_line
 from pytest_roofline.measurement.figures import Measurement
@@ -132,7 +134,7 @@ class Result(BaseModel):
             ceilings.append(f"{format_quantity(peak, FLOP_RATE)} {self.workload.get('dtype')}")
         ceilings.append(f"{format_quantity(spec['memory_bandwidth'], BANDWIDTH)} memory")
         if self.ceiling_uncertainty:
-            ceilings.append(f"±{self.ceiling_uncertainty:.0%} measured")
+            ceilings.append(f"{uncertainty(self.ceiling_uncertainty)} measured")
         lines = [
             f"work         {self.label}",
             f"hardware     {self.hardware} ({', '.join(ceilings)})",
@@ -213,11 +215,6 @@ def status_of(outcome: object, regression: object) -> str:
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
-
-
-def percent(fraction: float) -> str:
-    """A utilization as a percentage, capped in print at ">999%"."""
-    return f"{fraction:.1%}" if fraction < 10 else ">999%"
 
 
 def _figure(utilization: float, raw: float | None) -> str:
@@ -322,8 +319,8 @@ def judge(
         # Even the slowest plausible median beats the bound: the declaration or the
         # ceilings are wrong, not the measurement.
         outcome = "impossible"
-        uncertainty = bound.ceiling_uncertainty
-        allowed = f" (ceilings ±{uncertainty:.0%})" if uncertainty else ""
+        spread = bound.ceiling_uncertainty
+        allowed = f" (ceilings {uncertainty(spread)})" if spread else ""
         message = (
             f"roofline: {where} measured {format_seconds(measured or 0)}, faster than the"
             f" roofline allows ({format_seconds(bound.seconds)}{allowed}, {percent(raw)} of"
