@@ -408,6 +408,8 @@ def goals() -> None:
         "marked": ["test_marked.py"],
         "plain": ["test_plain.py"],
         "plain, -p no:roofline": ["-p", "no:roofline", "test_plain.py"],
+        "marked, glue-only stand-in": VARIANTS["marked, glue-only stand-in"],
+        MINIMAL: COUNTED_ONLY[MINIMAL],
     }
     counts: dict[tuple[str, int], int] = {}
     try:
@@ -431,6 +433,8 @@ def goals() -> None:
     print(f"  marked {slope('marked') / 1e3:,.0f}k, plain {slope('plain') / 1e3:,.0f}k")
     verdict = "met" if marked <= MARKED_GOAL else "NOT met"
     print(f"  marked / plain: {marked:.3f}   (goal <= {MARKED_GOAL}: {verdict})")
+    for floor in ("marked, glue-only stand-in", MINIMAL):
+        print(f"  {floor} / plain: {slope(floor) / slope('plain'):.3f}")
     print(f"a run of {small} plain tests:")
     print(
         f"  installed, unused {counts['plain', small] / 1e9:.3f} G, -p no:roofline"
