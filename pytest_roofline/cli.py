@@ -44,7 +44,6 @@ from pytest_roofline.specs.hardware import (
     default_catalog,
 )
 from pytest_roofline.specs.transformer import Transformer
-from pytest_roofline.verdict.record import Result
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
@@ -203,7 +202,7 @@ def _hardware(name: str | None) -> list[str]:
 def _summary(path: Path) -> list[str]:
     """``roofline summary``: the terminal summary of a saved JSON report."""
     document = json_report.read(path)
-    return terminal.summary_lines([Result.model_validate(r) for r in document["results"]])
+    return terminal.summary_lines(document["results"])
 
 
 def _parser() -> argparse.ArgumentParser:

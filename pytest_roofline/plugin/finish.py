@@ -30,12 +30,12 @@ def terminal_summary(run: RooflineSession, terminalreporter: Any) -> None:
     if verbosity < 0 and run.baseline_note and run.baseline is None and not run.is_worker:
         # -q hides the header, where a baseline that could not be used is said.
         writer.write_line(run.baseline_note, yellow=True)
-    summaries = run.summaries
-    if run.is_worker or not (summaries or run.write_error or run.written):
+    records = run.records
+    if run.is_worker or not (records or run.write_error or run.written):
         return
     if verbosity < 0:
-        if summaries:
-            writer.write_line(terminal.one_line(summaries))
+        if records:
+            writer.write_line(terminal.one_line(records))
     else:
         # Close the progress line first, or the first row would do it with a blank line.
         writer.ensure_newline()
@@ -43,7 +43,7 @@ def terminal_summary(run: RooflineSession, terminalreporter: Any) -> None:
         if run.local_spec is not None:
             writer.write_line("local: " + hardware_line(run.local_spec))
         for line, outcome in terminal.summary_rows(
-            summaries, writer._tw.fullwidth, verbose=verbosity > 0, limit=SUMMARY_ROWS
+            records, writer._tw.fullwidth, verbose=verbosity > 0, limit=SUMMARY_ROWS
         ):
             writer.write_line(line, **terminal_markup(outcome))
     if run.saved:

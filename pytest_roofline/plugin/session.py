@@ -49,7 +49,7 @@ from pytest_roofline.specs import catalog as catalogs
 from pytest_roofline.specs.catalog import AUTO
 from pytest_roofline.specs.hardware import Hardware
 from pytest_roofline.verdict import baseline
-from pytest_roofline.verdict.record import Result, Summary
+from pytest_roofline.verdict.record import Result
 from pytest_roofline.verdict.recorder import Recorder
 from pytest_roofline.verdict.rows import Rows, error_record
 
@@ -104,8 +104,8 @@ class RooflineSession:
         self._results: list[Result] = []
         self._pending: list[dict[str, Any]] = []
         """Records gathered and not yet validated into Results (only reports need them)."""
-        self.summaries: list[Summary] = []
-        """What the terminal summary shows of each result, in the order they came."""
+        self.records: list[dict[str, Any]] = []
+        """Every record gathered, in the order they came (the terminal summary reads them)."""
         self.local_spec: dict[str, Any] | None = None
         """The ceilings of the first result on ``local``, which the summary states."""
         self.write_error = ""
@@ -310,7 +310,7 @@ class RooflineSession:
                 if record is None:  # from an xdist worker
                     record = self._from_worker(report.nodeid, value)
                 self._pending.append(record)
-                self.summaries.append(Summary.of(record))
+                self.records.append(record)
                 if (
                     self.local_spec is None
                     and record["hardware"] == "local"

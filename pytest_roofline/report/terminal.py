@@ -6,7 +6,8 @@ Verbosity follows pytest's: ``-q`` gives one line for the whole run, the default
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pytest_roofline.core.units import percent
 from pytest_roofline.report.format import (
@@ -17,13 +18,11 @@ from pytest_roofline.report.format import (
     tally,
     worst_first,
 )
-from pytest_roofline.verdict.record import (
-    Result,
-    Summary,
-)
+from pytest_roofline.report.json_report import status as _status
 
-Row = Result | Summary
-"""What a summary row reads: a Result, or the Summary of its record (the plugin's)."""
+Row = Mapping[str, Any]
+"""What a summary row reads: a result record (DESIGN.md section 5), as the plugin holds
+it or a JSON report stores it."""
 
 
 def shorten(nodeid: str, width: int) -> str:
@@ -41,37 +40,40 @@ def shorten(nodeid: str, width: int) -> str:
 
 
 def _sort_key(result: Row) -> tuple[int, float, str]:
-    return worst_first(result.status, result.utilization, result.nodeid)
+    return worst_first(_status(result), result.get("utilization"), result["nodeid"])
 
 
 def _shown(result: Row) -> float | None:
     """The utilization a row shows: an impossible result's uncapped figure, which says by
     how much it beats the bound."""
-    return result.raw_utilization if result.outcome == "impossible" else result.utilization
+    key = "raw_utilization" if result.get("outcome") == "impossible" else "utilization"
+    value: float | None = result.get(key)
+    return value
 
 
 def one_line(results: Sequence[Row]) -> str:
     """The whole run in one line (``-q``): counts per outcome and the worst test."""
-    counts = tally(result.status for result in results)
+    counts = tally(_status(result) for result in results)
     parts = [f"{count} {style.mark.lower()}" for style, count in counts]
     line = f"roofline: {len(results)} tests: {', '.join(parts)}"
     if results:
         worst = sorted(results, key=_sort_key)[0]
-        budget = worst.min_utilization
-        line += f"; worst {shorten(worst.nodeid, 60)} {percent(_shown(worst))}"
+        budget = worst.get("min_utilization")
+        line += f"; worst {shorten(worst['nodeid'], 60)} {percent(_shown(worst))}"
         line += "" if budget is None else f", budget {percent(budget)}"
     return line
 
 
 def breakdown(result: Row) -> str:
     """The bound of one test by resource, for ``-v``."""
-    if result.compute_seconds is None or result.memory_seconds is None:
+    compute, memory = result.get("compute_seconds"), result.get("memory_seconds")
+    if compute is None or memory is None:
         return "    no bound: the work could not be bounded (see its message)"
     return (
-        f"    compute {seconds(result.compute_seconds)}, memory"
-        f" {seconds(result.memory_seconds)}, network"
-        f" {seconds(result.network_seconds or 0.0)}; intensity {intensity(result.intensity)}"
-        f" vs ridge {figure(result.ridge_point)} FLOP/B"
+        f"    compute {seconds(compute)}, memory {seconds(memory)}, network"
+        f" {seconds(result.get('network_seconds') or 0.0)}; intensity"
+        f" {intensity(result.get('intensity'))} vs ridge {figure(result.get('ridge_point'))}"
+        " FLOP/B"
     )
 
 
@@ -91,16 +93,16 @@ def summary_rows(
     ordered = sorted(results, key=_sort_key)
     shown = len(ordered)
     if limit is not None and not verbose and len(ordered) > limit:
-        not_passed = sum(1 for r in ordered if r.status != "passed")
+        not_passed = sum(1 for r in ordered if _status(r) != "passed")
         shown = max(limit, not_passed)
     rows = [(lines[0], "")]
     for line, result in zip(lines[1 : shown + 1], ordered[:shown], strict=True):
-        rows.append((line, result.status))
+        rows.append((line, _status(result)))
         if verbose:
             rows.append((breakdown(result), ""))
     if shown < len(ordered):
         rest = ordered[shown:]
-        best = max((r.utilization or 0.0) for r in rest)
+        best = max((r.get("utilization") or 0.0) for r in rest)
         rows.append(
             (
                 f"... {len(rest):,} more passed, up to {percent(best)} of their bounds"
@@ -119,12 +121,12 @@ def summary_lines(results: Sequence[Row], width: int = 100) -> list[str]:
     rows = [("test", "hardware", "bound by", "utilization", "budget", "status")]
     rows += [
         (
-            r.nodeid,
-            r.hardware,
-            r.bottleneck,
+            str(r["nodeid"]),
+            str(r.get("hardware", "")),
+            str(r.get("bottleneck", "")),
             percent(_shown(r)),
-            percent(r.min_utilization),
-            outcome_style(r.status).mark,
+            percent(r.get("min_utilization")),
+            outcome_style(_status(r)).mark,
         )
         for r in ordered
     ]

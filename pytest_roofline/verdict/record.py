@@ -20,8 +20,7 @@ only: the best stretch has none, the median has the windows' interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -172,38 +171,6 @@ class Result(BaseModel):
             )
         lines += [f"note         {note}" for note in self.notes]
         return "\n".join(lines)
-
-
-class Summary(NamedTuple):
-    """The fields of a result the terminal summary shows, taken from its record.
-
-    The summary is shown after every run; validating a whole Result for each row cost a
-    cheap test as much again as its verdict, and only the reports need Results.
-    """
-
-    nodeid: str
-    hardware: str
-    bottleneck: str
-    outcome: str
-    regression: str | None
-    utilization: float | None
-    raw_utilization: float | None
-    min_utilization: float | None
-    compute_seconds: float | None
-    memory_seconds: float | None
-    network_seconds: float | None
-    intensity: float | None
-    ridge_point: float | None
-
-    @classmethod
-    def of(cls, record: Mapping[str, Any]) -> Summary:
-        """The summary of a record (a Result's fields as JSON values)."""
-        return cls._make(map(record.get, cls._fields))
-
-    @property
-    def status(self) -> str:
-        """What the reports show for this test: see :func:`status_of`."""
-        return status_of(self.outcome, self.regression)
 
 
 def status_of(outcome: object, regression: object) -> str:
