@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pytest_roofline import kernels
-from pytest_roofline.machine.calibration import stream_bytes
+from pytest_roofline.machine.probes import stream_bytes
 
 
 @pytest.mark.roofline(min_utilization=0.3)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from pytest_roofline import kernels
-from pytest_roofline.machine.calibration import stream_bytes
+from pytest_roofline.machine.probes import stream_bytes
 
 K = 4096
 M = stream_bytes() // (4 * K)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pytest_roofline import kernels
-from pytest_roofline.machine.calibration import stream_bytes
+from pytest_roofline.machine.probes import stream_bytes
 
 N = stream_bytes() // 4  # fp32 elements per array
 
