@@ -290,8 +290,10 @@ class RooflineSession:
         recorder = self.recorder_of(item, create=False)
         if recorder is None:
             return report
+        if not (recorder.declared or item.get_closest_marker("roofline") is not None):
+            return report  # an unmarked test that used the fixture but declared nothing
         try:
-            verdicts.judge(self, item, call, report, recorder)
+            verdicts.apply(self, item, report, verdicts.evaluate(self, report, call, recorder))
         finally:
             recorder.close(
                 f"{item.nodeid} was judged when its body ended, so this call comes from a"

@@ -9,6 +9,7 @@ report.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -48,34 +49,47 @@ def bug(error: Exception) -> str:
     )
 
 
-def judge(
+@dataclass(frozen=True)
+class Verdict:
+    """What one test's call phase comes to: its row, and the failure to show, if any.
+
+    :func:`evaluate` decides it; the makereport hook only applies it (:func:`apply`).
+    """
+
+    record: dict[str, Any]
+    long_repr: str = ""
+    """The failure's one line, empty when the test passes on its roofline."""
+    section: str = ""
+    """The details shown under the failure, in a ``roofline`` section."""
+    warn: bool = False
+    """Under ``--roofline-warn-only``: a warning instead of a failure."""
+
+
+def _crash(call: pytest.CallInfo[None], report: pytest.TestReport) -> str:
+    """The test's own failure in one line ("" when it did not fail): its row says why,
+    so a crashed benchmark still has its row in the reports."""
+    if not report.failed:
+        return ""
+    error = call.excinfo.value if call.excinfo else None
+    if isinstance(error, RooflineError):  # its message names the culprit already
+        return f"roofline: {str(error).splitlines()[0]}"
+    return call.excinfo.exconly().splitlines()[0] if call.excinfo else "it failed"
+
+
+def evaluate(
     run: RooflineSession,
-    item: pytest.Item,
-    call: pytest.CallInfo[None],
     report: pytest.TestReport,
+    call: pytest.CallInfo[None],
     recorder: Recorder,
-) -> None:
-    """The verdict on one test's call phase: its record, and its failure if any."""
-    if not (recorder.declared or item.get_closest_marker("roofline") is not None):
-        return  # an unmarked test that used the fixture but declared nothing
-    crash = ""
-    if report.failed:
-        # The test's own failure stands; its row says why, so a crashed benchmark
-        # still has its row in the reports.
-        error = call.excinfo.value if call.excinfo else None
-        if isinstance(error, RooflineError):  # its message names the culprit already
-            crash = f"roofline: {str(error).splitlines()[0]}"
-        else:
-            crash = call.excinfo.exconly().splitlines()[0] if call.excinfo else "it failed"
+) -> Verdict:
+    """The verdict on one test's call phase, which declared work or carries the marker."""
+    crash = _crash(call, report)
     if not recorder.declared:
         line = (
             "roofline: the test declared no work: pass a kernel to"
             " @pytest.mark.roofline or call roofline.declare(kernel)"
         )
-        if report.passed:
-            fail(report, line)
-        attach(run, item, report, recorder.row_without_verdict(clip(crash) or line))
-        return
+        return Verdict(recorder.row_without_verdict(clip(crash) or line), line)
     try:
         record = recorder.record(run.settings.min_utilization)
     except Exception as error:  # e.g. serving lengths that never arrived
@@ -83,10 +97,7 @@ def judge(
             line = f"roofline: {error}"
         else:  # a bug of ours: this test has no verdict, the others keep theirs
             line = f"roofline: the verdict could not be taken: {bug(error)}"
-        if report.passed:
-            fail(report, line)
-        attach(run, item, report, recorder.row_without_verdict(clip(crash) or line))
-        return
+        return Verdict(recorder.row_without_verdict(clip(crash) or line), line)
     if crash and recorder.measurement is None:
         record["notes"].append(f"the test failed before it measured: {crash}")
         record["message"] = (
@@ -94,13 +105,26 @@ def judge(
         )
     if run.settings.save is not None or run.baseline is not None:
         record = against_baseline(run, report, recorder, Result.model_validate(record))
-    attach(run, item, report, record)
     failure = record["message"] if record["outcome"] != "passed" else record.get("regression")
-    if failure and report.passed:
-        if run.settings.warn_only:
-            item.warn(RooflineWarning(failure))
-        else:
-            fail(report, failure, Result.model_validate(record).details())
+    if not failure:
+        return Verdict(record)
+    details = "" if run.settings.warn_only else Result.model_validate(record).details()
+    return Verdict(record, failure, details, warn=run.settings.warn_only)
+
+
+def apply(
+    run: RooflineSession, item: pytest.Item, report: pytest.TestReport, verdict: Verdict
+) -> None:
+    """Put a verdict where pytest shows it: the row in the test's properties, and a
+    failure (or a warning) on a test that passed otherwise; the test's own failure
+    stands."""
+    attach(run, item, report, verdict.record)
+    if not verdict.long_repr or not report.passed:
+        return
+    if verdict.warn:
+        item.warn(RooflineWarning(verdict.long_repr))
+    else:
+        fail(report, verdict.long_repr, verdict.section)
 
 
 def attach(
