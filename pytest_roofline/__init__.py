@@ -61,6 +61,10 @@ _HOMES = {
 
 _MODULES = {"kernels": "pytest_roofline.specs.kernels"}
 
+_PROVIDERS = ("pytest_roofline.machine.calibration", "pytest_roofline.machine.detect")
+"""The modules that register how ``local`` and ``auto`` resolve (the catalog, a layer
+below, does not import them)."""
+
 
 def __getattr__(name: str) -> Any:
     """Load a public name from its home on first use and keep it here.
@@ -68,7 +72,8 @@ def __getattr__(name: str) -> Any:
     The machine layer comes first: it registers how ``local`` and ``auto`` resolve.
     """
     if name in _MODULES or name in _HOMES:
-        importlib.import_module("pytest_roofline.machine")
+        for provider in _PROVIDERS:
+            importlib.import_module(provider)
     if name in _MODULES:
         value = importlib.import_module(_MODULES[name])
     elif name in _HOMES:

@@ -35,9 +35,9 @@ from pytest_roofline.plugin.marker import parse_marker
 from pytest_roofline.plugin.settings import resolve
 from pytest_roofline.report import json_report
 from pytest_roofline.specs.files import resolve as resolve_hardware
-from pytest_roofline.specs.hardware import default_catalog
+from pytest_roofline.specs.hardware import Hardware, default_catalog
 from pytest_roofline.verdict.baseline import load as load_baseline
-from pytest_roofline.verdict.record import first_non_finite
+from pytest_roofline.verdict.rows import first_non_finite
 from pytest_roofline.verdict.recorder import Recorder
 
 # Numbers as users and files give them, the awkward ones weighted in.
@@ -262,7 +262,9 @@ def test_settings_take_any_values(values: dict[str, Any]) -> None:
     )
 )
 def test_a_hardware_table_takes_any_fields(fields: dict[str, Any]) -> None:
-    value_or_roofline_error(resolve_hardware, {"box": fields}, default_catalog(), "hw.toml")
+    value_or_roofline_error(
+        resolve_hardware, {"box": fields}, default_catalog(), "hw.toml", Hardware.from_data
+    )
 
 
 @PROPERTY

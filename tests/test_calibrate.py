@@ -8,12 +8,10 @@ import pytest
 
 from pytest_roofline import Hardware, bound, kernels
 from pytest_roofline.machine import calibration as calibrate
+from pytest_roofline.machine import probes
 from pytest_roofline.machine.binding_probes import PairedCalibration
-from pytest_roofline.machine.calibration import (
-    SharedCalibration,
-    measure_local,
-)
-from pytest_roofline.specs import hardware as hardware_module
+from pytest_roofline.machine.calibration import SharedCalibration
+from pytest_roofline.machine.ceilings import measure_local
 
 FAKE_LOCAL = Hardware(
     name="local",
@@ -82,7 +80,7 @@ def test_measure_local_measures_this_machine() -> None:
     assert local.peak("fp32") > 1e9
     assert local.peak("fp64") > 1e9
     assert local.memory_bandwidth > 1e9
-    # Short measurements are estimates: at least ±10 % (calibrate.MIN_UNCERTAINTY).
+    # Short measurements are estimates: at least ±10 % (ceilings.MIN_UNCERTAINTY).
     assert 0.10 <= local.ceiling_uncertainty < 1
     assert {"peak_flops", "memory_bandwidth"} <= set(local.sources)
 
@@ -113,30 +111,48 @@ def test_a_better_reading_raises_the_shared_ceilings(
 
 
 def test_a_better_reading_without_a_folder_updates_this_process(
-    monkeypatch: pytest.MonkeyPatch,
+    pytester: pytest.Pytester, run
 ) -> None:
+    # This process's own "local" (no folder, no store): seen from a fresh process, whose
+    # "local" nobody measured yet and whose names resolve in the library's own catalog.
+    pytester.makepyfile(
+        """
+from pytest_roofline import Hardware
+from pytest_roofline.machine import calibration
+
+FAKE_LOCAL = Hardware(
+    name="local",
+    peak_flops={"fp64": 5e10, "fp32": 1e11},
+    memory_bandwidth=2e10,
+    ceiling_uncertainty=0.12,
+    measured=True,
+)
+
+
+def test_raise_to(monkeypatch):
     quieter = FAKE_LOCAL.model_copy(update={"peak_flops": {"fp64": 9e10, "fp32": 2e11}})
-    monkeypatch.setattr(calibrate, "measure_local", lambda passes=4, budget=1.8: FAKE_LOCAL)
-    monkeypatch.setattr(calibrate, "_process_local", {})
-    # Outside a pytest run: the library's own catalog, not the one this run activated.
-    monkeypatch.setattr(hardware_module, "_active", [])
-    shared = SharedCalibration()
+    monkeypatch.setattr(calibration, "measure_local", lambda: FAKE_LOCAL)
+    assert not calibration.is_calibrated()
+    shared = calibration.SharedCalibration()
     assert shared().peak("fp32") == 1e11
     shared.raise_to(quieter)
-    assert calibrate.local_hardware().peak("fp32") == 2e11
+    assert calibration.local_hardware().peak("fp32") == 2e11
     assert Hardware.named("local").peak("fp32") == 2e11
+"""
+    )
+    run().assert_outcomes(passed=1)
 
 
 def test_stream_arrays_are_four_times_the_last_level_cache(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # STREAM's rule (McCalpin, stream.c): each array at least 4x the sum of the caches.
-    monkeypatch.setattr(calibrate, "last_level_cache_bytes", lambda: 32 * 2**20)
-    assert calibrate.stream_bytes() == 128 * 2**20
-    monkeypatch.setattr(calibrate, "last_level_cache_bytes", lambda: None)
-    assert calibrate.stream_bytes() == calibrate.MIN_STREAM_BYTES
-    monkeypatch.setattr(calibrate, "last_level_cache_bytes", lambda: 2**40)
-    assert calibrate.stream_bytes() == calibrate.MAX_STREAM_BYTES
+    monkeypatch.setattr(probes, "last_level_cache_bytes", lambda: 32 * 2**20)
+    assert probes.stream_bytes() == 128 * 2**20
+    monkeypatch.setattr(probes, "last_level_cache_bytes", lambda: None)
+    assert probes.stream_bytes() == probes.MIN_STREAM_BYTES
+    monkeypatch.setattr(probes, "last_level_cache_bytes", lambda: 2**40)
+    assert probes.stream_bytes() == probes.MAX_STREAM_BYTES
 
 
 class ScriptedProbe:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_roofline.machine import calibration as calibrate
+from pytest_roofline.machine import ceilings, host
 from pytest_roofline.machine.calibration import SharedCalibration
 from pytest_roofline.specs.hardware import Hardware
 
@@ -53,7 +54,7 @@ class FakeMeasure:
         self.calls = 0
 
     def __call__(
-        self, passes: int = calibrate.PASSES, budget: float = calibrate.BUDGET_SECONDS
+        self, passes: int = ceilings.PASSES, budget: float = ceilings.BUDGET_SECONDS
     ) -> Hardware:
         result = self.results[min(self.calls, len(self.results) - 1)]
         self.calls += 1
@@ -62,19 +63,18 @@ class FakeMeasure:
 
 @pytest.fixture
 def fake_measure(monkeypatch: pytest.MonkeyPatch) -> FakeMeasure:
-    """Never run the real measurement; keep this process's own "local" untouched."""
+    """Never run the real measurement."""
     fake = FakeMeasure()
     monkeypatch.setattr(calibrate, "measure_local", fake)
-    monkeypatch.setattr(calibrate, "_process_local", {})
     return fake
 
 
 @pytest.fixture
 def key() -> str:
-    return calibrate.fingerprint_key()
+    return host.fingerprint_key()
 
 
-SHOWN = calibrate.shown_key()
+SHOWN = host.shown_key()
 """Where a measurement is also kept for the header (read without numpy)."""
 
 
@@ -242,9 +242,9 @@ def test_the_header_shows_the_last_measurement_without_holding_it(
 
 
 def test_the_host_fingerprint_is_the_full_one_without_the_blas() -> None:
-    full = calibrate.fingerprint()
-    host = calibrate.host_fingerprint()
-    assert {k: v for k, v in full.items() if k != "blas"} == host
+    full = host.fingerprint()
+    without_blas = host.host_fingerprint()
+    assert {k: v for k, v in full.items() if k != "blas"} == without_blas
 
 
 def test_ceilings_cached_without_a_header_copy_get_one_when_used(

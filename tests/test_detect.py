@@ -17,7 +17,6 @@ from pytest_roofline.machine.detect import (
     name_from_nvml,
     name_from_torch,
 )
-from pytest_roofline.specs import hardware as hardware_module
 from pytest_roofline.specs.hardware import (
     Catalog,
     Hardware,
@@ -35,9 +34,8 @@ FAKE_LOCAL = Hardware(
 
 
 @pytest.fixture
-def catalog(monkeypatch: pytest.MonkeyPatch) -> Catalog:
+def catalog(builtin_catalogs: None) -> Catalog:
     """The built-in devices, with a "local" that costs nothing to resolve."""
-    monkeypatch.setattr(hardware_module, "_active", [])
     return Catalog(builtin_catalog(), local=lambda: FAKE_LOCAL)
 
 

@@ -30,6 +30,7 @@ INTERNAL_RECORDER_MEMBERS = {
     "min_utilization",
     "max_drop",
     "measured_tokens_per_second",
+    "row_without_verdict",
 }
 
 
@@ -94,7 +95,9 @@ def test_every_marker_argument_is_documented(keyword: str) -> None:
 
 
 def test_every_public_fixture_member_is_documented() -> None:
-    members = {n for n in vars(Recorder) if not n.startswith("_")} - INTERNAL_RECORDER_MEMBERS
+    # Over the class and its bases: the re-checks moved to a base class (verdict/recheck.py).
+    public = {n for cls in Recorder.__mro__ for n in vars(cls) if not n.startswith("_")}
+    members = public - INTERNAL_RECORDER_MEMBERS
     assert {"declare", "measure", "report", "report_engine_result", "bound"} <= members
     missing = sorted(m for m in members if f"`{m}" not in REFERENCE)
     assert not missing, f"fixture members missing from docs/reference.md: {missing}"

@@ -11,7 +11,6 @@ from pytest_roofline.errors import (
     RooflineError,
     UnknownNameError,
 )
-from pytest_roofline.specs import hardware as hardware_module
 from pytest_roofline.specs.files import (
     extend_catalog,
     from_toml,
@@ -25,9 +24,8 @@ from pytest_roofline.specs.hardware import (
 
 
 @pytest.fixture(autouse=True)
-def builtin_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def builtin_default(builtin_catalogs: None) -> None:
     """Resolve ``extends`` against the built-in catalog, not this run's own."""
-    monkeypatch.setattr(hardware_module, "_active", [])
 
 
 @pytest.fixture
@@ -70,7 +68,7 @@ fp32 = "20 TFLOP/s"
 bf16 = "150 TFLOP/s"
 """,
     )
-    [device] = load(path, catalog)
+    [device] = load(path, catalog, Hardware.from_data)
     assert device.name == "my-gpu"
     assert device.memory_bandwidth == pytest.approx(1.5e12)
     assert device.memory_capacity == pytest.approx(48e9)
@@ -93,7 +91,7 @@ memory_bandwidth = "2 TB/s"
 peak_flops = { fp16 = "100 TFLOP/s" }
 """,
     )
-    devices = {device.name: device for device in load(path, catalog)}
+    devices = {device.name: device for device in load(path, catalog, Hardware.from_data)}
     assert set(devices) == {"board-a", "board-b"}
     assert devices["board-a"].memory_bandwidth == pytest.approx(1e12)
     assert devices["board-a"].peak("fp32") == pytest.approx(10e12)
@@ -140,7 +138,7 @@ extends = "a100-sxm4-80gb"
 memory_bandwidth = "1.6 TB/s"
 """,
     )
-    [device] = load(path, catalog)
+    [device] = load(path, catalog, Hardware.from_data)
     assert device.memory_bandwidth == pytest.approx(1.6e12)
     assert device.peak("fp16") == pytest.approx(A100_FP16)
     # Without its own description the entry says what it was made from.
@@ -162,7 +160,7 @@ memory_capacity = "32 GB"
 peak_flops = { fp32 = "10 TFLOP/s", bf16 = "80 TFLOP/s" }
 """,
     )
-    devices = {device.name: device for device in load(path, catalog)}
+    devices = {device.name: device for device in load(path, catalog, Hardware.from_data)}
     child = devices["board-fast-memory"]
     assert child.memory_bandwidth == pytest.approx(4e12)
     assert child.memory_capacity == pytest.approx(32e9)
@@ -184,7 +182,7 @@ memory_bandwidth = "1.8 TB/s"
 peak_flops = { bf16 = "200 TFLOP/s" }
 """,
     )
-    devices = {device.name: device for device in load(path, catalog)}
+    devices = {device.name: device for device in load(path, catalog, Hardware.from_data)}
     leaf = devices["a100-cutlass-throttled"]
     assert leaf.peak("bf16") == pytest.approx(200e12)  # its own
     assert leaf.peak("fp16") == pytest.approx(260e12)  # from a100-cutlass
@@ -205,7 +203,7 @@ extends = "alpha"
 """,
     )
     with pytest.raises(DeclarationError, match="loop") as caught:
-        load(path, catalog)
+        load(path, catalog, Hardware.from_data)
     message = str(caught.value)
     assert "alpha -> beta -> alpha" in message or "beta -> alpha -> beta" in message
     assert str(path) in message
@@ -215,13 +213,13 @@ extends = "alpha"
 def test_extends_itself_is_a_loop(tmp_path: Path, catalog: Catalog) -> None:
     path = write(tmp_path, '[ouroboros]\nextends = "ouroboros"\n')
     with pytest.raises(DeclarationError, match="ouroboros -> ouroboros"):
-        load(path, catalog)
+        load(path, catalog, Hardware.from_data)
 
 
 def test_extends_an_unknown_device_suggests_close_names(tmp_path: Path, catalog: Catalog) -> None:
     path = write(tmp_path, '[mine]\nextends = "a100-sxm4-80g"\n')
     with pytest.raises(UnknownNameError) as caught:
-        load(path, catalog)
+        load(path, catalog, Hardware.from_data)
     message = str(caught.value)
     assert "a100-sxm4-80g" in message
     assert "a100-sxm4-80gb" in caught.value.suggestions
@@ -245,7 +243,7 @@ def test_bad_figures_are_one_line_naming_file_entry_and_field(
 ) -> None:
     path = write(tmp_path, f"[my-board]\n{entry}\n")
     with pytest.raises(DeclarationError) as caught:
-        load(path, catalog)
+        load(path, catalog, Hardware.from_data)
     message = str(caught.value)
     assert "\n" not in message
     assert str(path) in message
@@ -259,7 +257,7 @@ def test_bad_figure_in_an_extending_entry_names_it(tmp_path: Path, catalog: Cata
         '[a100-typo]\nextends = "a100-sxm4-80gb"\npeak_flops = { bf61 = "1 TFLOP/s" }\n',
     )
     with pytest.raises(DeclarationError) as caught:
-        load(path, catalog)
+        load(path, catalog, Hardware.from_data)
     message = str(caught.value)
     assert str(path) in message
     assert "a100-typo" in message
@@ -269,7 +267,7 @@ def test_bad_figure_in_an_extending_entry_names_it(tmp_path: Path, catalog: Cata
 def test_invalid_toml_is_one_line_naming_the_file(tmp_path: Path, catalog: Catalog) -> None:
     path = write(tmp_path, "name = \n")
     with pytest.raises(DeclarationError, match="not valid TOML") as caught:
-        load(path, catalog)
+        load(path, catalog, Hardware.from_data)
     assert str(path) in str(caught.value)
     assert "\n" not in str(caught.value)
 
@@ -277,7 +275,7 @@ def test_invalid_toml_is_one_line_naming_the_file(tmp_path: Path, catalog: Catal
 def test_missing_file_is_one_line_naming_the_file(tmp_path: Path, catalog: Catalog) -> None:
     path = tmp_path / "nowhere.toml"
     with pytest.raises(DeclarationError) as caught:
-        load(path, catalog)
+        load(path, catalog, Hardware.from_data)
     assert str(path) in str(caught.value)
     assert "\n" not in str(caught.value)
     with pytest.raises(DeclarationError, match=r"nowhere\.toml"):
@@ -287,7 +285,7 @@ def test_missing_file_is_one_line_naming_the_file(tmp_path: Path, catalog: Catal
 def test_entry_that_is_not_a_table_names_the_file(tmp_path: Path, catalog: Catalog) -> None:
     path = write(tmp_path, 'board = "fast"\n')
     with pytest.raises(DeclarationError) as caught:
-        load(path, catalog)
+        load(path, catalog, Hardware.from_data)
     assert str(path) in str(caught.value)
     assert "board" in str(caught.value)
 
@@ -306,7 +304,7 @@ peak_flops = { fp32 = "20 TFLOP/s" }
 """,
     )
     with pytest.raises(DeclarationError) as caught:
-        from_toml(path)
+        from_toml(path, builtin_catalog(), Hardware.from_data)
     message = str(caught.value)
     assert str(path) in message
     assert "board-a" in message
@@ -316,7 +314,7 @@ peak_flops = { fp32 = "20 TFLOP/s" }
 
 
 def test_extend_catalog_adds_devices_to_a_copy(tmp_path: Path, catalog: Catalog) -> None:
-    devices = load(write(tmp_path, NANOFLOW_A100), catalog)
+    devices = load(write(tmp_path, NANOFLOW_A100), catalog, Hardware.from_data)
     extended = extend_catalog(catalog, devices, "devices.toml")
     assert extended.lookup("a100-nanoflow").peak("fp16") == pytest.approx(260e12)
     assert extended.lookup("a100-sxm4-80gb") == catalog.lookup("a100-sxm4-80gb")
@@ -339,7 +337,7 @@ def test_extend_catalog_rejects_a_clashing_name_or_alias(
         tmp_path,
         f'{declaration}\nmemory_bandwidth = "1 TB/s"\npeak_flops = {{ fp32 = "1 TFLOP/s" }}\n',
     )
-    devices = load(path, catalog)
+    devices = load(path, catalog, Hardware.from_data)
     with pytest.raises(DeclarationError) as caught:
         extend_catalog(catalog, devices, "pyproject.toml")
     assert "pyproject.toml" in str(caught.value)

@@ -9,6 +9,7 @@ import types
 import pytest
 
 from pytest_roofline import DeclarationError, Measurement, bound, kernels
+from pytest_roofline.measurement import timing
 from pytest_roofline.measurement.timing import measure
 from pytest_roofline.verdict.record import evaluate
 
@@ -106,24 +107,32 @@ def test_impossible_needs_even_the_slowest_plausible_round_faster() -> None:
 
 
 def test_measure_subtracts_the_loop_overhead(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On a fake clock: each call of the function advances it 140 ns, of which 40 ns are
-    what a call of a function doing nothing costs in the same loop. One call is 100 ns."""
-    measure_module = sys.modules[
-        "pytest_roofline.measurement.timing"
-    ]  # the package exports measure()
+    """On a fake clock: every call the timing loop makes costs 40 ns (what a call of a
+    function doing nothing costs in the same loop), and the work 100 ns more. One call is
+    100 ns."""
     now = [0]
-    monkeypatch.setattr(
-        measure_module, "time", types.SimpleNamespace(perf_counter_ns=lambda: now[0])
-    )
-
-    def empty(*args: object, **kwargs: object) -> None:
-        now[0] += 40
+    monkeypatch.setattr(timing, "time", types.SimpleNamespace(perf_counter_ns=lambda: now[0]))
 
     def work() -> None:
-        now[0] += 140
+        now[0] += 100
 
-    monkeypatch.setattr(measure_module, "_noop", empty)
-    m = measure(work, max_time=0.05)
+    loop: list[types.CodeType] = []  # the code of the loop that calls work, once seen
+
+    def call_cost(frame: types.FrameType, event: str, arg: object) -> None:
+        caller = frame.f_back
+        if event != "call" or caller is None:
+            return
+        if not loop and frame.f_code is work.__code__:
+            loop.append(caller.f_code)
+        if loop and caller.f_code is loop[0]:
+            now[0] += 40
+
+    before = sys.getprofile()
+    sys.setprofile(call_cost)
+    try:
+        m = measure(work, max_time=0.05)
+    finally:
+        sys.setprofile(before)
     assert m.loops == math.ceil(1e-4 * 1e9 / 140)  # rounds sized to last MIN_ROUND_SECONDS
     assert m.median == pytest.approx(100e-9)  # 140 ns without the subtraction
     assert m.min == pytest.approx(100e-9)
@@ -243,12 +252,8 @@ def test_a_slow_first_call_is_warm_up_not_the_measure(monkeypatch: pytest.Monkey
     """On a fake clock: the first call takes 60 ms (a compilation, a lazy set-up), every
     later one 150 ns. The warm-up outlasts the first call, and the rounds are sized and
     timed on the later calls: 150 ns each, 667 calls a round, no 'one round' note."""
-    measure_module = sys.modules["pytest_roofline.measurement.timing"]
     now = [0]
-    monkeypatch.setattr(
-        measure_module, "time", types.SimpleNamespace(perf_counter_ns=lambda: now[0])
-    )
-    monkeypatch.setattr(measure_module, "_noop", lambda *args, **kwargs: None)
+    monkeypatch.setattr(timing, "time", types.SimpleNamespace(perf_counter_ns=lambda: now[0]))
     calls = [0]
 
     def lazy() -> None:

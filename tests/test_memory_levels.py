@@ -14,17 +14,12 @@ import pytest
 
 from pytest_roofline import kernels
 from pytest_roofline.errors import DeclarationError
-from pytest_roofline.machine import calibration as calibrate
-from pytest_roofline.machine.calibration import (
-    Cache,
-    cpu_caches,
-    fingerprint,
-    merge,
-)
+from pytest_roofline.machine import ceilings, host
+from pytest_roofline.machine.calibration import merge
+from pytest_roofline.machine.host import Cache, cpu_caches, fingerprint
 from pytest_roofline.machine.probes import CacheProbe
 from pytest_roofline.physics.bound import kernel_bound
 from pytest_roofline.physics.dispatch import bound
-from pytest_roofline.specs import hardware as hardware_module
 from pytest_roofline.specs.hardware import (
     Hardware,
     MemoryLevel,
@@ -53,9 +48,8 @@ CPU = Hardware(
 
 
 @pytest.fixture(autouse=True)
-def builtin_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def builtin_default(builtin_catalogs: None) -> None:
     """Names resolve in the built-in catalog, not in this run's own."""
-    monkeypatch.setattr(hardware_module, "_active", [])
 
 
 def fp32_copy(total_bytes: int) -> Kernel:
@@ -234,18 +228,18 @@ def test_fingerprint_names_what_makes_ceilings_valid() -> None:
 
 
 def test_fingerprint_key_is_stable_and_short_hex() -> None:
-    key = calibrate.fingerprint_key()
-    assert key == calibrate.fingerprint_key()
+    key = host.fingerprint_key()
+    assert key == host.fingerprint_key()
     assert len(key) == 16
     assert set(key) <= set(string.hexdigits.lower())
 
 
 def test_fingerprint_key_changes_with_the_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
     machine = {"cpu": "Some CPU", "cores": 8, "numpy": "2.0.0", "blas": "openblas 0.3"}
-    monkeypatch.setattr(calibrate, "fingerprint", lambda: dict(machine))
-    before = calibrate.fingerprint_key()
+    monkeypatch.setattr(host, "fingerprint", lambda: dict(machine))
+    before = host.fingerprint_key()
     machine["cores"] = 16
-    assert calibrate.fingerprint_key() != before
+    assert host.fingerprint_key() != before
 
 
 def test_cache_probe_returns_a_read_rate_and_a_copy_rate() -> None:
@@ -313,7 +307,7 @@ L3 = Cache(3, 32 * MiB, 1)
 
 def test_levels_the_probes_told_apart_keep_their_own_roofs() -> None:
     # Each level more than 10 % faster than the next: four roofs.
-    levels, memory, merged = calibrate.distinct_levels(
+    levels, memory, merged = ceilings.distinct_levels(
         [(L1, 200e9), (L2, 100e9), (L3, 60e9)], memory=40e9
     )
     assert [(lv.name, lv.bandwidth) for lv in levels] == [
@@ -330,7 +324,7 @@ def test_levels_the_probes_could_not_tell_apart_share_one_roof() -> None:
     # What this 2-vCPU host measured: numpy's call overhead holds the L1 probe (19 GB/s)
     # below L2 (76 GB/s), and L3 (49 GB/s) is within 10 % of memory (47.8 GB/s). L1 and
     # L2 are one roof, named for both, holding both; L3 joins main memory.
-    levels, memory, merged = calibrate.distinct_levels(
+    levels, memory, merged = ceilings.distinct_levels(
         [(L1, 19.2e9), (L2, 76e9), (L3, 49e9)], memory=47.8e9
     )
     assert [(lv.name, lv.capacity, lv.bandwidth) for lv in levels] == [("L1/L2", 1 * MiB, 76e9)]
@@ -349,11 +343,11 @@ def test_levels_the_probes_could_not_tell_apart_share_one_roof() -> None:
 def test_no_two_roofs_left_are_within_the_margin(seed: int) -> None:
     rng = np.random.default_rng(seed)
     rates = rng.uniform(10e9, 200e9, size=4)
-    levels, memory, _ = calibrate.distinct_levels(
+    levels, memory, _ = ceilings.distinct_levels(
         [(L1, rates[0]), (L2, rates[1]), (L3, rates[2])], memory=rates[3]
     )
     roofs = [lv.bandwidth for lv in levels] + [memory]
     for faster, slower in itertools.pairwise(roofs):
-        assert faster > slower * (1 + calibrate.TELL_APART)
+        assert faster > slower * (1 + ceilings.TELL_APART)
     # Nothing measured is lost: the best rate is some roof's.
     assert max(roofs) == pytest.approx(max(rates))

@@ -17,15 +17,17 @@ from pytest_roofline.errors import (
     clip,
     cut,
 )
+from pytest_roofline.plugin.session import RooflineSession
 from pytest_roofline.plugin.settings import (
     Settings,
     check_outputs,
 )
 from pytest_roofline.report import json_report
-from pytest_roofline.verdict.record import (
-    Result,
+from pytest_roofline.verdict.record import Result
+from pytest_roofline.verdict.rows import (
     error_record,
     first_non_finite,
+    first_non_finite_figure,
 )
 
 SCHEMA = json.loads((Path(json_report.__file__).parent / "schema.json").read_text())
@@ -194,29 +196,23 @@ def test_the_first_number_that_is_not_finite_is_named() -> None:
 
 
 def test_a_worker_record_that_cannot_be_read_back_keeps_its_row() -> None:
-    from pytest_roofline.plugin import RooflineManager
-
     good = error_record("t.py::ok", "roofline: fine")
-    assert RooflineManager._from_worker("t.py::ok", json.dumps(good)) == good
+    assert RooflineSession._from_worker("t.py::ok", json.dumps(good)) == good
     for text in ('{"nodeid": "t.py::x", "utilization": NaN}', "[" * 100_000, "not json"):
-        row = RooflineManager._from_worker("t.py::x", text)
+        row = RooflineSession._from_worker("t.py::x", text)
         assert Result.model_validate(row).outcome == "unmeasured"
         assert row["message"].startswith("roofline: the worker's record could not be read back")
         assert "\n" not in row["message"]
 
 
 def test_a_worker_record_with_a_figure_that_is_not_finite_keeps_its_row() -> None:
-    from pytest_roofline.plugin import RooflineManager
-
     record = {**error_record("t.py::x", "roofline: fine"), "measured_seconds": float("inf")}
-    row = RooflineManager._from_worker("t.py::x", json.dumps(record))
+    row = RooflineSession._from_worker("t.py::x", json.dumps(record))
     assert row["outcome"] == "unmeasured"
     assert "measured_seconds" in row["message"]
 
 
 def test_a_verdict_s_figures_are_all_read_for_finiteness() -> None:
-    from pytest_roofline.verdict.record import first_non_finite_figure
-
     row = error_record("t.py::x", "roofline: fine")
     assert first_non_finite_figure(row) is None
     assert first_non_finite_figure({**row, "utilization": float("nan")}) == "utilization"

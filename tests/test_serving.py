@@ -380,7 +380,9 @@ def test_hardware_argument_overrides_config() -> None:
 
 
 def test_no_hardware_at_all() -> None:
-    with pytest.raises(DeclarationError, match="no hardware"):
+    # One message wherever the hardware is missing (physics.dispatch.hardware_for): the
+    # library's bound() and the plugin say how to name it.
+    with pytest.raises(DeclarationError, match="name the hardware"):
         bound(serve(hardware=None))
 
 

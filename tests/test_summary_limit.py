@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pytest_roofline.plugin import SUMMARY_ROWS
+from pytest_roofline.plugin.finish import SUMMARY_ROWS
 
 MANY = """
 import pytest
