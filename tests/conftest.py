@@ -1,15 +1,34 @@
-"""Shared fixtures: plugin tests run real pytest subprocesses on real test files."""
+"""Shared fixtures.
+
+The layout of tests/ mirrors the package (DESIGN.md section 3): tests/core/ for
+pytest_roofline/core/, tests/plugin/ for the plugin (end to end, in pytest subprocesses),
+and so on; tests/project/ holds what concerns the whole project (docs, layout rules,
+bad-input campaigns, properties). What several files need lives here, once: the pytest
+runner, the section 5 key list, a result factory, the made-up ``local`` ceilings, the
+header lines the plugin prints, and ways to step aside from state a run holds. No test
+patches a private module global: state is swapped through public functions.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_roofline import Hardware, Kernel, Measurement, kernels
+from pytest_roofline import bound as bound_of
+from pytest_roofline.physics.bound import Bound
 from pytest_roofline.specs import catalog
+from pytest_roofline.verdict.record import Result, evaluate
 
 pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).parents[1]
 
 
 @pytest.fixture
@@ -41,3 +60,154 @@ def builtin_catalogs() -> Iterator[None]:
     yield
     for each in reversed(stepped_aside):
         catalog.activate(each)
+
+
+# -- results and reports ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def contract_keys() -> frozenset[str]:
+    """The keys every result holds at least (DESIGN.md section 5)."""
+    return frozenset(
+        {
+            "nodeid",
+            "kind",
+            "workload",
+            "hardware",
+            "hardware_spec",
+            "bound_seconds",
+            "measured_seconds",
+            "utilization",
+            "min_utilization",
+            "bottleneck",
+            "intensity",
+            "ridge_point",
+            "outcome",
+            "statistics",
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def report_results() -> Callable[[Path], list[dict[str, Any]]]:
+    """Reads the results of a JSON report (``--roofline-json``), checking its schema."""
+
+    def results(path: Path) -> list[dict[str, Any]]:
+        document = json.loads(path.read_text())
+        assert document["schema"] == "pytest-roofline/1"
+        found: list[dict[str, Any]] = document["results"]
+        return found
+
+    return results
+
+
+@pytest.fixture(scope="session")
+def make_result() -> Callable[..., Result]:
+    """A Result as the verdict makes it, for a measurement of a kernel on some hardware.
+
+    ``make_result(measurement, min_utilization=None, *, kernel=matmul 1024^3 fp32,
+    hardware="h100-sxm", bound_=None, nodeid="t.py::t")``: ``measurement`` may be None
+    (unmeasured); ``bound_`` replaces the one computed from the kernel and the hardware.
+    """
+    gemm = kernels.matmul(1024, 1024, 1024, "fp32")
+
+    def result(
+        measurement: Measurement | None,
+        min_utilization: float | None = None,
+        *,
+        kernel: Kernel = gemm,
+        hardware: str | Hardware = "h100-sxm",
+        bound_: Bound | None = None,
+        nodeid: str = "t.py::t",
+    ) -> Result:
+        device = hardware if isinstance(hardware, Hardware) else Hardware.named(hardware)
+        return evaluate(
+            nodeid=nodeid,
+            label=kernel.label,
+            workload=kernel.model_dump(),
+            hardware_spec=device.model_dump(
+                mode="json", exclude={"sources", "aliases", "description"}
+            ),
+            bound=bound_of(kernel, device) if bound_ is None else bound_,
+            measurement=measurement,
+            min_utilization=min_utilization,
+        )
+
+    return result
+
+
+@pytest.fixture(scope="session")
+def vllm_sample() -> Path:
+    """The vLLM ``bench serve`` result the examples ship: LLaMA-2-70B on 8 A100s, 1000
+    requests of 1024 + 512 tokens in 349.1 s."""
+    return ROOT / "examples" / "serving" / "vllm_llama-2-70b_8xa100.sample.json"
+
+
+# -- the machine ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fake_local() -> Hardware:
+    """Made-up ``local`` ceilings, shaped like the ones the calibration measures, so no
+    test that only needs some ``local`` runs the real calibration."""
+    return Hardware(
+        name="local",
+        peak_flops={"fp64": 5e10, "fp32": 1e11},
+        memory_bandwidth=2e10,
+        ceiling_uncertainty=0.12,
+        measured=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def local_header() -> dict[str, str]:
+    """The header line a run prints about ``local`` as its default hardware (fnmatch
+    patterns), by how the ceilings were got."""
+    line = "roofline: default hardware local"
+    return {
+        "first use": f"{line} (this machine; ceilings measured on first use*",
+        "measured": f"{line} (fp64 *), measured *",
+        "cached": f"{line} (fp64 *), cached *",
+        "ceilings": f"{line} (fp64 *FLOP/s, fp32 *, memory *B/s*",
+    }
+
+
+@pytest.fixture(scope="session")
+def can_lock() -> Callable[[Path], bool]:
+    """Whether another open file description can take the lock on ``path`` now (flock(2)
+    semantics): how a test sees, from outside, that a run lock is held."""
+
+    def can(path: Path) -> bool:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        else:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
+        finally:
+            os.close(handle)
+
+    return can
+
+
+@pytest.fixture
+def numpy_imported(pytester: pytest.Pytester) -> Callable[[], bool]:
+    """Whether the last pytest run in the pytester folder imported numpy (a conftest
+    there notes it as the session finishes). Run with ``-p no:randomly``: pytest-randomly
+    imports numpy itself, to seed it."""
+    pytester.makeconftest(
+        """
+import sys
+
+def pytest_sessionfinish(session):
+    with open("numpy.txt", "w") as f:
+        f.write(str("numpy" in sys.modules))
+"""
+    )
+
+    def imported() -> bool:
+        return (pytester.path / "numpy.txt").read_text() == "True"
+
+    return imported

@@ -1,0 +1,230 @@
+"""Reading serving engines' benchmark result files (pytest_roofline.measurement.engines).
+
+Each shape is written here with the keys its tool writes: vLLM's
+benchmarks/benchmark_serving.py --save-result and benchmark_throughput.py --output-json,
+and SGLang's python/sglang/bench_serving.py --output-file (JSON lines). The expected
+figures are computed by hand from the totals in each file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_roofline.errors import (
+    DeclarationError,
+    UnknownNameError,
+)
+from pytest_roofline.measurement.engines import (
+    FORMATS,
+    parse_engine_result,
+    read_engine_result,
+)
+
+SGLANG_RUN = {
+    "backend": "sglang",
+    "dataset_name": "random",
+    "request_rate": float("inf"),
+    "max_concurrency": 32,
+    "random_input_len": 1024,
+    "random_output_len": 256,
+    "duration": 80.0,
+    "completed": 500,
+    "total_input_tokens": 512_000,
+    "total_output_tokens": 128_000,
+    "total_output_tokens_retokenized": 127_950,
+    "request_throughput": 6.25,
+    "input_throughput": 6400.0,
+    "output_throughput": 1600.0,
+    "mean_e2e_latency_ms": 5100.0,
+    "mean_ttft_ms": 310.0,
+    "mean_tpot_ms": 18.8,
+    "mean_itl_ms": 18.6,
+}
+
+OFFLINE = {
+    "elapsed_time": 120.0,
+    "num_requests": 1000,
+    "total_num_tokens": 1_536_000,
+    "requests_per_second": 8.333,
+    "tokens_per_second": 12_800.0,
+}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def one_line(info: pytest.ExceptionInfo[BaseException]) -> str:
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_vllm_serving_sample(vllm_sample: Path) -> None:
+    result = read_engine_result(vllm_sample)
+    assert result.format == "vllm-serving"
+    assert result.source == str(vllm_sample)
+    assert result.requests == 1000
+    assert result.duration_seconds == 349.1
+    # p = 1,024,000 / 1000 and d = 512,000 / 1000; the throughputs as written.
+    assert result.mean_prompt_tokens == 1024
+    assert result.mean_output_tokens == 512
+    assert result.tokens_per_second == 4399.89
+    assert result.output_tokens_per_second == 1466.63
+    assert result.requests_per_second == 2.8645
+    assert result.mean_ttft_seconds == pytest.approx(1.4802)
+    assert result.mean_tpot_seconds == pytest.approx(0.04081)
+    assert result.mean_itl_seconds == pytest.approx(0.04064)
+    assert result.model == "meta-llama/Llama-2-70b-hf"
+    assert result.max_concurrency == 64
+    assert "vLLM benchmark_serving" in result.description
+
+
+def test_old_vllm_serving_without_total_throughput(tmp_path: Path, vllm_sample: Path) -> None:
+    # vLLM 0.5 and earlier wrote no total_token_throughput: (input + output) / duration.
+    data = json.loads(vllm_sample.read_text())
+    for key in ("total_token_throughput", "output_throughput", "request_throughput"):
+        del data[key]
+    result = read_engine_result(write(tmp_path, "old.json", json.dumps(data)))
+    assert result.tokens_per_second == pytest.approx(1_536_000 / 349.1)
+    assert result.output_tokens_per_second == pytest.approx(512_000 / 349.1)
+    assert result.requests_per_second == pytest.approx(1000 / 349.1)
+
+
+def test_vllm_offline_throughput(tmp_path: Path) -> None:
+    result = read_engine_result(write(tmp_path, "offline.json", json.dumps(OFFLINE)))
+    assert result.format == "vllm-throughput"
+    assert result.requests == 1000
+    assert result.tokens_per_second == 12_800.0
+    assert result.mean_prompt_tokens is None  # the totals are not split
+    assert result.mean_output_tokens is None
+    assert result.mean_tpot_seconds is None
+
+
+def test_vllm_offline_throughput_with_output_tokens(tmp_path: Path) -> None:
+    data = {**OFFLINE, "total_output_tokens": 512_000}
+    result = read_engine_result(write(tmp_path, "offline.json", json.dumps(data)))
+    assert result.mean_prompt_tokens == 1024  # (1,536,000 - 512,000) / 1000
+    assert result.mean_output_tokens == 512
+    assert result.output_tokens_per_second == pytest.approx(512_000 / 120)
+
+
+def test_sglang_json_lines_last_run_by_default(tmp_path: Path) -> None:
+    runs = [{**SGLANG_RUN, "max_concurrency": c, "duration": 80.0 * 32 / c} for c in (8, 16, 32)]
+    path = write(tmp_path, "sglang.jsonl", "\n".join(json.dumps(r) for r in runs) + "\n")
+    last = read_engine_result(path)
+    assert last.format == "sglang-serving"
+    assert last.source == f"{path}:3"
+    assert last.max_concurrency == 32
+    # No total throughput key: (512,000 + 128,000) / 80 s.
+    assert last.tokens_per_second == 8000.0
+    assert last.mean_prompt_tokens == 1024
+    assert last.mean_output_tokens == 256
+    assert last.mean_tpot_seconds == pytest.approx(0.0188)
+    first = read_engine_result(path, run=0)
+    assert first.max_concurrency == 8
+    assert first.tokens_per_second == pytest.approx(640_000 / 320)
+    assert read_engine_result(path, run=-2).source == f"{path}:2"
+
+
+def test_a_single_sglang_run_is_told_from_vllm_by_its_keys(tmp_path: Path) -> None:
+    result = read_engine_result(write(tmp_path, "one.jsonl", json.dumps(SGLANG_RUN)))
+    assert result.format == "sglang-serving"
+
+
+def test_format_forced(tmp_path: Path) -> None:
+    path = write(tmp_path, "one.json", json.dumps(SGLANG_RUN))
+    assert read_engine_result(path, format="vllm-serving").format == "vllm-serving"
+    with pytest.raises(DeclarationError) as info:
+        read_engine_result(path, format="vllm-throughput")
+    assert "no key 'num_requests', 'elapsed_time', 'total_num_tokens'" in one_line(info)
+
+
+def test_unknown_format_suggests_the_closest() -> None:
+    with pytest.raises(UnknownNameError) as info:
+        parse_engine_result({}, source="x.json", format="vllm-serve")
+    assert "'vllm-serving'" in one_line(info)
+    assert set(FORMATS) == {"vllm-serving", "vllm-throughput", "sglang-serving"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ('{"completed": 1,', "not JSON: Expecting property name enclosed in double quotes"),
+        ("[1, 2]", "a JSON object, got list"),
+        ('"text"', "a JSON object, got str"),
+        ('{"hello": 1, "world": 2}', "no key 'completed' or 'elapsed_time'; it has keys 'hello'"),
+        ('{"completed": 3, "duration": 1}', "no key 'total_input_tokens', 'total_output"),
+    ],
+)
+def test_bad_files_name_themselves_and_the_culprit(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path, "bad.json", text)
+    with pytest.raises(DeclarationError) as info:
+        read_engine_result(path)
+    message = one_line(info)
+    assert message.startswith(str(path))
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("duration", 0, "duration must be a finite number > 0, got 0"),
+        ("duration", -5.0, "duration must be a finite number > 0"),
+        ("total_input_tokens", "many", "total_input_tokens must be a number, got 'many'"),
+        ("total_output_tokens", True, "total_output_tokens must be a number"),
+        ("mean_tpot_ms", -1, "mean_tpot_ms must be a finite number >= 0"),
+        ("completed", 0, "completed is 0"),
+    ],
+)
+def test_bad_figures_are_named(
+    tmp_path: Path, vllm_sample: Path, key: str, value: object, expected: str
+) -> None:
+    data = {**json.loads(vllm_sample.read_text()), key: value}
+    with pytest.raises(DeclarationError) as info:
+        read_engine_result(write(tmp_path, "bad.json", json.dumps(data)))
+    assert expected in one_line(info)
+
+
+def test_non_finite_figures_are_named(tmp_path: Path, vllm_sample: Path) -> None:
+    text = vllm_sample.read_text().replace('"duration": 349.1', '"duration": NaN')
+    with pytest.raises(DeclarationError) as info:
+        read_engine_result(write(tmp_path, "nan.json", text))
+    assert "duration must be a finite number > 0, got nan" in one_line(info)
+
+
+def test_missing_file() -> None:
+    with pytest.raises(DeclarationError) as info:
+        read_engine_result("no/such/result.json")
+    assert one_line(info) == "no/such/result.json: no such engine result file"
+
+
+def test_a_bad_json_line_is_named_by_its_number(tmp_path: Path) -> None:
+    text = json.dumps(SGLANG_RUN) + "\n" + json.dumps(SGLANG_RUN) + "\n{oops\n"
+    path = write(tmp_path, "runs.jsonl", text)
+    with pytest.raises(DeclarationError) as info:
+        read_engine_result(path)
+    assert one_line(info).startswith(f"{path}:3: not JSON")
+
+
+def test_run_out_of_range(tmp_path: Path) -> None:
+    path = write(tmp_path, "runs.jsonl", "\n".join([json.dumps(SGLANG_RUN)] * 2))
+    with pytest.raises(DeclarationError) as info:
+        read_engine_result(path, run=2)
+    assert "run=2 is out of range; the file holds 2 runs" in one_line(info)
+
+
+def test_offline_output_tokens_beyond_the_total(tmp_path: Path) -> None:
+    data = {**OFFLINE, "total_output_tokens": 2_000_000}
+    with pytest.raises(DeclarationError) as info:
+        read_engine_result(write(tmp_path, "offline.json", json.dumps(data)))
+    assert "total_output_tokens (2e+06) exceeds total_num_tokens" in one_line(info)

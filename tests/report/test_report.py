@@ -1,0 +1,238 @@
+"""Report writers: the terminal summary, the JSON report, and atomic file writes."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pytest_roofline import Hardware, Kernel, Measurement, Result, bound, kernels
+from pytest_roofline.core import atomic
+from pytest_roofline.report import json_report, terminal
+from pytest_roofline.verdict.record import (
+    evaluate,
+)
+
+GEMM = kernels.matmul(1024, 1024, 1024, "bf16")
+GEMM_FP32 = kernels.matmul(256, 256, 256, "fp32")
+
+LOCAL = Hardware(
+    name="local",
+    peak_flops={"fp64": 4e10, "fp32": 8e10},
+    memory_bandwidth=1.5e10,
+    ceiling_uncertainty=0.1,
+    measured=True,
+)
+
+
+def result(
+    nodeid: str,
+    utilization: float | None,
+    budget: float | None = 0.4,
+    hardware: str | Hardware = "h100-sxm",
+    kernel: Kernel = GEMM,
+) -> Result:
+    """A result whose measurement reaches ``utilization`` of the bound (None: unmeasured)."""
+    b = bound(kernel, hardware)
+    device = hardware if isinstance(hardware, Hardware) else Hardware.named(hardware)
+    measurement = (
+        None if utilization is None else Measurement.from_reported(b.seconds / utilization)
+    )
+    return evaluate(
+        nodeid=nodeid,
+        label=kernel.label,
+        workload=kernel.model_dump(),
+        hardware_spec=device.model_dump(mode="json", exclude={"sources", "aliases", "description"}),
+        bound=b,
+        measurement=measurement,
+        min_utilization=budget,
+    )
+
+
+# -- terminal -------------------------------------------------------------------------
+
+
+def test_summary_orders_impossible_unmeasured_failed_then_passed_worst_first() -> None:
+    results = [
+        result("t.py::passed_high", 0.9),
+        result("t.py::failed", 0.2),
+        result("t.py::passed_low", 0.5),
+        result("t.py::impossible", 3.0),
+        result("t.py::unmeasured", None),
+        result("t.py::passed_mid", 0.7),
+    ]
+    assert [r.outcome for r in results] == [
+        "passed",
+        "failed",
+        "passed",
+        "impossible",
+        "unmeasured",
+        "passed",
+    ]
+    lines = terminal.summary_lines([r.model_dump(mode="json") for r in results])
+    assert lines[0].split() == [
+        "test",
+        "hardware",
+        "bound",
+        "by",
+        "utilization",
+        "budget",
+        "status",
+    ]
+    order = [line.split()[0] for line in lines[1:]]
+    assert order == [
+        "t.py::impossible",
+        "t.py::unmeasured",
+        "t.py::failed",
+        "t.py::passed_low",
+        "t.py::passed_mid",
+        "t.py::passed_high",
+    ]
+
+
+def test_the_summary_reads_records_as_their_results_read() -> None:
+    """The plugin's summary rows come from the records, not from Results: the status
+    (regressed included) and the rendered lines follow the Result's."""
+    results = [
+        result("t.py::passed", 0.9),
+        result("t.py::failed", 0.2),
+        result("t.py::impossible", 3.0),
+        result("t.py::unmeasured", None),
+        result("t.py::regressed", 0.8).model_copy(update={"regression": "dropped"}),
+    ]
+    records = [r.model_dump(mode="json") for r in results]
+    assert [json_report.status(record) for record in records] == [r.status for r in results]
+    assert json_report.status(records[-1]) == "regressed"
+    lines = terminal.summary_lines(records)
+    marks = [line.split()[-1] for line in lines[1:]]
+    assert marks == ["IMPOSSIBLE", "UNMEASURED", "LOW", "REGRESSED", "ok"]
+    assert terminal.one_line(records).startswith("roofline: 5 tests: 1 ok, 1 low")
+
+
+def test_summary_rows_show_utilization_budget_and_status() -> None:
+    shown = [result("t.py::low", 0.312), result("t.py::fast", 2.0), result("t.py::none", None)]
+    lines = terminal.summary_lines([r.model_dump(mode="json") for r in shown])
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert rows["t.py::low"][-3:] == ["31.2%", "40.0%", "LOW"]
+    # Impossible rows show the raw utilization (bound / measured = 200 %), not a capped one.
+    assert rows["t.py::fast"][-3:] == ["200.0%", "40.0%", "IMPOSSIBLE"]
+    assert rows["t.py::none"][-3:] == ["-", "40.0%", "UNMEASURED"]
+    assert rows["t.py::low"][1:3] == ["h100-sxm", "compute"]
+
+
+def test_summary_of_no_results_is_empty() -> None:
+    assert terminal.summary_lines([]) == []
+
+
+def test_shorten_keeps_short_ids_whole() -> None:
+    assert terminal.shorten("tests/test_a.py::test_b", 40) == "tests/test_a.py::test_b"
+
+
+def test_shorten_drops_folders_first() -> None:
+    nodeid = "tests/perf/kernels/test_gemm.py::test_big[1024]"
+    assert terminal.shorten(nodeid, 35) == "test_gemm.py::test_big[1024]"
+
+
+@pytest.mark.parametrize("width", [12, 20, 30])
+def test_shorten_keeps_the_end_of_the_test_name(width: int) -> None:
+    nodeid = "tests/perf/test_gemm.py::test_matmul_throughput[4096-bf16]"
+    short = terminal.shorten(nodeid, width)
+    assert len(short) <= width
+    assert "..." in short
+    assert short.endswith("bf16]")
+
+
+def test_summary_respects_the_width_for_long_node_ids() -> None:
+    long_id = "tests/" + "very_deep_folder/" * 6 + "test_gemm.py::test_" + "x" * 80 + "[big]"
+    shown = [result(long_id, 0.5), result("t.py::short", 0.9)]
+    lines = terminal.summary_lines([r.model_dump(mode="json") for r in shown], width=100)
+    assert all(len(line) <= 100 for line in lines)
+    assert any(line.split()[0].endswith("[big]") for line in lines)
+
+
+# -- JSON report --------------------------------------------------------------------------
+
+
+def test_build_document_has_the_contract_keys(contract_keys: frozenset[str]) -> None:
+    results = [result("t.py::a", 0.5), result("t.py::b", None)]
+    document = json_report.build_document(results)
+    assert document["schema"] == "pytest-roofline/1"
+    created = datetime.datetime.fromisoformat(document["created"])
+    assert created.tzinfo is not None
+    assert isinstance(document["machine"], dict)
+    assert "peak_flops" not in document["machine"]  # no 'local' was used
+    assert [Result.model_validate(r) for r in document["results"]] == results
+    for record in document["results"]:
+        assert contract_keys <= set(record)
+    json.dumps(document, allow_nan=False)  # plain JSON throughout
+
+
+def test_build_document_carries_local_ceilings() -> None:
+    results = [result("t.py::a", 0.5), result("t.py::local", 0.5, hardware=LOCAL, kernel=GEMM_FP32)]
+    machine = json_report.build_document(results)["machine"]
+    # DESIGN section 5: ceilings of 'local' keyed by dtype and by memory level.
+    assert machine["peak_flops"] == {"fp64": 4e10, "fp32": 8e10}
+    assert machine["memory_bandwidth"] == {"dram": 1.5e10}
+    assert machine["ceiling_uncertainty"] == 0.1
+
+
+def test_write_then_read_round_trip(tmp_path: Path) -> None:
+    document = json_report.build_document([result("t.py::a", 0.5), result("t.py::b", None)])
+    path = tmp_path / "report.json"
+    json_report.write(path, document)
+    assert json_report.read(path) == document
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+@pytest.mark.parametrize("content", ['{"results": []}', '{"schema": "other/1"}', "[1, 2]"])
+def test_read_rejects_a_non_report(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "other.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match="not a pytest-roofline report"):
+        json_report.read(path)
+
+
+# -- atomic writes ------------------------------------------------------------------------
+
+
+def test_write_text_replaces_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    atomic.write_text(path, "old\n")
+    atomic.write_text(path, "new\n")
+    assert path.read_text(encoding="utf-8") == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_write_text_failing_midway_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "out.txt"
+    path.write_text("previous content\n", encoding="utf-8")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        atomic.write_text(path, "half of the new content")
+    assert path.read_text(encoding="utf-8") == "previous content\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_write_text_failing_rename_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "out.txt"
+    path.write_text("previous content\n", encoding="utf-8")
+
+    def broken_replace(source: str, target: str) -> None:
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        atomic.write_text(path, "new content")
+    assert path.read_text(encoding="utf-8") == "previous content\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
