@@ -4,9 +4,10 @@ The layout of tests/ mirrors the package (DESIGN.md section 3): tests/core/ for
 pytest_roofline/core/, tests/plugin/ for the plugin (end to end, in pytest subprocesses),
 and so on; tests/project/ holds what concerns the whole project (docs, layout rules,
 bad-input campaigns, properties). What several files need lives here, once: the pytest
-runner, the section 5 key list, a result factory, the made-up ``local`` ceilings, the
-header lines the plugin prints, and ways to step aside from state a run holds. No test
-patches a private module global: state is swapped through public functions.
+runner, the section 5 key list, the result factories and one result per outcome, the
+made-up ``local`` ceilings, the header lines the plugin prints, and ways to step aside from
+state a run holds (what only the report tests share is in tests/report/conftest.py). No
+test patches a private module global: state is swapped through public functions.
 """
 
 from __future__ import annotations
@@ -29,6 +30,22 @@ from pytest_roofline.verdict.record import Result, evaluate
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).parents[1]
+
+
+UNRELATED_PLUGINS = "-p no:hypothesispytest -p no:benchmark"
+"""Plugins this project's test extras install that no pytest subprocess of these tests
+uses. Loading hypothesis's plugin cost each pytest process 0.6 s of CPU (0.9 s against
+0.3 s for a one-test run here), more than most of the runs themselves."""
+
+
+@pytest.fixture(autouse=True)
+def lean_subprocess_runs(request: pytest.FixtureRequest) -> None:
+    """pytest subprocesses of a test start without :data:`UNRELATED_PLUGINS`, through
+    ``PYTEST_ADDOPTS`` (set after pytester clears it for the run it isolates)."""
+    if "pytester" in request.fixturenames:
+        request.getfixturevalue("pytester")
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setenv("PYTEST_ADDOPTS", UNRELATED_PLUGINS)
 
 
 @pytest.fixture
@@ -134,6 +151,51 @@ def make_result() -> Callable[..., Result]:
         )
 
     return result
+
+
+@pytest.fixture(scope="session")
+def kernel_result(make_result: Callable[..., Result]) -> Callable[..., Result]:
+    """A Result whose reported time reaches ``utilization`` of its bound (None: unmeasured).
+
+    ``kernel_result(nodeid, utilization, budget=0.4, hardware="h100-sxm", kernel=matmul
+    1024^3 bf16, regression=None)``: ``budget`` is the min_utilization; ``regression`` the
+    note a baseline comparison leaves, which turns a pass into "regressed".
+    """
+    gemm = kernels.matmul(1024, 1024, 1024, "bf16")
+
+    def result(
+        nodeid: str,
+        utilization: float | None,
+        budget: float | None = 0.4,
+        hardware: str | Hardware = "h100-sxm",
+        kernel: Kernel = gemm,
+        regression: str | None = None,
+    ) -> Result:
+        b = bound_of(kernel, hardware)
+        measurement = (
+            None if utilization is None else Measurement.from_reported(b.seconds / utilization)
+        )
+        found = make_result(measurement, budget, kernel=kernel, hardware=hardware, nodeid=nodeid)
+        return found if regression is None else found.model_copy(update={"regression": regression})
+
+    return result
+
+
+@pytest.fixture(scope="session")
+def every_outcome(kernel_result: Callable[..., Result]) -> Callable[[], list[Result]]:
+    """``every_outcome()``: one result per outcome (a GEMM on h100-sxm, budget 40 %), listed
+    in no particular order; new Results each call."""
+
+    def results() -> list[Result]:
+        return [
+            kernel_result("t.py::test_passed", 0.9),
+            kernel_result("t.py::test_regressed", 0.5, regression="dropped 30% below its baseline"),
+            kernel_result("t.py::test_impossible", 3.0),
+            kernel_result("t.py::test_failed", 0.2),
+            kernel_result("t.py::test_unmeasured", None),
+        ]
+
+    return results
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from report.test_report_format import document, every_outcome
 
-from pytest_roofline import Hardware, Measurement, bound, kernels
+from pytest_roofline import Hardware, Measurement, Result, bound, kernels
 from pytest_roofline.cli import main
 from pytest_roofline.report import json_report
 from pytest_roofline.report.html import render_html
@@ -111,14 +111,18 @@ def test_summary_of_json_that_is_not_a_report(
 # -- roofline report and plot: written by report/writers.py ---------------------------------
 
 
-def saved_report(tmp_path: Path) -> Path:
+@pytest.fixture
+def saved_report(tmp_path: Path, every_outcome: Callable[[], list[Result]]) -> Path:
+    """A JSON report with one result per outcome, saved as ``r.json`` in ``tmp_path``."""
     path = tmp_path / "r.json"
-    json_report.write(path, document(every_outcome()))
+    json_report.write(path, json_report.build_document(every_outcome()))
     return path
 
 
-def test_report_to_standard_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = saved_report(tmp_path)
+def test_report_to_standard_output(
+    saved_report: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = saved_report
     assert main(["report", str(path), "--markdown", "-"]) == 0
     out, err = capsys.readouterr()
     assert err == ""
@@ -129,9 +133,12 @@ def test_report_to_standard_output(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_report_to_files_in_a_new_folder(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    saved_report: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    path = saved_report(tmp_path)
+    path = saved_report
     monkeypatch.chdir(tmp_path)
     assert main(["report", str(path), "--markdown", "out/gap.md", "--html", "out/gap.html"]) == 0
     assert capsys.readouterr().out.splitlines() == [
@@ -144,9 +151,12 @@ def test_report_to_files_in_a_new_folder(
 
 
 def test_report_that_cannot_be_written_is_one_line_and_status_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    saved_report: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    path = saved_report(tmp_path)
+    path = saved_report
     monkeypatch.chdir(tmp_path)
     (tmp_path / "blocker.txt").write_text("a file", encoding="utf-8")
     status = main(["report", str(path), "--markdown", "ok.md", "--html", "blocker.txt/g.html"])

@@ -5,64 +5,31 @@ from __future__ import annotations
 import datetime
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from pytest_roofline import Hardware, Kernel, Measurement, Result, bound, kernels
+from pytest_roofline import Hardware, Result, kernels
 from pytest_roofline.core import atomic
 from pytest_roofline.report import json_report, terminal
-from pytest_roofline.verdict.record import (
-    evaluate,
-)
 
-GEMM = kernels.matmul(1024, 1024, 1024, "bf16")
 GEMM_FP32 = kernels.matmul(256, 256, 256, "fp32")
-
-LOCAL = Hardware(
-    name="local",
-    peak_flops={"fp64": 4e10, "fp32": 8e10},
-    memory_bandwidth=1.5e10,
-    ceiling_uncertainty=0.1,
-    measured=True,
-)
-
-
-def result(
-    nodeid: str,
-    utilization: float | None,
-    budget: float | None = 0.4,
-    hardware: str | Hardware = "h100-sxm",
-    kernel: Kernel = GEMM,
-) -> Result:
-    """A result whose measurement reaches ``utilization`` of the bound (None: unmeasured)."""
-    b = bound(kernel, hardware)
-    device = hardware if isinstance(hardware, Hardware) else Hardware.named(hardware)
-    measurement = (
-        None if utilization is None else Measurement.from_reported(b.seconds / utilization)
-    )
-    return evaluate(
-        nodeid=nodeid,
-        label=kernel.label,
-        workload=kernel.model_dump(),
-        hardware_spec=device.model_dump(mode="json", exclude={"sources", "aliases", "description"}),
-        bound=b,
-        measurement=measurement,
-        min_utilization=budget,
-    )
 
 
 # -- terminal -------------------------------------------------------------------------
 
 
-def test_summary_orders_impossible_unmeasured_failed_then_passed_worst_first() -> None:
+def test_summary_orders_impossible_unmeasured_failed_then_passed_worst_first(
+    kernel_result: Callable[..., Result],
+) -> None:
     results = [
-        result("t.py::passed_high", 0.9),
-        result("t.py::failed", 0.2),
-        result("t.py::passed_low", 0.5),
-        result("t.py::impossible", 3.0),
-        result("t.py::unmeasured", None),
-        result("t.py::passed_mid", 0.7),
+        kernel_result("t.py::passed_high", 0.9),
+        kernel_result("t.py::failed", 0.2),
+        kernel_result("t.py::passed_low", 0.5),
+        kernel_result("t.py::impossible", 3.0),
+        kernel_result("t.py::unmeasured", None),
+        kernel_result("t.py::passed_mid", 0.7),
     ]
     assert [r.outcome for r in results] == [
         "passed",
@@ -93,15 +60,17 @@ def test_summary_orders_impossible_unmeasured_failed_then_passed_worst_first() -
     ]
 
 
-def test_the_summary_reads_records_as_their_results_read() -> None:
+def test_the_summary_reads_records_as_their_results_read(
+    kernel_result: Callable[..., Result],
+) -> None:
     """The plugin's summary rows come from the records, not from Results: the status
     (regressed included) and the rendered lines follow the Result's."""
     results = [
-        result("t.py::passed", 0.9),
-        result("t.py::failed", 0.2),
-        result("t.py::impossible", 3.0),
-        result("t.py::unmeasured", None),
-        result("t.py::regressed", 0.8).model_copy(update={"regression": "dropped"}),
+        kernel_result("t.py::passed", 0.9),
+        kernel_result("t.py::failed", 0.2),
+        kernel_result("t.py::impossible", 3.0),
+        kernel_result("t.py::unmeasured", None),
+        kernel_result("t.py::regressed", 0.8).model_copy(update={"regression": "dropped"}),
     ]
     records = [r.model_dump(mode="json") for r in results]
     assert [json_report.status(record) for record in records] == [r.status for r in results]
@@ -112,8 +81,14 @@ def test_the_summary_reads_records_as_their_results_read() -> None:
     assert terminal.one_line(records).startswith("roofline: 5 tests: 1 ok, 1 low")
 
 
-def test_summary_rows_show_utilization_budget_and_status() -> None:
-    shown = [result("t.py::low", 0.312), result("t.py::fast", 2.0), result("t.py::none", None)]
+def test_summary_rows_show_utilization_budget_and_status(
+    kernel_result: Callable[..., Result],
+) -> None:
+    shown = [
+        kernel_result("t.py::low", 0.312),
+        kernel_result("t.py::fast", 2.0),
+        kernel_result("t.py::none", None),
+    ]
     lines = terminal.summary_lines([r.model_dump(mode="json") for r in shown])
     rows = {line.split()[0]: line.split() for line in lines[1:]}
     assert rows["t.py::low"][-3:] == ["31.2%", "40.0%", "LOW"]
@@ -145,9 +120,9 @@ def test_shorten_keeps_the_end_of_the_test_name(width: int) -> None:
     assert short.endswith("bf16]")
 
 
-def test_summary_respects_the_width_for_long_node_ids() -> None:
+def test_summary_respects_the_width_for_long_node_ids(kernel_result: Callable[..., Result]) -> None:
     long_id = "tests/" + "very_deep_folder/" * 6 + "test_gemm.py::test_" + "x" * 80 + "[big]"
-    shown = [result(long_id, 0.5), result("t.py::short", 0.9)]
+    shown = [kernel_result(long_id, 0.5), kernel_result("t.py::short", 0.9)]
     lines = terminal.summary_lines([r.model_dump(mode="json") for r in shown], width=100)
     assert all(len(line) <= 100 for line in lines)
     assert any(line.split()[0].endswith("[big]") for line in lines)
@@ -156,8 +131,10 @@ def test_summary_respects_the_width_for_long_node_ids() -> None:
 # -- JSON report --------------------------------------------------------------------------
 
 
-def test_build_document_has_the_contract_keys(contract_keys: frozenset[str]) -> None:
-    results = [result("t.py::a", 0.5), result("t.py::b", None)]
+def test_build_document_has_the_contract_keys(
+    contract_keys: frozenset[str], kernel_result: Callable[..., Result]
+) -> None:
+    results = [kernel_result("t.py::a", 0.5), kernel_result("t.py::b", None)]
     document = json_report.build_document(results)
     assert document["schema"] == "pytest-roofline/1"
     created = datetime.datetime.fromisoformat(document["created"])
@@ -170,8 +147,13 @@ def test_build_document_has_the_contract_keys(contract_keys: frozenset[str]) -> 
     json.dumps(document, allow_nan=False)  # plain JSON throughout
 
 
-def test_build_document_carries_local_ceilings() -> None:
-    results = [result("t.py::a", 0.5), result("t.py::local", 0.5, hardware=LOCAL, kernel=GEMM_FP32)]
+def test_build_document_carries_local_ceilings(
+    kernel_result: Callable[..., Result], local_hardware: Hardware
+) -> None:
+    results = [
+        kernel_result("t.py::a", 0.5),
+        kernel_result("t.py::local", 0.5, hardware=local_hardware, kernel=GEMM_FP32),
+    ]
     machine = json_report.build_document(results)["machine"]
     # DESIGN section 5: ceilings of 'local' keyed by dtype and by memory level.
     assert machine["peak_flops"] == {"fp64": 4e10, "fp32": 8e10}
@@ -179,8 +161,10 @@ def test_build_document_carries_local_ceilings() -> None:
     assert machine["ceiling_uncertainty"] == 0.1
 
 
-def test_write_then_read_round_trip(tmp_path: Path) -> None:
-    document = json_report.build_document([result("t.py::a", 0.5), result("t.py::b", None)])
+def test_write_then_read_round_trip(tmp_path: Path, kernel_result: Callable[..., Result]) -> None:
+    document = json_report.build_document(
+        [kernel_result("t.py::a", 0.5), kernel_result("t.py::b", None)]
+    )
     path = tmp_path / "report.json"
     json_report.write(path, document)
     assert json_report.read(path) == document

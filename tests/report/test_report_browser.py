@@ -19,13 +19,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from test_report_html import Rows, sample_document, svgs
 
 from pytest_roofline.report.format import OUTCOME_COLORS
 from pytest_roofline.report.html import render_html
@@ -184,7 +185,12 @@ def test_png_decoder_reads_every_filter() -> None:
     assert (decode_png(png) == pixels).all()
 
 
-def test_report_renders_and_points_sit_at_their_coordinates(chromium: str, tmp_path: Path) -> None:
+def test_report_renders_and_points_sit_at_their_coordinates(
+    chromium: str,
+    tmp_path: Path,
+    sample_document: Callable[[], dict[str, Any]],
+    svgs: Callable[[str], dict[str, ET.Element]],
+) -> None:
     document = sample_document()
     page = render_html(document)
     expected = svgs(page)
@@ -231,7 +237,12 @@ def test_report_renders_and_points_sit_at_their_coordinates(chromium: str, tmp_p
     assert checked == 5  # three on h100-sxm, two on local
 
 
-def test_clicking_a_header_sorts_the_table(chromium: str, tmp_path: Path) -> None:
+def test_clicking_a_header_sorts_the_table(
+    chromium: str,
+    tmp_path: Path,
+    sample_document: Callable[[], dict[str, Any]],
+    parsed: Callable[[str], Any],
+) -> None:
     page = render_html(sample_document())
     clicked = tmp_path / "clicked.html"
     clicked.write_text(page.replace("</body>", CLICK + "</body>"), encoding="utf-8")
@@ -243,8 +254,7 @@ def test_clicking_a_header_sorts_the_table(chromium: str, tmp_path: Path) -> Non
     # Utilization ascending (10 %, 50 %, 300 %), then descending; no figure sorts last.
     assert first[1].split(",") == ["failed", "passed", "impossible", "unmeasured"]
     assert second[1].split(",") == ["impossible", "passed", "failed", "unmeasured"]
-    rows = Rows()
-    rows.feed(dom)
+    rows = parsed(dom)
     heads = [a for table, name, a in rows.headers if "kernels" in table]
     assert heads[6].get("aria-sort") == "descending"
     assert heads[7].get("aria-sort") is None

@@ -7,11 +7,12 @@ import doctest
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from pytest_roofline import Hardware, Kernel, Measurement, Result, bound, kernels
+from pytest_roofline import Hardware, Result
 from pytest_roofline.core.units import percent, uncertainty
 from pytest_roofline.report import format as format_module
 from pytest_roofline.report import json_report, terminal
@@ -38,10 +39,8 @@ from pytest_roofline.report.format import (
 from pytest_roofline.report.html import render_html
 from pytest_roofline.report.markdown import render_markdown
 from pytest_roofline.report.svg import roofline_svg
-from pytest_roofline.verdict.record import evaluate
 
 H100 = "h100-sxm"
-GEMM = kernels.matmul(1024, 1024, 1024, "bf16")
 
 # -- figures ------------------------------------------------------------------------------
 
@@ -258,49 +257,13 @@ def test_tally_counts_in_table_order_and_skips_absent_outcomes() -> None:
 # -- one order in every report ------------------------------------------------------------
 
 
-def result(nodeid: str, utilization: float | None, regression: str | None = None) -> Result:
-    """A GEMM on H100 reaching ``utilization`` of its bound (None: unmeasured)."""
-    kernel: Kernel = GEMM
-    b = bound(kernel, H100)
-    measurement = (
-        None if utilization is None else Measurement.from_reported(b.seconds / utilization)
-    )
-    found = evaluate(
-        nodeid=nodeid,
-        label=kernel.label,
-        workload=kernel.model_dump(),
-        hardware_spec=Hardware.named(H100).model_dump(
-            mode="json", exclude={"sources", "aliases", "description"}
-        ),
-        bound=b,
-        measurement=measurement,
-        min_utilization=0.4,
-    )
-    return found.model_copy(update={"regression": regression})
-
-
-def every_outcome() -> list[Result]:
-    """One result per outcome, listed in no particular order."""
-    return [
-        result("t.py::test_passed", 0.9),
-        result("t.py::test_regressed", 0.5, regression="dropped 30% below its baseline"),
-        result("t.py::test_impossible", 3.0),
-        result("t.py::test_failed", 0.2),
-        result("t.py::test_unmeasured", None),
-    ]
-
-
 ROWS = ["impossible", "unmeasured", "failed", "regressed", "passed"]
-"""Worst first: the order of every report's rows for :func:`every_outcome`."""
+"""Worst first: the order of every report's rows for ``every_outcome()`` (a fixture)."""
 COUNTS = ["passed", "failed", "regressed", "impossible", "unmeasured"]
 """The order every count line and legend lists outcomes in."""
 
 
-def document(results: list[Result]) -> dict[str, Any]:
-    return json_report.build_document(results)
-
-
-def test_the_results_have_every_outcome() -> None:
+def test_the_results_have_every_outcome(every_outcome: Callable[[], list[Result]]) -> None:
     assert sorted(r.status for r in every_outcome()) == sorted(ROWS)
 
 
@@ -309,7 +272,7 @@ def records(results: list[Result]) -> list[dict[str, Any]]:
     return [r.model_dump(mode="json") for r in results]
 
 
-def test_terminal_rows_and_counts() -> None:
+def test_terminal_rows_and_counts(every_outcome: Callable[[], list[Result]]) -> None:
     lines = terminal.summary_lines(records(every_outcome()))
     marks = {outcome_style(s).mark: s for s in ROWS}
     assert [marks[line.split()[-1]] for line in lines[1:]] == ROWS
@@ -317,8 +280,8 @@ def test_terminal_rows_and_counts() -> None:
     assert counts == "1 ok, 1 low, 1 regressed, 1 impossible, 1 unmeasured"
 
 
-def test_markdown_rows_and_counts() -> None:
-    text = render_markdown(document(every_outcome()))
+def test_markdown_rows_and_counts(every_outcome: Callable[[], list[Result]]) -> None:
+    text = render_markdown(json_report.build_document(every_outcome()))
     emoji = {outcome_style(s).emoji: s for s in ROWS}
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert [emoji[line.rsplit("| ", 1)[1].split()[0]] for line in rows] == ROWS
@@ -327,8 +290,8 @@ def test_markdown_rows_and_counts() -> None:
     )
 
 
-def test_html_rows_counts_and_legend() -> None:
-    page = render_html(document(every_outcome()))
+def test_html_rows_counts_and_legend(every_outcome: Callable[[], list[Result]]) -> None:
+    page = render_html(json_report.build_document(every_outcome()))
     assert re.findall(r'<tr data-nodeid="[^"]*" data-outcome="(\w+)"', page) == ROWS
     totals = re.search(r'class="meta totals">5 result\(s\): ([^<]*)<', page)
     assert totals is not None
@@ -337,8 +300,10 @@ def test_html_rows_counts_and_legend() -> None:
     assert re.findall(r"</i>(\w+)</span>", legend) == COUNTS
 
 
-def test_chart_points_in_row_order_each_in_its_colour() -> None:
-    records = document(every_outcome())["results"]
+def test_chart_points_in_row_order_each_in_its_colour(
+    every_outcome: Callable[[], list[Result]],
+) -> None:
+    records = json_report.build_document(every_outcome())["results"]
     measured = [s for s in ROWS if s != "unmeasured"]  # no measurement: no point
     assert [p.outcome for p in chart_model(records, H100).points] == measured
     svg = ET.fromstring(roofline_svg(records, H100))
@@ -349,7 +314,9 @@ def test_chart_points_in_row_order_each_in_its_colour() -> None:
     assert [c.get("fill") for c in circles] == [OUTCOME_COLORS[s] for s in measured]
 
 
-def test_plot_legend_lists_outcomes_in_the_same_order() -> None:
+def test_plot_legend_lists_outcomes_in_the_same_order(
+    every_outcome: Callable[[], list[Result]],
+) -> None:
     pytest.importorskip("matplotlib")
     from matplotlib import pyplot
 
@@ -357,7 +324,7 @@ def test_plot_legend_lists_outcomes_in_the_same_order() -> None:
 
     canvas, ax = pyplot.subplots()
     try:
-        _draw(ax, chart_model(document(every_outcome())["results"], H100))
+        _draw(ax, chart_model(json_report.build_document(every_outcome())["results"], H100))
         labels = ax.get_legend_handles_labels()[1]
     finally:
         pyplot.close(canvas)
@@ -369,9 +336,9 @@ def test_plot_legend_lists_outcomes_in_the_same_order() -> None:
 # -- the cap in every report --------------------------------------------------------------
 
 
-def test_every_report_caps_a_huge_utilization() -> None:
-    huge = [result("t.py::test_huge", 20.0), result("t.py::test_fine", 0.9)]
-    doc = document(huge)
+def test_every_report_caps_a_huge_utilization(kernel_result: Callable[..., Result]) -> None:
+    huge = [kernel_result("t.py::test_huge", 20.0), kernel_result("t.py::test_fine", 0.9)]
+    doc = json_report.build_document(huge)
     assert ">999%" in terminal.summary_lines(records(huge))[1]
     assert ">999%" in terminal.one_line(records(huge))
     assert "| ⚠️ >999% / 40.0% |" in render_markdown(doc)

@@ -1,8 +1,9 @@
 """The HTML gap report and its hand-written SVG roofline chart, checked structurally.
 
-The document is built from real verdicts (``evaluate`` on catalog and hand-made hardware),
-so the chart is checked against figures computed here by hand: achieved FLOP/s = the
-kernel's FLOPs / the measured seconds, ridge point = peak / bandwidth.
+The document (``sample_document``, tests/report/conftest.py) is built from real verdicts
+(``evaluate`` on catalog and hand-made hardware), so the chart is checked against figures
+computed here by hand: achieved FLOP/s = the kernel's FLOPs / the measured seconds, ridge
+point = peak / bandwidth.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from pytest_roofline import Hardware, Kernel, Measurement, Result, bound, kernels
-from pytest_roofline.physics.serving import ServingConfig
+from pytest_roofline import Hardware
 from pytest_roofline.report import json_report
 from pytest_roofline.report.chart import (
     axis_position,
@@ -32,114 +32,20 @@ from pytest_roofline.report.html_tables import (
     worst_first_rows,
 )
 from pytest_roofline.report.svg import roofline_svg
-from pytest_roofline.specs.hardware import MemoryLevel
-from pytest_roofline.verdict.record import evaluate
 
 SVG = "{http://www.w3.org/2000/svg}"
 H100 = "h100-sxm"
 H100_BF16, H100_FP32, H100_BW = 989e12, 67e12, 3.35e12  # datasheet figures in the catalog
-
-GEMM = kernels.matmul(1024, 1024, 1024, "bf16")  # 341 FLOP/B: compute-bound on H100 bf16
-DOT = kernels.dot(10_000_000, "fp32")  # ~1/4 FLOP/B: memory-bound everywhere
-SMALL = kernels.matmul(64, 64, 64, "fp32")  # 10.7 FLOP/B: memory-bound on H100 fp32
-HALF = kernels.matmul(256, 256, 256, "fp16")
 SCRIPT_NODEID = 'tests/t.py::test_dot[<script>alert("x")</script>&]'
-
-KiB, MiB = 1024.0, 1024.0**2
-LOCAL = Hardware(
-    name="local",
-    peak_flops={"fp64": 3e10, "fp32": 6e10},
-    memory_bandwidth=1.7e10,
-    memory_levels=(
-        MemoryLevel(name="L1", capacity=64 * KiB, bandwidth=9e10),
-        MemoryLevel(name="L2", capacity=1 * MiB, bandwidth=6e10),
-        MemoryLevel(name="L3", capacity=32 * MiB, bandwidth=4e10),
-    ),
-    ceiling_uncertainty=0.1,
-    measured=True,
-    measured_at="2026-01-02T03:04:05+00:00",
-)
-SERVING = ServingConfig(
-    model="llama-2-70b", hardware="a100-sxm4-80gb", gpus=8, prompt_tokens=1024, decode_tokens=512
-)
-
-
-def kernel_result(
-    nodeid: str,
-    utilization: float | None,
-    kernel: Kernel,
-    hardware: str | Hardware = H100,
-    budget: float | None = 0.4,
-) -> Result:
-    """A kernel result whose reported time reaches ``utilization`` of the bound."""
-    b = bound(kernel, hardware)
-    device = hardware if isinstance(hardware, Hardware) else Hardware.named(hardware)
-    measurement = (
-        None if utilization is None else Measurement.from_reported(b.seconds / utilization)
-    )
-    return evaluate(
-        nodeid=nodeid,
-        label=kernel.label,
-        workload=kernel.model_dump(),
-        hardware_spec=device.model_dump(mode="json", exclude={"sources", "aliases", "description"}),
-        bound=b,
-        measurement=measurement,
-        min_utilization=budget,
-    )
-
-
-def serving_result(nodeid: str, utilization: float) -> Result:
-    """A serving result as the recorder builds it, at ``utilization`` of the bound."""
-    b = bound(SERVING)
-    measured = b.seconds / utilization
-    fields = (
-        "batch_size",
-        "gpus",
-        "attainable_tokens_per_second",
-        "optimal_tokens_per_second_per_gpu",
-        "kv_bytes_per_token",
-        "network_to_compute",
-        "memory_to_compute",
-    )
-    return evaluate(
-        nodeid=nodeid,
-        label=SERVING.label,
-        kind="serving",
-        workload=SERVING.model_dump(mode="json"),
-        hardware_spec=Hardware.named("a100-sxm4-80gb").model_dump(
-            mode="json", exclude={"sources", "aliases", "description"}
-        ),
-        bound=b,
-        measurement=Measurement.from_reported(measured),
-        min_utilization=0.3,
-        extra={
-            "optimal_tokens_per_second": b.optimal_tokens_per_second,
-            "measured_tokens_per_second": b.batch_size / measured,
-            "serving": b.model_dump(include=set(fields)),
-        },
-    )
-
-
-def sample_document() -> dict[str, Any]:
-    """Every outcome on H100, cache levels on ``local``, and serving on A100."""
-    results = [
-        kernel_result("tests/test_gemm.py::test_gemm", 0.5, GEMM),
-        kernel_result(SCRIPT_NODEID, 0.1, DOT),
-        kernel_result("tests/test_small.py::test_small", 3.0, SMALL),
-        kernel_result("tests/test_half.py::test_unmeasured", None, HALF),
-        kernel_result("tests/test_local.py::test_sgemm", 0.6, kernels.matmul(256, 256, 256), LOCAL),
-        kernel_result("tests/test_local.py::test_sgemm32", 0.3, SMALL, LOCAL, budget=0.2),
-        kernel_result("tests/test_local.py::test_copy", 0.8, kernels.copy(10**6), LOCAL),
-        serving_result("tests/test_serving.py::test_vllm", 0.25),
-        serving_result("tests/test_serving.py::test_trtllm", 0.5),
-    ]
-    document = json_report.build_document(results)
-    document["created"] = "2026-01-02T00:00:00+00:00"
-    return document
+"""The sample's node id with markup in it, as tests/report/conftest.py writes it."""
+Charts = Callable[[str], dict[str, ET.Element]]
+"""The ``svgs`` fixture: a page's charts by hardware."""
+Parse = Callable[[str], Any]
+"""The ``parsed`` fixture: a page's table rows and headers."""
 
 
 @pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
+def document(sample_document: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     return sample_document()
 
 
@@ -148,66 +54,16 @@ def page(document: dict[str, Any]) -> str:
     return render_html(document)
 
 
-def svgs(page: str) -> dict[str, ET.Element]:
-    """Every chart of the page, parsed as XML (a parse error fails the test), by hardware."""
-    charts = [ET.fromstring(m) for m in re.findall(r"<svg\b.*?</svg>", page, flags=re.S)]
-    return {svg.attrib["data-hardware"]: svg for svg in charts}
-
-
 def points(svg: ET.Element) -> list[ET.Element]:
     return [c for c in svg.iter(f"{SVG}circle") if c.attrib.get("class") == "point"]
-
-
-class Rows(HTMLParser):
-    """The rows of the page's tables: (table class, row attributes, cell texts)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: list[tuple[str, dict[str, str], list[str]]] = []
-        self.headers: list[tuple[str, str, dict[str, str]]] = []
-        self.table = ""
-        self.cell: list[str] | None = None
-        self.scripts = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "table":
-            self.table = a.get("class", "")
-        elif tag == "tr" and "data-nodeid" in a:
-            self.rows.append((self.table, a, []))
-        elif tag == "td" and self.rows and self.cell is None:
-            self.cell = []
-        elif tag == "th":
-            self.headers.append((self.table, "", a))
-            self.cell = []
-        elif tag == "script":
-            self.scripts += 1
-
-    def handle_data(self, data: str) -> None:
-        if self.cell is not None:
-            self.cell.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "td" and self.cell is not None:
-            self.rows[-1][2].append("".join(self.cell))
-            self.cell = None
-        elif tag == "th" and self.cell is not None:
-            table, _, attrs = self.headers[-1]
-            self.headers[-1] = (table, "".join(self.cell), attrs)
-            self.cell = None
-
-
-def parsed(page: str) -> Rows:
-    parser = Rows()
-    parser.feed(page)
-    parser.close()
-    return parser
 
 
 # -- the page -----------------------------------------------------------------------
 
 
-def test_every_chart_is_well_formed_svg_one_per_hardware_with_kernels(page: str) -> None:
+def test_every_chart_is_well_formed_svg_one_per_hardware_with_kernels(
+    page: str, svgs: Charts
+) -> None:
     charts = svgs(page)
     assert page.count("<svg") == 2
     # Serving alone draws no chart: an 8-GPU bound under one device's roofs would mislead.
@@ -216,7 +72,9 @@ def test_every_chart_is_well_formed_svg_one_per_hardware_with_kernels(page: str)
         assert svg.tag == f"{SVG}svg"
 
 
-def test_tables_list_every_result_in_the_right_table(page: str, document: dict[str, Any]) -> None:
+def test_tables_list_every_result_in_the_right_table(
+    page: str, document: dict[str, Any], parsed: Parse
+) -> None:
     rows = parsed(page).rows
     kernels_shown = sorted(a["data-nodeid"] for t, a, _ in rows if "kernels" in t)
     serving_shown = sorted(a["data-nodeid"] for t, a, _ in rows if "serving" in t)
@@ -226,7 +84,7 @@ def test_tables_list_every_result_in_the_right_table(page: str, document: dict[s
     assert len(rows) == len(results) == 9
 
 
-def test_kernel_rows_are_worst_first_and_carry_the_figures(page: str) -> None:
+def test_kernel_rows_are_worst_first_and_carry_the_figures(page: str, parsed: Parse) -> None:
     rows = [(a, cells) for t, a, cells in parsed(page).rows if "kernels" in t]
     h100 = [a["data-outcome"] for a, _ in rows[:4]]
     assert h100 == ["impossible", "unmeasured", "failed", "passed"]
@@ -242,7 +100,7 @@ def test_kernel_rows_are_worst_first_and_carry_the_figures(page: str) -> None:
     assert cells["tests/test_half.py::test_unmeasured"][5] == "-"
 
 
-def test_headers_are_sortable_with_status_the_default(page: str) -> None:
+def test_headers_are_sortable_with_status_the_default(page: str, parsed: Parse) -> None:
     p = parsed(page)
     assert p.scripts == 1
     heads = [(name, a) for table, name, a in p.headers if "kernels" in table]
@@ -262,7 +120,9 @@ def test_headers_are_sortable_with_status_the_default(page: str) -> None:
     assert 'addEventListener("click"' in page
 
 
-def test_serving_table_shows_the_gap_per_gpu(page: str, document: dict[str, Any]) -> None:
+def test_serving_table_shows_the_gap_per_gpu(
+    page: str, document: dict[str, Any], parsed: Parse
+) -> None:
     rows = {a["data-nodeid"]: c for t, a, c in parsed(page).rows if "serving" in t}
     vllm = next(r for r in document["results"] if r["nodeid"].endswith("test_vllm"))
     figures = serving_figures(vllm)
@@ -299,7 +159,7 @@ def test_header_gives_created_hardware_and_totals(page: str) -> None:
     assert "9 result(s): 5 passed, 2 failed, 1 impossible, 1 unmeasured" in header
 
 
-def test_text_is_escaped(page: str) -> None:
+def test_text_is_escaped(page: str, svgs: Charts, parsed: Parse) -> None:
     assert "<script>alert" not in page
     assert page.count("<script") == 1  # the sorting script, nothing from a node id
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in page
@@ -318,7 +178,9 @@ def test_no_external_resources(page: str) -> None:
     assert not re.search(r"url\((?!#)", page)
 
 
-def test_rendering_is_deterministic(document: dict[str, Any]) -> None:
+def test_rendering_is_deterministic(
+    document: dict[str, Any], sample_document: Callable[[], dict[str, Any]]
+) -> None:
     assert render_html(document) == render_html(sample_document())
 
 
@@ -332,7 +194,7 @@ def test_a_report_without_results_or_local_still_renders() -> None:
 # -- the chart ----------------------------------------------------------------------
 
 
-def test_points_sit_at_their_hand_computed_coordinates(page: str) -> None:
+def test_points_sit_at_their_hand_computed_coordinates(page: str, svgs: Charts) -> None:
     by_node = {p.attrib["data-nodeid"]: p for p in points(svgs(page)[H100])}
     # The unmeasured result has no place on the chart.
     assert set(by_node) == {
@@ -363,7 +225,9 @@ def test_points_sit_at_their_hand_computed_coordinates(page: str) -> None:
     assert colors == {k: OUTCOME_COLORS[k] for k in ("passed", "failed", "impossible")}
 
 
-def test_point_hover_text_names_test_utilization_bound_and_measured(page: str) -> None:
+def test_point_hover_text_names_test_utilization_bound_and_measured(
+    page: str, svgs: Charts
+) -> None:
     point = next(
         p for p in points(svgs(page)[H100]) if p.attrib["data-nodeid"].endswith("test_gemm")
     )
@@ -375,7 +239,7 @@ def test_point_hover_text_names_test_utilization_bound_and_measured(page: str) -
     assert "bound 2.17 µs, measured 4.34 µs" in title.text  # 2 * 1024**3 / 989e12
 
 
-def test_pixels_follow_the_log_axes(page: str) -> None:
+def test_pixels_follow_the_log_axes(page: str, svgs: Charts) -> None:
     for svg in svgs(page).values():
         a = svg.attrib
         x_lo, x_hi = float(a["data-x-min"]), float(a["data-x-max"])
@@ -404,7 +268,7 @@ def test_pixels_follow_the_log_axes(page: str) -> None:
             assert dy * dpy < 0
 
 
-def test_one_roof_per_dtype_meeting_at_the_ridge(page: str) -> None:
+def test_one_roof_per_dtype_meeting_at_the_ridge(page: str, svgs: Charts) -> None:
     svg = svgs(page)[H100]
     roofs = [g for g in svg.iter(f"{SVG}g") if g.attrib.get("class") == "roof"]
     covered = [d for g in roofs for d in g.attrib["data-dtypes"].split()]
@@ -432,7 +296,7 @@ def test_one_roof_per_dtype_meeting_at_the_ridge(page: str) -> None:
         assert any(t.startswith("ridge ") for t in labels)
 
 
-def test_cache_levels_get_dashed_labelled_slopes(page: str) -> None:
+def test_cache_levels_get_dashed_labelled_slopes(page: str, svgs: Charts) -> None:
     svg = svgs(page)["local"]
     slopes = {
         line.attrib["data-names"]: line
@@ -467,14 +331,14 @@ def test_axes_reach_every_corner_and_point_with_margin(document: dict[str, Any])
         assert math.log10(y_hi) == round(math.log10(y_hi))
 
 
-def test_copy_without_flops_is_left_off_the_chart_and_said_so(page: str) -> None:
+def test_copy_without_flops_is_left_off_the_chart_and_said_so(page: str, svgs: Charts) -> None:
     local = page[page.index('data-hardware="local"') :]
     assert "1 kernel result(s) not plotted" in local
     nodes = [p.attrib["data-nodeid"] for p in points(svgs(page)["local"])]
     assert sorted(nodes) == ["tests/test_local.py::test_sgemm", "tests/test_local.py::test_sgemm32"]
 
 
-def test_decade_ticks_are_labelled(page: str) -> None:
+def test_decade_ticks_are_labelled(page: str, svgs: Charts) -> None:
     svg = svgs(page)[H100]
     ticks: dict[str, list[str | None]] = {"tick x": [], "tick y": []}
     for t in svg.iter(f"{SVG}text"):

@@ -1,45 +1,39 @@
 """The Markdown report: a golden file, worst-first order, escaping, and the serving numbers.
 
-The document is built from real Result records (evaluate and the Recorder), with a fixed
-``created`` and ``machine``, so the rendering is deterministic and any change to it shows
-up as a difference against ``tests/data/report.md``.
+The document is built from real Result records (evaluate and the Recorder: the
+``golden_results`` fixture, tests/report/conftest.py), with a fixed ``created`` and
+``machine``, so the rendering is deterministic and any change to it shows up as a
+difference against ``tests/report/data/report.md``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_roofline import Hardware, Kernel, Measurement, ServingConfig, kernels
 from pytest_roofline.core.units import (
     SECONDS,
     TOKEN_RATE,
     parse,
 )
-from pytest_roofline.physics.bound import kernel_bound
 from pytest_roofline.report import json_report
 from pytest_roofline.report.markdown import render_markdown
-from pytest_roofline.specs.hardware import builtin_catalog
-from pytest_roofline.verdict.record import (
-    Result,
-    evaluate,
-)
-from pytest_roofline.verdict.recorder import Recorder
+from pytest_roofline.verdict.record import Result
 
 GOLDEN = Path(__file__).parent / "data" / "report.md"
-PIPE_ID = "tests/test_k.py::test_split[a|b]"
+REGENERATE = "ROOFLINE_REGENERATE_GOLDEN"
+"""Set (to anything) to rewrite the golden file: see :func:`regenerate`."""
 
-LOCAL = Hardware(
-    name="local",
-    peak_flops={"fp64": 4e10, "fp32": 8e10},
-    memory_bandwidth=1.5e10,
-    ceiling_uncertainty=0.1,
-    measured=True,
-)
+# The golden results' inputs the assertions name (``golden_results``,
+# tests/report/conftest.py, records them with the same figures).
+PIPE_ID = "tests/test_k.py::test_split[a|b]"
+VLLM_PER_GPU, TRTLLM_PER_GPU = 549.0, 817.0  # NanoFlow's baselines (docs/serving.md)
 
 # llama-2-70b from its architecture: untied embeddings 2·V·D, then per layer the
 # attention (Q and O: D·D each, K and V: D·kv_heads·head_dim each), the gated MLP 3·D·I
@@ -49,84 +43,33 @@ P_LLAMA_70B = (
     2 * VOCAB * D + LAYERS * (2 * D * D + 2 * D * KV * HEAD_DIM + 3 * D * INTER + 2 * D) + D
 )
 A100_FP16 = 312e12
-GPUS = 8
-VLLM_PER_GPU, TRTLLM_PER_GPU = 549.0, 817.0  # NanoFlow's baselines (docs/serving.md)
 
 
-def kernel_result(
-    nodeid: str,
-    kernel: Kernel,
-    device: Hardware,
-    utilization: float | None,
-    budget: float | None,
-) -> Result:
-    """A kernel result whose reported time reaches ``utilization`` of the bound."""
-    bound = kernel_bound(kernel, device)
-    measurement = (
-        None if utilization is None else Measurement.from_reported(bound.seconds / utilization)
-    )
-    return evaluate(
-        nodeid=nodeid,
-        label=kernel.label,
-        workload={**kernel.model_dump(mode="json"), "intensity": kernel.intensity},
-        hardware_spec=device.model_dump(mode="json", exclude={"sources", "aliases", "description"}),
-        bound=bound,
-        measurement=measurement,
-        min_utilization=budget,
-    )
+@pytest.fixture(scope="module")
+def document(golden_results: Callable[[], list[Result]]) -> Callable[[], dict[str, Any]]:
+    """``document()``: the JSON report of ``golden_results()``, with a fixed date and
+    machine (a new copy each call)."""
+
+    def build() -> dict[str, Any]:
+        return {
+            "schema": json_report.SCHEMA,
+            "created": "2025-01-01T00:00:00+00:00",
+            "machine": {"hostname": "ci", "cpu_count": 2, "python": "3.11.0"},
+            "results": [r.model_dump(mode="json") for r in golden_results()],
+        }
+
+    return build
 
 
-def serving_result(nodeid: str, tokens_per_second_per_gpu: float) -> Result:
-    """LLaMA-2-70B on 8 A100s (the notes' workload), with a reported throughput."""
-    config = ServingConfig(
-        model="llama-2-70b",
-        hardware="a100-sxm4-80gb",
-        gpus=GPUS,
-        prompt_tokens=1024,
-        decode_tokens=512,
-    )
-    recorder = Recorder(nodeid, catalog=builtin_catalog(), kernel=config, min_utilization=0.3)
-    recorder.report(tokens_per_second=tokens_per_second_per_gpu * GPUS)
-    return recorder.result()
+def regenerate(document: dict[str, Any]) -> None:
+    """Rewrite the golden file from ``document``; check the new text by eye before
+    committing it.
 
-
-def results() -> list[Result]:
-    """Every outcome, two kernel hardware, two serving engines, a node id with a pipe."""
-    h100 = Hardware.named("h100-sxm")
-    return [
-        kernel_result(
-            "tests/test_k.py::test_sgemm", kernels.matmul(256, 256, 256), LOCAL, 0.5, 0.3
-        ),
-        kernel_result("tests/test_k.py::test_copy", kernels.copy(1 << 20), LOCAL, 0.15, 0.2),
-        kernel_result(
-            "tests/test_k.py::test_gemm", kernels.matmul(4096, 4096, 4096, "bf16"), h100, 0.8, 0.6
-        ),
-        kernel_result("tests/test_k.py::test_dot", kernels.dot(1 << 24), h100, 1.5, 0.5),
-        kernel_result("tests/test_k.py::test_missing", kernels.triad(1 << 20), h100, None, 0.5),
-        kernel_result(PIPE_ID, kernels.copy(1 << 22), h100, 0.35, None),
-        serving_result("tests/test_s.py::test_vllm", VLLM_PER_GPU),
-        serving_result("tests/test_s.py::test_trtllm", TRTLLM_PER_GPU),
-    ]
-
-
-def document() -> dict[str, Any]:
-    """The JSON report of :func:`results`, with a fixed date and machine."""
-    return {
-        "schema": json_report.SCHEMA,
-        "created": "2025-01-01T00:00:00+00:00",
-        "machine": {"hostname": "ci", "cpu_count": 2, "python": "3.11.0"},
-        "results": [r.model_dump(mode="json") for r in results()],
-    }
-
-
-def regenerate() -> None:
-    """Rewrite the golden file; check the new text by eye before committing it.
-
-    From the repository root:
-    ``python -c "import sys; sys.path.insert(0, 'tests'); import test_report_markdown as t;
-    t.regenerate()"``
+    :func:`test_matches_the_golden_file` calls this when ``ROOFLINE_REGENERATE_GOLDEN`` is
+    set; from the repository root:
+    ``ROOFLINE_REGENERATE_GOLDEN=1 python -m pytest tests/report/test_report_markdown.py``
     """
-    GOLDEN.write_text(render_markdown(document()), encoding="utf-8")
+    GOLDEN.write_text(render_markdown(document), encoding="utf-8")
 
 
 def rows(text: str, heading: str) -> list[list[str]]:
@@ -146,12 +89,16 @@ def percents(cell: str) -> list[float]:
     return [float(p) / 100 for p in re.findall(r"([\d.]+)%", cell)]
 
 
-def test_matches_the_golden_file() -> None:
-    # On a deliberate change, run regenerate() (see its docstring) and review the diff.
+def test_matches_the_golden_file(document: Callable[[], dict[str, Any]]) -> None:
+    # On a deliberate change, regenerate (see regenerate()'s docstring) and review the diff.
+    if os.environ.get(REGENERATE):
+        regenerate(document())
     assert render_markdown(document()) == GOLDEN.read_text(encoding="utf-8")
 
 
-def test_header_names_hardware_in_order_and_counts_outcomes() -> None:
+def test_header_names_hardware_in_order_and_counts_outcomes(
+    document: Callable[[], dict[str, Any]],
+) -> None:
     first = render_markdown(document()).splitlines()[0]
     assert first == (
         "**roofline**: 8 tests on local, h100-sxm, a100-sxm4-80gb"
@@ -163,7 +110,7 @@ def test_empty_document_says_so() -> None:
     assert render_markdown({"results": []}) == "**roofline**: no roofline tests\n"
 
 
-def test_rows_go_worst_first() -> None:
+def test_rows_go_worst_first(document: Callable[[], dict[str, Any]]) -> None:
     text = render_markdown(document())
     h100 = [nodeid(row[0]) for row in rows(text, "Kernels on h100-sxm")]
     assert h100 == [
@@ -178,7 +125,9 @@ def test_rows_go_worst_first() -> None:
     assert serving == ["tests/test_s.py::test_vllm", "tests/test_s.py::test_trtllm"]
 
 
-def test_order_does_not_depend_on_the_order_of_results() -> None:
+def test_order_does_not_depend_on_the_order_of_results(
+    document: Callable[[], dict[str, Any]],
+) -> None:
     doc = document()
     found = doc["results"]
     # Reversed within each hardware: the tables keep their order, the rows are re-sorted.
@@ -187,7 +136,7 @@ def test_order_does_not_depend_on_the_order_of_results() -> None:
     assert render_markdown(shuffled) == render_markdown(doc)
 
 
-def test_pipes_in_cells_are_escaped() -> None:
+def test_pipes_in_cells_are_escaped(document: Callable[[], dict[str, Any]]) -> None:
     text = render_markdown(document())
     assert "`tests/test_k.py::test_split[a\\|b]`" in text
     # Every row keeps its column count: 7 cells in kernel tables, 9 in the serving one.
@@ -197,7 +146,7 @@ def test_pipes_in_cells_are_escaped() -> None:
     assert len(re.findall(r"(?<!\\)\|", pipe_row)) == 8
 
 
-def test_status_marks_and_budgets() -> None:
+def test_status_marks_and_budgets(document: Callable[[], dict[str, Any]]) -> None:
     cells = {
         nodeid(row[0]): row[-1] for row in rows(render_markdown(document()), "Kernels on h100-sxm")
     }
@@ -207,7 +156,7 @@ def test_status_marks_and_budgets() -> None:
     assert cells[PIPE_ID] == "✅ 35.0% / no budget"
 
 
-def test_serving_numbers_match_a_hand_calculation() -> None:
+def test_serving_numbers_match_a_hand_calculation(document: Callable[[], dict[str, Any]]) -> None:
     assert P_LLAMA_70B == 68_976_648_192
     optimal_per_gpu = A100_FP16 / (2 * P_LLAMA_70B)  # 2,261.6 tokens/s
     table = {nodeid(row[0]): row for row in rows(render_markdown(document()), "Serving")}
@@ -224,7 +173,9 @@ def test_serving_numbers_match_a_hand_calculation() -> None:
     assert trtllm[6].startswith("✅ 36.1%")
 
 
-def test_round_trip_through_json_shows_the_json_numbers(tmp_path: Path) -> None:
+def test_round_trip_through_json_shows_the_json_numbers(
+    tmp_path: Path, document: Callable[[], dict[str, Any]]
+) -> None:
     path = tmp_path / "report.json"
     json_report.write(path, document())
     saved = json.loads(path.read_text(encoding="utf-8"))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from test_report_html import sample_document
 
 from pytest_roofline.errors import RooflineError
 from pytest_roofline.report.format import OUTCOME_COLORS
@@ -18,7 +19,9 @@ def _rgb(color: str) -> tuple[float, float, float]:
     return tuple(int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
 
 
-def test_png_has_one_subplot_per_hardware_and_the_outcome_colours(tmp_path: Path) -> None:
+def test_png_has_one_subplot_per_hardware_and_the_outcome_colours(
+    tmp_path: Path, sample_document: Callable[[], dict[str, Any]]
+) -> None:
     pytest.importorskip("matplotlib")
     import matplotlib.image
     import numpy as np
@@ -35,7 +38,9 @@ def test_png_has_one_subplot_per_hardware_and_the_outcome_colours(tmp_path: Path
         assert close.sum() > 20, outcome
 
 
-def test_svg_is_well_formed_titled_and_reproducible(tmp_path: Path) -> None:
+def test_svg_is_well_formed_titled_and_reproducible(
+    tmp_path: Path, sample_document: Callable[[], dict[str, Any]]
+) -> None:
     pytest.importorskip("matplotlib")
     first, second = tmp_path / "a.svg", tmp_path / "b.svg"
     plot(sample_document(), first)
@@ -49,7 +54,9 @@ def test_svg_is_well_formed_titled_and_reproducible(tmp_path: Path) -> None:
     assert text == second.read_text(encoding="utf-8")
 
 
-def test_a_report_without_kernels_is_a_one_line_error(tmp_path: Path) -> None:
+def test_a_report_without_kernels_is_a_one_line_error(
+    tmp_path: Path, sample_document: Callable[[], dict[str, Any]]
+) -> None:
     pytest.importorskip("matplotlib")
     document = sample_document()
     document["results"] = [r for r in document["results"] if r["kind"] == "serving"]
@@ -59,7 +66,7 @@ def test_a_report_without_kernels_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_missing_matplotlib_names_the_extra(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_document: Callable[[], dict[str, Any]]
 ) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     with pytest.raises(RooflineError) as error:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_report_markdown import LOCAL, results
 
+from pytest_roofline import Hardware, Result
 from pytest_roofline.report import json_report
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -35,11 +36,14 @@ def errors(document: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture
-def written(tmp_path: Path) -> dict[str, Any]:
-    """The report build_document makes, through write and read as the plugin does."""
+def written(
+    tmp_path: Path, golden_results: Callable[[], list[Result]], local_hardware: Hardware
+) -> dict[str, Any]:
+    """The report build_document makes of the golden Markdown report's results, through
+    write and read as the plugin does."""
     path = tmp_path / "report.json"
-    local = LOCAL.model_dump(mode="json")
-    json_report.write(path, json_report.build_document(results(), local=local))
+    local = local_hardware.model_dump(mode="json")
+    json_report.write(path, json_report.build_document(golden_results(), local=local))
     return json_report.read(path)
 
 

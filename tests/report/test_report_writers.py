@@ -4,20 +4,21 @@ report, the job summary is appended to only where it is set, a failure is one li
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_report_format import document, every_outcome
 
-from pytest_roofline.report import writers
+from pytest_roofline import Result
+from pytest_roofline.report import json_report, writers
 from pytest_roofline.report.html import render_html
 from pytest_roofline.report.markdown import render_markdown
 
 
 @pytest.fixture(scope="module")
-def doc() -> dict[str, Any]:
-    return document(every_outcome())
+def doc(every_outcome: Callable[[], list[Result]]) -> dict[str, Any]:
+    return json_report.build_document(every_outcome())
 
 
 def test_a_dash_is_standard_output_for_every_report(
