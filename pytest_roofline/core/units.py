@@ -21,7 +21,9 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pytest_roofline.errors import (
     UnitError,
@@ -238,6 +240,62 @@ def uncertainty(fraction: float) -> str:
     return f"±{fraction:.0%}"
 
 
+def number(value: Any) -> float | None:
+    """A finite JSON number as a float; None for anything else (null, a string, a bool).
+
+    Reports are rendered from JSON documents, which a user may have cut down by hand: a
+    figure that is not a number shows as missing rather than breaking the rendering.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def hardware_line(
+    spec: Mapping[str, Any], *, name: str = "", dtypes: Collection[str] | None = None
+) -> str:
+    """A device in one line, as headers and reports show it: the peak of each dtype, each
+    memory level's bandwidth, main memory, and the ceilings' uncertainty when measured.
+
+    ``spec`` is ``Hardware.model_dump()`` or a result's ``hardware_spec``; ``dtypes``
+    keeps only those peaks (a header names bf16 and fp32 of a catalog device); with
+    ``name`` the figures go in brackets after it. Figures that are not numbers (a report
+    cut down by hand) are left out.
+
+    >>> hardware_line({"peak_flops": {"fp32": 1.85e11}, "memory_bandwidth": 2.4e10,
+    ...                "ceiling_uncertainty": 0.1}, name="local")
+    'local (fp32 185 GFLOP/s, memory 24 GB/s, ±10%)'
+    """
+    parts = [
+        f"{dtype} {format_quantity(peak, FLOP_RATE)}"
+        for dtype, peak in _figures(spec.get("peak_flops"))
+        if dtypes is None or dtype in dtypes
+    ]
+    levels = spec.get("memory_levels") or ()
+    parts += [
+        f"{level.get('name', 'cache')} {format_quantity(bandwidth, BANDWIDTH)}"
+        for level in levels
+        if isinstance(level, Mapping) and (bandwidth := number(level.get("bandwidth")))
+    ]
+    memory = number(spec.get("memory_bandwidth"))
+    if memory is not None:
+        parts.append(f"memory {format_quantity(memory, BANDWIDTH)}")
+    spread = number(spec.get("ceiling_uncertainty"))
+    if spread:
+        parts.append(uncertainty(spread))
+    text = ", ".join(parts)
+    if not name:
+        return text
+    return f"{name} ({text})" if text else name
+
+
+def _figures(table: Any) -> list[tuple[str, float]]:
+    """The (key, number) pairs of a JSON table of figures, skipping what is not a number."""
+    if not isinstance(table, Mapping):
+        return []
+    return [(str(key), value) for key, raw in table.items() if (value := number(raw)) is not None]
+
+
 __all__ = [
     "BANDWIDTH",
     "BYTES",
@@ -251,6 +309,8 @@ __all__ = [
     "Kind",
     "format_quantity",
     "format_seconds",
+    "hardware_line",
+    "number",
     "parse",
     "percent",
     "real",

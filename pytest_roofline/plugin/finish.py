@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_roofline.core.units import hardware_line
 from pytest_roofline.errors import RooflineError
 from pytest_roofline.machine.host import fingerprint
 from pytest_roofline.report import json_report, terminal, writers
-from pytest_roofline.report.format import hardware_line, terminal_markup
+from pytest_roofline.report.format import terminal_markup
 from pytest_roofline.verdict import baseline
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from pytest_roofline.core.units import hardware_line
 from pytest_roofline.machine.host import shown_key
-from pytest_roofline.report.format import hardware_line
 
 UNMEASURED = (
     "roofline: default hardware local (this machine; ceilings measured on first"

@@ -24,11 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_roofline.core.units import number
 from pytest_roofline.report import json_report
-from pytest_roofline.report.format import (
-    number,
-    worst_first,
-)
+from pytest_roofline.report.format import worst_first
 
 ROOF_COLORS = ("#1a237e", "#00695c", "#6a1b9a", "#4e342e", "#0277bd", "#37474f", "#558b2f")
 LEVEL_COLOR = "#5c6bc0"

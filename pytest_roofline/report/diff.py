@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_roofline.core.units import percent
+from pytest_roofline.core.units import number, percent
 from pytest_roofline.report import json_report
-from pytest_roofline.report.format import number, signed
+from pytest_roofline.report.format import signed
 from pytest_roofline.report.markdown import escape
 
 DROP_MARK = 0.10

@@ -22,11 +22,13 @@ from pytest_roofline.core.units import (
     BYTES,
     FLOP_RATE,
     format_quantity,
+    hardware_line,
+    number,
     uncertainty,
 )
 from pytest_roofline.report import json_report
 from pytest_roofline.report.chart import chart_model
-from pytest_roofline.report.format import OUTCOMES, figure, hardware_line, number, tally
+from pytest_roofline.report.format import OUTCOMES, figure, tally
 from pytest_roofline.report.html_tables import (
     cell,
     kernel_table,

@@ -11,13 +11,12 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from pytest_roofline.core.units import percent
+from pytest_roofline.core.units import number, percent
 from pytest_roofline.report import json_report
 from pytest_roofline.report.format import (
     figure,
     gap,
     intensity,
-    number,
     seconds,
     tokens_per_second,
     worst_first,

@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pytest_roofline.core.units import percent
+from pytest_roofline.core.units import number, percent
 from pytest_roofline.report import json_report
 from pytest_roofline.report.format import (
     figure,
     gap,
     intensity,
-    number,
     outcome_style,
     seconds,
     tally,

@@ -25,10 +25,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from pytest_roofline.core.units import (
-    BANDWIDTH,
-    FLOP_RATE,
-    format_quantity,
     format_seconds,
+    hardware_line,
     percent,
     uncertainty,
 )
@@ -127,16 +125,11 @@ class Result(BaseModel):
         spec = self.hardware_spec
         if self.bound_seconds is None or not spec:
             return f"work         {self.label}\nno bound: {self.message}"
-        peak = spec.get("peak_flops", {}).get(str(self.workload.get("dtype")), None)
-        ceilings = []
-        if peak:
-            ceilings.append(f"{format_quantity(peak, FLOP_RATE)} {self.workload.get('dtype')}")
-        ceilings.append(f"{format_quantity(spec['memory_bandwidth'], BANDWIDTH)} memory")
-        if self.ceiling_uncertainty:
-            ceilings.append(f"{uncertainty(self.ceiling_uncertainty)} measured")
+        dtype = str(self.workload.get("dtype"))
+        device = hardware_line(spec, name=self.hardware, dtypes=(dtype,))
         lines = [
             f"work         {self.label}",
-            f"hardware     {self.hardware} ({', '.join(ceilings)})",
+            f"hardware     {device}",
             f"bound        {format_seconds(self.bound_seconds)}, {self.bottleneck}-bound"
             f" (compute {format_seconds(self.compute_seconds or 0.0)},"
             f" memory {format_seconds(self.memory_seconds or 0.0)},"

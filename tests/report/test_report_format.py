@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pytest_roofline import Hardware, Result
-from pytest_roofline.core.units import percent, uncertainty
+from pytest_roofline.core.units import hardware_line, number, percent, uncertainty
 from pytest_roofline.report import format as format_module
 from pytest_roofline.report import json_report, terminal
 from pytest_roofline.report.chart import chart_model
@@ -24,9 +24,7 @@ from pytest_roofline.report.format import (
     decade,
     figure,
     gap,
-    hardware_line,
     intensity,
-    number,
     outcome_style,
     seconds,
     si_tick,
