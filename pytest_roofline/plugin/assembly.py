@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_roofline.errors import ConfigurationError, RooflineError, cut
+from pytest_roofline.specs import catalog as catalogs
 from pytest_roofline.specs import files, transformer
 from pytest_roofline.specs.hardware import Catalog, Hardware, default_catalog
 from pytest_roofline.specs.transformer import Transformer
@@ -44,6 +45,18 @@ class PytestCacheStore:
         self.cache.set(f"roofline/local/{key}", hardware.model_dump_json())
 
 
+def add_from_plugins(
+    catalog: catalogs.Catalog[Any], answers: list[Any], hook: str, kind: type[Any]
+) -> None:
+    """Add what other plugins' implementations of ``hook`` returned (lists of ``kind``);
+    anything else is a usage error naming the hook."""
+    for found in answers:
+        for entry in found or []:
+            if not isinstance(entry, kind):
+                raise ConfigurationError(f"{hook} returned {entry!r}, not a {kind.__name__}")
+            catalog.add(entry)
+
+
 def models(
     config: pytest.Config, tables: dict[str, Any], pyproject: Path
 ) -> transformer.ModelCatalog:
@@ -58,13 +71,8 @@ def models(
             models.add(model)
         except RooflineError as error:
             raise ConfigurationError(f"{place}: {error}") from None
-    for found in config.hook.pytest_roofline_models(config=config):
-        for model in found or []:
-            if not isinstance(model, Transformer):
-                raise ConfigurationError(
-                    f"pytest_roofline_models returned {model!r}, not a Transformer"
-                )
-            models.add(model)
+    answers = config.hook.pytest_roofline_models(config=config)
+    add_from_plugins(models, answers, "pytest_roofline_models", Transformer)
     return models
 
 
@@ -77,13 +85,8 @@ def hardware_catalog(
 ) -> Catalog:
     """Built-in hardware, plus plugins', pyproject.toml's and hardware files' devices."""
     catalog = default_catalog().copy(local=run.local, auto=run.auto)
-    for found in config.hook.pytest_roofline_hardware(config=config):
-        for device in found or []:
-            if not isinstance(device, Hardware):
-                raise ConfigurationError(
-                    f"pytest_roofline_hardware returned {device!r}, not a Hardware"
-                )
-            catalog.add(device)
+    answers = config.hook.pytest_roofline_hardware(config=config)
+    add_from_plugins(catalog, answers, "pytest_roofline_hardware", Hardware)
     if tables:
         where = f"{pyproject} [tool.pytest-roofline.hardware]"
         devices = files.resolve(tables, catalog, where, Hardware.from_data)
