@@ -128,9 +128,11 @@ class Catalog(Generic[T]):
             return own()
         provider = _providers.get(key)
         if provider is None:
+            home = {LOCAL: "calibration", AUTO: "detect"}.get(key, "calibration")
             raise DeclarationError(
-                f"{self.kind} {key!r} is resolved by pytest_roofline.machine, which is not"
-                " loaded; import pytest_roofline (or pytest_roofline.machine) first"
+                f"{self.kind} {key!r} is resolved by pytest_roofline.machine.{home}, which"
+                " is not loaded yet; take the public names (from pytest_roofline import"
+                " Hardware, bound), which load it, or import it first"
             )
         found: T = provider(self)
         return found
