@@ -165,7 +165,7 @@ def test_si_ticks(value: float, expected: str) -> None:
 
 def test_the_docstring_examples_print_what_they_say() -> None:
     outcome = doctest.testmod(format_module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert outcome.attempted >= 4  # percent() and uncertainty() are doctested in core.units
+    assert outcome.attempted >= 3  # percent(), uncertainty() and hardware_line() are in core.units
     assert outcome.failed == 0
 
 

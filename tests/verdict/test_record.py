@@ -183,7 +183,7 @@ def test_details_of_a_memory_bound_kernel_says_below_the_ridge(judge) -> None:
     assert "memory-bound" in text
     # A copy does no FLOPs: intensity 0, below the ridge 1e12 / 100e9 = 10 FLOP/B.
     assert "below the ridge point 10 FLOP/B" in text
-    assert "±10% measured" in text
+    assert "memory 100 GB/s, ±10%)" in text
     assert "6 rounds" in text
 
 
