@@ -89,6 +89,8 @@ def clip_path(path: object, limit: int = 96) -> str:
     """A path for an error line, its end kept when it is long: the file's name is what
     tells a reader which file, and a CI runner's folders can take a hundred characters."""
     text = str(path)
+    if not text.isprintable() or text.strip() != text or not text:
+        text = repr(text)  # a newline or a blank in a path would hide it or break the line
     return text if len(text) <= limit else f"…{text[-(limit - 1) :]}"
 
 

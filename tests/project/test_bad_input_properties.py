@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pytest_roofline import Kernel, ServingConfig, Transformer, bound, kernels
@@ -137,6 +137,8 @@ def test_engine_figures_of_any_size_are_read_or_refused(tmp_path: Path, data: An
 
 @PROPERTY
 @given(st.one_of(anything, st.integers(min_value=-10, max_value=10)))
+@example("\n")  # a path that is a newline once printed a line break into the error
+@example(" spaced.json ")
 def test_report_engine_result_takes_any_argument(path: Any) -> None:
     value_or_roofline_error(read_engine_result, path)
     value_or_roofline_error(read_engine_result, "x.json", run=path)
