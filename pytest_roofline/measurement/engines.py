@@ -29,6 +29,13 @@ test invites mistakes. :func:`read_engine_result` reads the file and returns an
     latencies) plus SGLang's own (``dataset_name``, ``input_throughput``,
     ``mean_e2e_latency_ms``). ``run`` picks a line: the last by default.
 
+A JSON *list* of such objects is read as vLLM's ``vllm bench sweep serve`` writes a
+parameter combination's ``summary.json`` (vLLM's ``benchmarks/sweep/serve.py``, read at
+commit 0031557): one ``bench serve`` result per run, each with its ``run_number`` and the
+swept serve and bench parameters merged in. ``match=`` keeps the entries holding given
+values (``{"max_concurrency": 64}``), and ``run`` picks among them, the last by default;
+the result's ``source`` names the entry, its run number and the values matched.
+
 The shape is told from the keys; ``format=`` forces one. Every problem with a file is one
 :class:`~pytest_roofline.errors.DeclarationError` line that names the file (and line).
 """
@@ -37,6 +44,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -47,6 +55,7 @@ from pytest_roofline.errors import (
     DeclarationError,
     FileError,
     UnknownNameError,
+    clip,
     cut,
 )
 
@@ -97,11 +106,18 @@ class EngineResult(Spec):
 
 
 def read_engine_result(
-    path: str | os.PathLike[str], *, format: str | None = None, run: int = -1
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    run: int = -1,
+    match: Mapping[str, Any] | None = None,
 ) -> EngineResult:
     """Read the engine result at ``path`` (see the module docstring for the shapes).
 
-    ``run`` chooses the line of a JSON-lines file (Python indexing: -1 is the last run).
+    ``run`` chooses the line of a JSON-lines file, or the entry of a list (a vLLM sweep's
+    ``summary.json``), with Python indexing: -1 is the last. ``match`` keeps only the
+    entries whose keys have the given values (``{"max_concurrency": 64}``) before ``run``
+    picks among them; the result's ``source`` names the entry used.
     """
     __tracebackhide__ = True
     if not isinstance(path, (str, os.PathLike)):
@@ -118,6 +134,8 @@ def read_engine_result(
         raise DeclarationError("report_engine_result(): the path is empty")
     text = reading.read_text(Path(name), "engine result")
     runs = _objects(text, name)
+    if match is not None:
+        runs = _matching(runs, match, name)
     if not -len(runs) <= run < len(runs):
         count = f"{len(runs)} run" + ("s" if len(runs) != 1 else "")
         raise DeclarationError(
@@ -155,10 +173,14 @@ def _objects(text: str, name: str) -> list[tuple[str, Any]]:
         raise DeclarationError(f"{name}: the engine result file is empty")
     lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
     try:
-        return [(name, reading.parse_json(text, name, finite=False))]
+        whole_file = reading.parse_json(text, name, finite=False)
     except FileError as whole:
         if len(lines) < 2 or "Extra data" not in str(whole):
             raise
+    else:
+        if isinstance(whole_file, list):
+            return _sweep_entries(whole_file, name)
+        return [(name, whole_file)]
     # JSON lines: one run per line, each named by its line number.
     runs = []
     for number, line in lines:
@@ -166,6 +188,55 @@ def _objects(text: str, name: str) -> list[tuple[str, Any]]:
             (f"{name}:{number}", reading.parse_json(line, f"{name}:{number}", finite=False))
         )
     return runs
+
+
+def _sweep_entries(entries: list[Any], name: str) -> list[tuple[str, Any]]:
+    """The entries of a list of runs: vLLM ``bench sweep serve``'s ``summary.json``, one
+    ``bench serve`` result per run of a parameter combination, each with its
+    ``run_number`` and the swept parameters merged in. Each is named by its index and
+    run number, so notes and errors say which run was judged."""
+    __tracebackhide__ = True
+    if not entries:
+        raise DeclarationError(f"{name}: the list of runs is empty")
+    named = []
+    for index, entry in enumerate(entries):
+        number = entry.get("run_number") if isinstance(entry, dict) else None
+        label = f"{name}[{index}]" + (
+            f" (run_number={cut(number, 20)})" if number is not None else ""
+        )
+        named.append((label, entry))
+    return named
+
+
+def _matching(
+    runs: list[tuple[str, Any]], match: Mapping[str, Any], name: str
+) -> list[tuple[str, Any]]:
+    """The runs whose keys hold ``match``'s values; none is one line listing what the
+    file holds for those keys."""
+    __tracebackhide__ = True
+    if not isinstance(match, Mapping) or not match:
+        raise DeclarationError(
+            f"report_engine_result(): match= must be a non-empty dict of key: value, got"
+            f" {cut(match)}"
+        )
+    kept = [
+        (f"{source}, {_said(match)}", data)
+        for source, data in runs
+        if isinstance(data, dict) and all(k in data and data[k] == v for k, v in match.items())
+    ]
+    if not kept:
+        held = sorted(
+            {_said({k: data.get(k) for k in match}) for _, data in runs if isinstance(data, dict)}
+        )
+        raise DeclarationError(
+            f"{name}: no run has {_said(match)}; the file holds {clip(', '.join(held), 200)}"
+        )
+    return kept
+
+
+def _said(values: Mapping[str, Any]) -> str:
+    """'max_concurrency=64, request_rate=inf': how a choice of runs is named."""
+    return ", ".join(f"{key}={cut(value, 30)}" for key, value in values.items())
 
 
 def _detect(data: dict[str, Any], source: str) -> Format:

@@ -8,7 +8,7 @@ when the test ends.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pytest_roofline.errors import DeclarationError, cut, did_you_mean
@@ -275,15 +275,22 @@ class Recorder(Rechecking):
         return self.measurement
 
     def report_engine_result(
-        self, path: str | os.PathLike[str], *, format: str | None = None, run: int = -1
+        self,
+        path: str | os.PathLike[str],
+        *,
+        format: str | None = None,
+        run: int = -1,
+        match: Mapping[str, Any] | None = None,
     ) -> EngineResult:
         """Report what a serving engine's own benchmark wrote to ``path``.
 
-        The file is a vLLM ``benchmark_serving.py --save-result`` or
-        ``benchmark_throughput.py --output-json`` result, or SGLang ``bench_serving``
-        JSON lines (``run`` picks a line, the last by default); see
-        :mod:`pytest_roofline.measurement.engines`. ``format`` names the shape when detection by
-        keys is not wanted.
+        The file is a vLLM ``bench serve --save-result`` or ``bench throughput
+        --output-json`` result, a vLLM ``bench sweep serve`` ``summary.json`` (a list of
+        runs), or SGLang ``bench_serving`` JSON lines. ``run`` picks a line or an entry,
+        the last by default; ``match`` keeps the runs with the given values first
+        (``match={"max_concurrency": 64}``). See
+        :mod:`pytest_roofline.measurement.engines`. ``format`` names the shape when
+        detection by keys is not wanted.
 
         For a ServingConfig the file's prompt + output tokens per second are judged, and
         the file's mean prompt and output lengths stand in for ``prompt_tokens`` and
@@ -294,7 +301,7 @@ class Recorder(Rechecking):
         __tracebackhide__ = True
         self._check_open("report_engine_result")
         work = self.work
-        engine = read_engine_result(path, format=format, run=run)
+        engine = read_engine_result(path, format=format, run=run, match=match)
         notes = [f"reported from {engine.description}"]
         try:
             filled, figure, value = self.kind.from_engine(engine, notes)

@@ -96,6 +96,68 @@ def test_old_vllm_serving_without_total_throughput(tmp_path: Path, vllm_sample: 
     assert result.requests_per_second == pytest.approx(1000 / 349.1)
 
 
+def sweep_summary(tmp_path: Path, vllm_sample: Path) -> Path:
+    """A ``summary.json`` as vLLM's ``bench sweep serve`` writes one combination's runs
+    (vllm/benchmarks/sweep/serve.py, ``_update_run_data`` then ``json.dump(comb_data)``):
+    each ``bench serve`` result with ``run_number`` and the swept parameters merged in.
+    Two concurrencies, two runs each; every run's duration is told apart."""
+    base = json.loads(vllm_sample.read_text())
+    runs = []
+    for concurrency in (32, 64):
+        for number in range(2):
+            run = dict(base, duration=300.0 + concurrency + number, max_concurrency=concurrency)
+            del run["total_token_throughput"]  # so the figure follows the duration
+            runs.append({**run, "run_number": number, "max_concurrency": concurrency})
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(runs, indent=4))
+    return path
+
+
+def test_a_sweep_summary_gives_its_last_run_by_default(tmp_path: Path, vllm_sample: Path) -> None:
+    path = sweep_summary(tmp_path, vllm_sample)
+    result = read_engine_result(path)
+    assert result.format == "vllm-serving"
+    assert result.source == f"{path}[3] (run_number=1)"
+    assert result.duration_seconds == 365.0  # 300 + 64 + 1
+    # (1,024,000 + 512,000) tokens / 365 s, derived: the file gives no total throughput.
+    assert result.tokens_per_second == pytest.approx(1_536_000 / 365.0)
+
+
+def test_a_sweep_run_is_picked_by_its_parameters(tmp_path: Path, vllm_sample: Path) -> None:
+    path = sweep_summary(tmp_path, vllm_sample)
+    first = read_engine_result(path, match={"max_concurrency": 32}, run=0)
+    assert first.duration_seconds == 332.0
+    assert first.max_concurrency == 32
+    assert first.source == f"{path}[0] (run_number=0), max_concurrency=32"
+    last = read_engine_result(path, match={"max_concurrency": 32, "run_number": 1})
+    assert last.duration_seconds == 333.0
+
+
+def test_a_sweep_without_the_parameters_asked_says_what_it_holds(
+    tmp_path: Path, vllm_sample: Path
+) -> None:
+    path = sweep_summary(tmp_path, vllm_sample)
+    with pytest.raises(DeclarationError) as error:
+        read_engine_result(path, match={"max_concurrency": 128})
+    message = str(error.value)
+    assert "\n" not in message
+    assert message == (
+        f"{path}: no run has max_concurrency=128; the file holds max_concurrency=32,"
+        " max_concurrency=64"
+    )
+    with pytest.raises(DeclarationError, match="run=4 is out of range; the file holds 4 runs"):
+        read_engine_result(path, run=4)
+    with pytest.raises(DeclarationError, match="match= must be a non-empty dict"):
+        read_engine_result(path, match={})
+
+
+def test_an_empty_sweep_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "summary.json"
+    path.write_text("[]")
+    with pytest.raises(DeclarationError, match="the list of runs is empty"):
+        read_engine_result(path)
+
+
 def test_vllm_offline_throughput(tmp_path: Path) -> None:
     result = read_engine_result(write(tmp_path, "offline.json", json.dumps(OFFLINE)))
     assert result.format == "vllm-throughput"
@@ -158,7 +220,7 @@ def test_unknown_format_suggests_the_closest() -> None:
         ("", "empty"),
         ("   \n", "empty"),
         ('{"completed": 1,', "not JSON: Expecting property name enclosed in double quotes"),
-        ("[1, 2]", "a JSON object, got list"),
+        ("[1, 2]", "[1]: an engine result is a JSON object, got int"),  # a list of runs
         ('"text"', "a JSON object, got str"),
         ('{"hello": 1, "world": 2}', "no key 'completed' or 'elapsed_time'; it has keys 'hello'"),
         ('{"completed": 3, "duration": 1}', "no key 'total_input_tokens', 'total_output"),

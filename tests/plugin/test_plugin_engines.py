@@ -249,3 +249,35 @@ def test_the_marker_hardware_overrides_the_config_own(
     assert record["optimal_tokens_per_second"] == pytest.approx(
         8 * 989e12 / (2 * 68_976_648_192), rel=1e-9
     )
+
+
+SWEEP_TEST = """
+import pytest
+from pytest_roofline import ServingConfig
+
+CONFIG = ServingConfig(model="llama-2-70b", hardware="a100-sxm4-80gb", gpus=8)
+
+@pytest.mark.roofline(serving=CONFIG, min_utilization=0.2)
+def test_at_64(roofline):
+    roofline.report_engine_result("summary.json", match={"max_concurrency": 64})
+"""
+
+
+def test_a_sweep_summary_is_judged_on_the_run_matched(
+    pytester: pytest.Pytester, run, vllm_sample: Path, report_results
+) -> None:
+    """vLLM's ``bench sweep serve`` writes a list of runs: the test picks one by its
+    parameters, and its row says which run was judged."""
+    base = json.loads(vllm_sample.read_text())
+    runs = [
+        {**base, "max_concurrency": 32, "run_number": 0, "total_token_throughput": 3000.0},
+        {**base, "max_concurrency": 64, "run_number": 0},  # the sample's own 4,399.89
+    ]
+    (pytester.path / "summary.json").write_text(json.dumps(runs))
+    pytester.makepyfile(SWEEP_TEST)
+    run("--roofline-json", "out.json").assert_outcomes(passed=1)
+    (record,) = report_results(pytester.path / "out.json")
+    assert record["measured_tokens_per_second"] == pytest.approx(MEASURED, rel=1e-5)
+    assert any(
+        "summary.json[1] (run_number=0), max_concurrency=64" in note for note in record["notes"]
+    )
