@@ -29,6 +29,11 @@ test invites mistakes. :func:`read_engine_result` reads the file and returns an
     latencies) plus SGLang's own (``dataset_name``, ``input_throughput``,
     ``mean_e2e_latency_ms``). ``run`` picks a line: the last by default.
 
+``aiperf``
+    NVIDIA AIPerf's ``profile_export_aiperf.json``: see :mod:`.aiperf`. Told apart by
+    its structure (``aiperf_version``, figures that are objects with a ``unit``), not by
+    a key it shares with vLLM.
+
 A JSON *list* of such objects is read as vLLM's ``vllm bench sweep serve`` writes a
 parameter combination's ``summary.json`` (vLLM's ``benchmarks/sweep/serve.py``, read at
 commit 0031557): one ``bench serve`` result per run, each with its ``run_number`` and the
@@ -42,15 +47,12 @@ The shape is told from the keys; ``format=`` forces one. Every problem with a fi
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from pytest_roofline.core import reading
-from pytest_roofline.core.frozen import Spec
-from pytest_roofline.core.units import MAX_COUNT
 from pytest_roofline.errors import (
     DeclarationError,
     FileError,
@@ -58,51 +60,24 @@ from pytest_roofline.errors import (
     clip,
     cut,
 )
+from pytest_roofline.measurement.aiperf import is_metric, read_aiperf
+from pytest_roofline.measurement.engine_result import (
+    FORMATS,
+    TITLES,
+    EngineResult,
+    Figures,
+    Format,
+    checked,
+)
 
-Format = Literal["vllm-serving", "vllm-throughput", "sglang-serving"]
-FORMATS: tuple[str, ...] = ("vllm-serving", "vllm-throughput", "sglang-serving")
-TITLES = {
-    "vllm-serving": "vLLM benchmark_serving result",
-    "vllm-throughput": "vLLM benchmark_throughput result",
-    "sglang-serving": "SGLang bench_serving result",
-}
 REQUIRED: dict[str, tuple[str, ...]] = {
     "vllm-serving": ("completed", "duration", "total_input_tokens", "total_output_tokens"),
     "vllm-throughput": ("num_requests", "elapsed_time", "total_num_tokens"),
     "sglang-serving": ("completed", "duration", "total_input_tokens", "total_output_tokens"),
+    "aiperf": ("request_count", "benchmark_duration"),
 }
 SGLANG_KEYS = ("dataset_name", "input_throughput", "mean_e2e_latency_ms")
 """Keys SGLang writes and vLLM does not: they tell the two serving shapes apart."""
-
-
-class EngineResult(Spec):
-    """One benchmark run of a serving engine, in SI units."""
-
-    format: Format
-    source: str
-    """The file, and the line for JSON lines: what messages and notes name."""
-    requests: int
-    """Requests completed."""
-    duration_seconds: float
-    tokens_per_second: float
-    """Prompt and output tokens per second: what Compute / (2 · P_model) bounds."""
-    output_tokens_per_second: float | None = None
-    requests_per_second: float | None = None
-    mean_prompt_tokens: float | None = None
-    """p, from the file's token totals; None when the file does not split them."""
-    mean_output_tokens: float | None = None
-    """d, likewise."""
-    mean_ttft_seconds: float | None = None
-    mean_tpot_seconds: float | None = None
-    """Mean time per output token after the first: one decode iteration."""
-    mean_itl_seconds: float | None = None
-    model: str | None = None
-    max_concurrency: float | None = None
-
-    @property
-    def description(self) -> str:
-        """'vLLM benchmark_serving result results/run.json', for notes and reports."""
-        return f"{TITLES[self.format]} {self.source}"
 
 
 def read_engine_result(
@@ -160,9 +135,11 @@ def parse_engine_result(data: Any, *, source: str, format: str | None = None) ->
         raise DeclarationError(
             f"{source}: not a {TITLES[shape]}: no key {', '.join(map(repr, missing))}"
         )
-    figures = _Figures(data, source)
+    figures = Figures(data, source)
     if shape == "vllm-throughput":
         return _offline(figures, source, data)
+    if shape == "aiperf":
+        return read_aiperf(data, source)
     return _online(figures, source, data, shape)
 
 
@@ -241,88 +218,24 @@ def _said(values: Mapping[str, Any]) -> str:
 
 def _detect(data: dict[str, Any], source: str) -> Format:
     __tracebackhide__ = True
+    # By structure first: AIPerf's figures are objects with a unit, and it writes
+    # total_output_tokens too, which once made it read as a vLLM file.
+    if "aiperf_version" in data or is_metric(data.get("request_count")):
+        return "aiperf"
     if "elapsed_time" in data:  # the missing keys, if any, are named next
         return "vllm-throughput"
     if "completed" in data or "total_output_tokens" in data:
         return "sglang-serving" if any(key in data for key in SGLANG_KEYS) else "vllm-serving"
     keys = ", ".join(repr(key) for key in list(data)[:6]) or "none"
     more = ", ..." if len(data) > 6 else ""
+    known = ", ".join(TITLES.values())
     raise DeclarationError(
-        f"{source}: not a vLLM benchmark_serving, vLLM benchmark_throughput or SGLang"
-        f" bench_serving result: no key 'completed' or 'elapsed_time'; it has keys"
-        f" {keys}{more}"
+        f"{source}: not an engine result read here ({known}): no key 'completed',"
+        f" 'elapsed_time' or 'request_count'; it has keys {keys}{more}"
     )
 
 
-MIN_FIGURE = 1e-9
-"""The smallest throughput (per second) or time per token (ms) an engine file may hold."""
-MIN_DURATION = 1e-6
-"""Seconds: a benchmark file saying its requests ran in less is wrong, and its rates
-would come out near infinite."""
-
-
-class _Figures:
-    """Numbers read from one object, each checked and named when it is wrong."""
-
-    def __init__(self, data: dict[str, Any], source: str) -> None:
-        self.data = data
-        self.source = source
-
-    def number(self, key: str, *, positive: bool = False) -> float:
-        __tracebackhide__ = True
-        value = self.data[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise DeclarationError(f"{self.source}: {key} must be a number, got {cut(value)}")
-        if not math.isfinite(value) or value < 0 or (positive and value == 0):
-            need = "> 0" if positive else ">= 0"
-            raise DeclarationError(
-                f"{self.source}: {key} must be a finite number {need}, got {cut(value)}"
-            )
-        return float(value)
-
-    def duration(self, key: str) -> float:
-        """A benchmark's length in seconds: no run of requests is over in a microsecond."""
-        __tracebackhide__ = True
-        value = self.number(key, positive=True)
-        if value < MIN_DURATION:
-            raise DeclarationError(
-                f"{self.source}: {key} is {value!r} s, shorter than any benchmark run"
-                " (it is in seconds)"
-            )
-        return value
-
-    def count(self, key: str) -> float:
-        """A number of requests: a whole number, at least 1."""
-        __tracebackhide__ = True
-        value = self.number(key)
-        if value != int(value):
-            raise DeclarationError(f"{self.source}: {key} counts requests, got {cut(value)}")
-        if value == 0:
-            raise DeclarationError(f"{self.source}: {key} is 0: the benchmark finished no request")
-        if value > MAX_COUNT:
-            raise DeclarationError(
-                f"{self.source}: {key} is {cut(value, 40)} requests, more than a benchmark runs"
-            )
-        return value
-
-    def optional(self, key: str, scale: float = 1.0) -> float | None:
-        """A figure the file may leave out (or write as null); ms figures scaled to s.
-
-        A throughput or a time per token (each one is) that is positive but below
-        :data:`MIN_FIGURE` is a unit slip or a denormal: its verdict would be infinite.
-        """
-        __tracebackhide__ = True
-        if self.data.get(key) is None:
-            return None
-        value = self.number(key)
-        if 0 < value < MIN_FIGURE:
-            raise DeclarationError(
-                f"{self.source}: {key} is {value!r}, too small to be a throughput or a time"
-            )
-        return value * scale
-
-
-def _online(figures: _Figures, source: str, data: dict[str, Any], shape: Format) -> EngineResult:
+def _online(figures: Figures, source: str, data: dict[str, Any], shape: Format) -> EngineResult:
     __tracebackhide__ = True
     completed = figures.count("completed")
     duration = figures.duration("duration")
@@ -335,7 +248,7 @@ def _online(figures: _Figures, source: str, data: dict[str, Any], shape: Format)
         )
     total = figures.optional("total_token_throughput")
     model = data.get("model_id") or data.get("model")
-    return _checked(
+    return checked(
         "duration",
         format=shape,
         source=source,
@@ -354,7 +267,7 @@ def _online(figures: _Figures, source: str, data: dict[str, Any], shape: Format)
     )
 
 
-def _offline(figures: _Figures, source: str, data: dict[str, Any]) -> EngineResult:
+def _offline(figures: Figures, source: str, data: dict[str, Any]) -> EngineResult:
     __tracebackhide__ = True
     requests = figures.count("num_requests")
     elapsed = figures.duration("elapsed_time")
@@ -366,7 +279,7 @@ def _offline(figures: _Figures, source: str, data: dict[str, Any]) -> EngineResu
         )
     rate = figures.optional("tokens_per_second")
     model = data.get("model")
-    return _checked(
+    return checked(
         "elapsed_time",
         format="vllm-throughput",
         source=source,
@@ -381,14 +294,11 @@ def _offline(figures: _Figures, source: str, data: dict[str, Any]) -> EngineResu
     )
 
 
-def _checked(duration_key: str, **fields: Any) -> EngineResult:
-    """The result, once every figure derived from the file is a finite number: a
-    duration of 1e-320 s passes as positive, and its rates come out infinite."""
-    __tracebackhide__ = True
-    for name, value in fields.items():
-        if isinstance(value, float) and not math.isfinite(value):
-            raise DeclarationError(
-                f"{fields['source']}: {name} comes out as {value} from the file's figures;"
-                f" is its {duration_key} ({fields['duration_seconds']!r} s) right?"
-            )
-    return EngineResult(**fields)
+__all__ = [
+    "FORMATS",
+    "TITLES",
+    "EngineResult",
+    "Format",
+    "parse_engine_result",
+    "read_engine_result",
+]

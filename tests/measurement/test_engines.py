@@ -211,7 +211,7 @@ def test_unknown_format_suggests_the_closest() -> None:
     with pytest.raises(UnknownNameError) as info:
         parse_engine_result({}, source="x.json", format="vllm-serve")
     assert "'vllm-serving'" in one_line(info)
-    assert set(FORMATS) == {"vllm-serving", "vllm-throughput", "sglang-serving"}
+    assert set(FORMATS) == {"vllm-serving", "vllm-throughput", "sglang-serving", "aiperf"}
 
 
 @pytest.mark.parametrize(
@@ -222,7 +222,7 @@ def test_unknown_format_suggests_the_closest() -> None:
         ('{"completed": 1,', "not JSON: Expecting property name enclosed in double quotes"),
         ("[1, 2]", "[1]: an engine result is a JSON object, got int"),  # a list of runs
         ('"text"', "a JSON object, got str"),
-        ('{"hello": 1, "world": 2}', "no key 'completed' or 'elapsed_time'; it has keys 'hello'"),
+        ('{"hello": 1, "world": 2}', "'elapsed_time' or 'request_count'; it has keys 'hello'"),
         ('{"completed": 3, "duration": 1}', "no key 'total_input_tokens', 'total_output"),
     ],
 )
@@ -290,3 +290,51 @@ def test_offline_output_tokens_beyond_the_total(tmp_path: Path) -> None:
     with pytest.raises(DeclarationError) as info:
         read_engine_result(write(tmp_path, "offline.json", json.dumps(data)))
     assert "total_output_tokens (2e+06) exceeds total_num_tokens" in one_line(info)
+
+
+AIPERF_FILE = Path(__file__).parent / "data" / "aiperf" / "mock_chat_c4_profile_export_aiperf.json"
+"""A real AIPerf 0.8.0 export (ai-dynamo/aiperf, tests/_artifacts/audit/baseline-chat/bare,
+commit 139b8f3; see data/SOURCES.md): 64 requests of 550 input tokens against AIPerf's
+mock server, not streamed."""
+
+
+def test_a_real_aiperf_export_is_read_to_its_printed_precision() -> None:
+    result = read_engine_result(AIPERF_FILE)
+    assert result.format == "aiperf"  # not a vLLM file, though it has total_output_tokens
+    assert result.requests == 64
+    assert result.duration_seconds == 0.034502655  # benchmark_duration.avg, in sec
+    # total_isl 35,200 / 64 = 550 and total_output_tokens 35,277 / 64 = 551.203125.
+    assert result.mean_prompt_tokens == 550.0
+    assert result.mean_output_tokens == 551.203125
+    # The file's own total_token_throughput.avg and output_token_throughput.avg, as written.
+    assert result.tokens_per_second == 2042654.398625265
+    assert result.output_tokens_per_second == 1022443.0554692096
+    assert result.requests_per_second == 1854.929714829192
+    assert result.mean_ttft_seconds is None  # not streamed: the file has no TTFT or ITL
+    assert result.mean_tpot_seconds is None
+    assert result.model == "mock-model"
+    assert "AIPerf profile export" in result.description
+
+
+def test_aiperf_latencies_are_read_in_seconds(tmp_path: Path) -> None:
+    data = json.loads(AIPERF_FILE.read_text())
+    # A streamed run adds these, in ms (AIPerf's inter-token latency leaves the first
+    # token out: vLLM's TPOT).
+    data["time_to_first_token"] = {"unit": "ms", "avg": 120.5, "p50": 118.0}
+    data["inter_token_latency"] = {"unit": "ms", "avg": 14.25, "p50": 14.0}
+    data["benchmark_duration"] = {"unit": "ms", "avg": 34.502655}
+    path = tmp_path / "profile_export_aiperf.json"
+    path.write_text(json.dumps(data))
+    result = read_engine_result(path)
+    assert result.mean_ttft_seconds == pytest.approx(0.1205)
+    assert result.mean_tpot_seconds == pytest.approx(0.01425)
+    assert result.duration_seconds == pytest.approx(0.034502655)
+
+
+def test_aiperf_without_token_totals_says_so(tmp_path: Path) -> None:
+    data = json.loads(AIPERF_FILE.read_text())
+    del data["total_isl"]
+    path = tmp_path / "profile_export_aiperf.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(DeclarationError, match=r"holds no input and output token totals"):
+        read_engine_result(path)

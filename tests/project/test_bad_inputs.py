@@ -83,7 +83,7 @@ PER_TEST: list[tuple[str, str, str]] = [
     (
         "engine_file_other_shape",
         "@R(serving=S)\ndef t(roofline): roofline.report_engine_result('other.json')",
-        "other.json: not a vLLM benchmark_serving",
+        "other.json: not an engine result read here (vLLM benchmark_serving",
     ),
     (
         "engine_file_bad_figure",

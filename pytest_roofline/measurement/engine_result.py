@@ -1,0 +1,140 @@
+"""What a serving engine's benchmark file says, in SI units, and the checks every figure
+read from such a file passes: one line naming the file and the key when it is wrong.
+
+The readers of each tool's files (:mod:`.engines`, :mod:`.aiperf`) build on these.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pytest_roofline.core.frozen import Spec
+from pytest_roofline.core.units import MAX_COUNT
+from pytest_roofline.errors import DeclarationError, cut
+
+Format = Literal["vllm-serving", "vllm-throughput", "sglang-serving", "aiperf"]
+
+
+FORMATS: tuple[str, ...] = ("vllm-serving", "vllm-throughput", "sglang-serving", "aiperf")
+
+
+TITLES = {
+    "vllm-serving": "vLLM benchmark_serving result",
+    "vllm-throughput": "vLLM benchmark_throughput result",
+    "sglang-serving": "SGLang bench_serving result",
+    "aiperf": "AIPerf profile export",
+}
+
+
+class EngineResult(Spec):
+    """One benchmark run of a serving engine, in SI units."""
+
+    format: Format
+    source: str
+    """The file, and the line for JSON lines: what messages and notes name."""
+    requests: int
+    """Requests completed."""
+    duration_seconds: float
+    tokens_per_second: float
+    """Prompt and output tokens per second: what Compute / (2 · P_model) bounds."""
+    output_tokens_per_second: float | None = None
+    requests_per_second: float | None = None
+    mean_prompt_tokens: float | None = None
+    """p, from the file's token totals; None when the file does not split them."""
+    mean_output_tokens: float | None = None
+    """d, likewise."""
+    mean_ttft_seconds: float | None = None
+    mean_tpot_seconds: float | None = None
+    """Mean time per output token after the first: one decode iteration."""
+    mean_itl_seconds: float | None = None
+    model: str | None = None
+    max_concurrency: float | None = None
+
+    @property
+    def description(self) -> str:
+        """'vLLM benchmark_serving result results/run.json', for notes and reports."""
+        return f"{TITLES[self.format]} {self.source}"
+
+
+MIN_FIGURE = 1e-9
+"""The smallest throughput (per second) or time per token (ms) an engine file may hold."""
+
+
+MIN_DURATION = 1e-6
+"""Seconds: a benchmark file saying its requests ran in less is wrong, and its rates
+would come out near infinite."""
+
+
+class Figures:
+    """Numbers read from one object, each checked and named when it is wrong."""
+
+    def __init__(self, data: dict[str, Any], source: str) -> None:
+        self.data = data
+        self.source = source
+
+    def number(self, key: str, *, positive: bool = False) -> float:
+        __tracebackhide__ = True
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DeclarationError(f"{self.source}: {key} must be a number, got {cut(value)}")
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            need = "> 0" if positive else ">= 0"
+            raise DeclarationError(
+                f"{self.source}: {key} must be a finite number {need}, got {cut(value)}"
+            )
+        return float(value)
+
+    def duration(self, key: str) -> float:
+        """A benchmark's length in seconds: no run of requests is over in a microsecond."""
+        __tracebackhide__ = True
+        value = self.number(key, positive=True)
+        if value < MIN_DURATION:
+            raise DeclarationError(
+                f"{self.source}: {key} is {value!r} s, shorter than any benchmark run"
+                " (it is in seconds)"
+            )
+        return value
+
+    def count(self, key: str) -> float:
+        """A number of requests: a whole number, at least 1."""
+        __tracebackhide__ = True
+        value = self.number(key)
+        if value != int(value):
+            raise DeclarationError(f"{self.source}: {key} counts requests, got {cut(value)}")
+        if value == 0:
+            raise DeclarationError(f"{self.source}: {key} is 0: the benchmark finished no request")
+        if value > MAX_COUNT:
+            raise DeclarationError(
+                f"{self.source}: {key} is {cut(value, 40)} requests, more than a benchmark runs"
+            )
+        return value
+
+    def optional(self, key: str, scale: float = 1.0) -> float | None:
+        """A figure the file may leave out (or write as null); ms figures scaled to s.
+
+        A throughput or a time per token (each one is) that is positive but below
+        :data:`MIN_FIGURE` is a unit slip or a denormal: its verdict would be infinite.
+        """
+        __tracebackhide__ = True
+        if self.data.get(key) is None:
+            return None
+        value = self.number(key)
+        if 0 < value < MIN_FIGURE:
+            raise DeclarationError(
+                f"{self.source}: {key} is {value!r}, too small to be a throughput or a time"
+            )
+        return value * scale
+
+
+def checked(duration_key: str, **fields: Any) -> EngineResult:
+    """The result, once every figure derived from the file is a finite number: a
+    duration of 1e-320 s passes as positive, and its rates come out infinite."""
+    __tracebackhide__ = True
+    for name, value in fields.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise DeclarationError(
+                f"{fields['source']}: {name} comes out as {value} from the file's figures;"
+                f" is its {duration_key} ({fields['duration_seconds']!r} s) right?"
+            )
+    return EngineResult(**fields)
