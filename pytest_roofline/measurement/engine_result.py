@@ -13,10 +13,16 @@ from pytest_roofline.core.frozen import Spec
 from pytest_roofline.core.units import MAX_COUNT
 from pytest_roofline.errors import DeclarationError, cut
 
-Format = Literal["vllm-serving", "vllm-throughput", "sglang-serving", "aiperf"]
+Format = Literal["vllm-serving", "vllm-throughput", "sglang-serving", "aiperf", "llmperf"]
 
 
-FORMATS: tuple[str, ...] = ("vllm-serving", "vllm-throughput", "sglang-serving", "aiperf")
+FORMATS: tuple[str, ...] = (
+    "vllm-serving",
+    "vllm-throughput",
+    "sglang-serving",
+    "aiperf",
+    "llmperf",
+)
 
 
 TITLES = {
@@ -24,6 +30,7 @@ TITLES = {
     "vllm-throughput": "vLLM benchmark_throughput result",
     "sglang-serving": "SGLang bench_serving result",
     "aiperf": "AIPerf profile export",
+    "llmperf": "llmperf summary",
 }
 
 

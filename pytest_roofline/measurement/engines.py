@@ -29,6 +29,8 @@ test invites mistakes. :func:`read_engine_result` reads the file and returns an
     latencies) plus SGLang's own (``dataset_name``, ``input_throughput``,
     ``mean_e2e_latency_ms``). ``run`` picks a line: the last by default.
 
+``llmperf``
+    ray-project llmperf's ``*_summary.json``: see :mod:`.llmperf`.
 ``aiperf``
     NVIDIA AIPerf's ``profile_export_aiperf.json``: see :mod:`.aiperf`. Told apart by
     its structure (``aiperf_version``, figures that are objects with a ``unit``), not by
@@ -69,12 +71,20 @@ from pytest_roofline.measurement.engine_result import (
     Format,
     checked,
 )
+from pytest_roofline.measurement.llmperf import is_llmperf, read_llmperf
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "vllm-serving": ("completed", "duration", "total_input_tokens", "total_output_tokens"),
     "vllm-throughput": ("num_requests", "elapsed_time", "total_num_tokens"),
     "sglang-serving": ("completed", "duration", "total_input_tokens", "total_output_tokens"),
     "aiperf": ("request_count", "benchmark_duration"),
+    "llmperf": (
+        "results_num_completed_requests",
+        "results_num_completed_requests_per_min",
+        "results_mean_output_throughput_token_per_s",
+        "results_number_input_tokens_mean",
+        "results_number_output_tokens_mean",
+    ),
 }
 SGLANG_KEYS = ("dataset_name", "input_throughput", "mean_e2e_latency_ms")
 """Keys SGLang writes and vLLM does not: they tell the two serving shapes apart."""
@@ -140,6 +150,8 @@ def parse_engine_result(data: Any, *, source: str, format: str | None = None) ->
         return _offline(figures, source, data)
     if shape == "aiperf":
         return read_aiperf(data, source)
+    if shape == "llmperf":
+        return read_llmperf(data, source)
     return _online(figures, source, data, shape)
 
 
@@ -222,6 +234,8 @@ def _detect(data: dict[str, Any], source: str) -> Format:
     # total_output_tokens too, which once made it read as a vLLM file.
     if "aiperf_version" in data or is_metric(data.get("request_count")):
         return "aiperf"
+    if is_llmperf(data):
+        return "llmperf"
     if "elapsed_time" in data:  # the missing keys, if any, are named next
         return "vllm-throughput"
     if "completed" in data or "total_output_tokens" in data:

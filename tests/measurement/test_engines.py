@@ -211,7 +211,13 @@ def test_unknown_format_suggests_the_closest() -> None:
     with pytest.raises(UnknownNameError) as info:
         parse_engine_result({}, source="x.json", format="vllm-serve")
     assert "'vllm-serving'" in one_line(info)
-    assert set(FORMATS) == {"vllm-serving", "vllm-throughput", "sglang-serving", "aiperf"}
+    assert set(FORMATS) == {
+        "vllm-serving",
+        "vllm-throughput",
+        "sglang-serving",
+        "aiperf",
+        "llmperf",
+    }
 
 
 @pytest.mark.parametrize(
@@ -338,3 +344,49 @@ def test_aiperf_without_token_totals_says_so(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(DeclarationError, match=r"holds no input and output token totals"):
         read_engine_result(path)
+
+
+LLMPERF = Path(__file__).parent / "data" / "llmperf"
+"""Real llmperf summaries from the llmperf leaderboard (ray-project/llmperf-leaderboard,
+raw_data/summary; see data/SOURCES.md): LLaMA-2-70B at 550 input and 150 output tokens,
+5 concurrent requests, 150 requests."""
+
+
+def test_a_real_llmperf_summary_is_read_with_its_duration_derived() -> None:
+    result = read_engine_result(LLMPERF / "fireworks_70b_summary.json")
+    assert result.format == "llmperf"
+    assert result.requests == 150
+    # No duration key: 150 requests / 64.92561266104798 per minute = 138.62 s.
+    assert result.duration_seconds == pytest.approx(150 / 64.92561266104798 * 60, rel=1e-12)
+    # The file's own output rate agrees with its lengths: 150 x 150.5133 tokens / 138.62 s.
+    assert result.output_tokens_per_second == 162.86950633872
+    assert 150 * 150.51333333333332 / result.duration_seconds == pytest.approx(
+        162.86950633872, rel=1e-9
+    )
+    # Prompt + output tokens per second: 162.87 x (550 + 150.51) / 150.51 = 758.02.
+    assert result.tokens_per_second == pytest.approx(
+        162.86950633872 * (550 + 150.51333333333332) / 150.51333333333332, rel=1e-12
+    )
+    assert result.mean_prompt_tokens == 550.0
+    assert result.mean_output_tokens == 150.51333333333332
+    assert result.mean_ttft_seconds == 0.5115081730199972
+    # llmperf's inter-token latency includes the first token: kept as ITL, never as TPOT.
+    assert result.mean_itl_seconds == 0.024464594998188875
+    assert result.mean_tpot_seconds is None
+    assert result.model == "accounts/fireworks/models/llama-v2-70b-chat"
+    assert result.max_concurrency == 5
+
+
+def test_an_llmperf_summary_without_the_optional_keys_is_read() -> None:
+    result = read_engine_result(LLMPERF / "groq_70b_summary.json")  # no model_size or api
+    assert result.format == "llmperf"
+    assert result.output_tokens_per_second == 441.84737788500206
+    assert result.model == "llama2-70b-4096"
+
+
+def test_an_llmperf_summary_without_its_request_rate_names_the_key() -> None:
+
+    data = json.loads((LLMPERF / "groq_70b_summary.json").read_text())
+    del data["results_num_completed_requests_per_min"]
+    with pytest.raises(DeclarationError, match="results_num_completed_requests_per_min"):
+        parse_engine_result(data, source="groq.json")
