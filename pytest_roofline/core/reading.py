@@ -60,6 +60,8 @@ def read_text(path: Path, what: str) -> str:
                 f"{shown}: a path of {len(str(path))} characters, too long for a {what} file"
             ) from None
         raise FileError(f"{shown}: cannot read the {what}: {error.strerror or error}") from None
+    except ValueError as error:  # a NUL byte in the path: no file system takes it
+        raise FileError(f"{shown}: not a usable path for {_a(what)} file ({error})") from None
     if len(data) > MAX_BYTES:
         raise FileError(
             f"{shown}: larger than {MAX_BYTES // 2**20} MiB; is it really {_a(what)} file?"

@@ -57,6 +57,19 @@ class EngineResult(Spec):
     mean_itl_seconds: float | None = None
     model: str | None = None
     max_concurrency: float | None = None
+    failed_requests: int | None = None
+    """Requests the benchmark sent that did not complete (None: the file does not say)."""
+
+    @property
+    def failures(self) -> str:
+        """'20 of 500 requests failed (4.0 %)', or "" when none did (or none is known):
+        throughput measured over the requests that completed hides the ones that did
+        not, so the verdict says so."""
+        if not self.failed_requests:
+            return ""
+        sent = self.requests + self.failed_requests
+        share = self.failed_requests / sent
+        return f"{self.failed_requests} of {sent} requests failed ({share:.1%})"
 
     @property
     def description(self) -> str:
@@ -101,6 +114,14 @@ class Figures:
                 f"{self.source}: {key} is {value!r} s, shorter than any benchmark run"
                 " (it is in seconds)"
             )
+        return value
+
+    def count_or_zero(self, key: str) -> float:
+        """A whole number of requests that may be 0 (failed ones)."""
+        __tracebackhide__ = True
+        value = self.number(key)
+        if value != int(value) or value > MAX_COUNT:
+            raise DeclarationError(f"{self.source}: {key} counts requests, got {cut(value)}")
         return value
 
     def count(self, key: str) -> float:

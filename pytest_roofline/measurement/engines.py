@@ -278,7 +278,20 @@ def _online(figures: Figures, source: str, data: dict[str, Any], shape: Format) 
         mean_itl_seconds=figures.optional("mean_itl_ms", 1e-3),
         model=model if isinstance(model, str) else None,
         max_concurrency=figures.optional("max_concurrency"),
+        failed_requests=_failed(figures, data, completed),
     )
+
+
+def _failed(figures: Figures, data: dict[str, Any], completed: float) -> int | None:
+    """Requests that did not complete: vLLM's ``failed``, else ``num_prompts`` less the
+    completed ones (both as ``bench serve`` writes them)."""
+    __tracebackhide__ = True
+    if data.get("failed") is not None:
+        return int(figures.count_or_zero("failed"))
+    if data.get("num_prompts") is not None:
+        sent = figures.count_or_zero("num_prompts")
+        return int(max(sent - completed, 0))
+    return None
 
 
 def _offline(figures: Figures, source: str, data: dict[str, Any]) -> EngineResult:

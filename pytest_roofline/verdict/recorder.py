@@ -303,6 +303,8 @@ class Recorder(Rechecking):
         work = self.work
         engine = read_engine_result(path, format=format, run=run, match=match)
         notes = [f"reported from {engine.description}"]
+        if engine.failures:
+            notes.append(engine.failures + "; the throughput counts the completed ones")
         try:
             filled, figure, value = self.kind.from_engine(engine, notes)
             if filled is not work:

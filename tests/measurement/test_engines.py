@@ -390,3 +390,20 @@ def test_an_llmperf_summary_without_its_request_rate_names_the_key() -> None:
     del data["results_num_completed_requests_per_min"]
     with pytest.raises(DeclarationError, match="results_num_completed_requests_per_min"):
         parse_engine_result(data, source="groq.json")
+
+
+def test_failed_requests_are_counted(tmp_path: Path, vllm_sample: Path) -> None:
+    """vLLM's sample sent 1000 prompts and completed them all: no failure. A run that
+    completed 980 of 1000 says so (num_prompts less completed), and vLLM's own
+    ``failed`` count wins where it is written."""
+    assert read_engine_result(vllm_sample).failures == ""
+    data = json.loads(vllm_sample.read_text())
+    data["completed"] = 980
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(data))
+    result = read_engine_result(path)
+    assert result.failed_requests == 20
+    assert result.failures == "20 of 1000 requests failed (2.0%)"
+    data["failed"] = 5
+    path.write_text(json.dumps(data))
+    assert read_engine_result(path).failures == "5 of 985 requests failed (0.5%)"

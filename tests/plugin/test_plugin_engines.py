@@ -281,3 +281,19 @@ def test_a_sweep_summary_is_judged_on_the_run_matched(
     assert any(
         "summary.json[1] (run_number=0), max_concurrency=64" in note for note in record["notes"]
     )
+
+
+def test_failed_requests_are_said_in_the_verdict(
+    pytester: pytest.Pytester, run, vllm_sample: Path, report_results
+) -> None:
+    """Throughput over the completed requests hides the failed ones: the row says so."""
+    data = json.loads(vllm_sample.read_text())
+    data["completed"] = 980  # of the 1000 prompts sent
+    (pytester.path / "result.json").write_text(json.dumps(data))
+    pytester.makepyfile(SERVING_TEST.format(budget=0.2, lengths="", path="result.json"))
+    run("--roofline-json", "out.json").assert_outcomes(passed=1)
+    (record,) = report_results(pytester.path / "out.json")
+    assert (
+        "20 of 1000 requests failed (2.0%); the throughput counts the completed ones"
+        in (record["notes"])
+    )

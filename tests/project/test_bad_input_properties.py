@@ -139,6 +139,7 @@ def test_engine_figures_of_any_size_are_read_or_refused(tmp_path: Path, data: An
 @given(st.one_of(anything, st.integers(min_value=-10, max_value=10)))
 @example("\n")  # a path that is a newline once printed a line break into the error
 @example(" spaced.json ")
+@example("\x00")  # a NUL byte in a path once escaped as a ValueError
 def test_report_engine_result_takes_any_argument(path: Any) -> None:
     value_or_roofline_error(read_engine_result, path)
     value_or_roofline_error(read_engine_result, "x.json", run=path)
