@@ -22,9 +22,7 @@ from pytest_roofline.core.dtypes import dtype_bytes
 from pytest_roofline.core.frozen import Spec
 from pytest_roofline.core.names import normalize
 from pytest_roofline.core.units import MAX_COUNT
-from pytest_roofline.errors import (
-    DeclarationError,
-)
+from pytest_roofline.errors import DeclarationError, UnknownNameError
 from pytest_roofline.specs import catalog
 
 
@@ -257,11 +255,42 @@ def from_hf_config(config: str | Path | Mapping[str, Any], name: str | None = No
     return model
 
 
+FINE_TUNE_SUFFIXES = ("-instruct", "-chat", "-hf", "-it", "-base")
+"""What a Hugging Face id appends to a fine-tune of a base model: the weights, and so the
+roofline, are the base architecture's."""
+
+
+def base_model_ids(name: str) -> list[str]:
+    """The ids a Hugging Face model id may stand for, most specific first:
+    'meta-llama/Meta-Llama-3-8B-Instruct' -> [..., 'meta-llama-3-8b', ...]."""
+    found: list[str] = []
+    for candidate in (name, name.rsplit("/", 1)[-1]):
+        text = normalize(candidate)
+        while text and text not in found:
+            found.append(text)
+            stripped = next((text[: -len(s)] for s in FINE_TUNE_SUFFIXES if text.endswith(s)), "")
+            text = stripped
+    return found
+
+
 class ModelCatalog(catalog.Catalog[Transformer]):
-    """Models by name and alias."""
+    """Models by name and alias; a Hugging Face id (any case, with its organisation, or a
+    fine-tune's ``-Instruct`` / ``-chat`` / ``-hf`` suffix) resolves to its base model."""
 
     kind = "model"
     item = Transformer
+
+    def lookup(self, name: str | Transformer) -> Transformer:
+        __tracebackhide__ = True
+        try:
+            return super().lookup(name)
+        except UnknownNameError:
+            if not isinstance(name, str):
+                raise
+            for candidate in base_model_ids(name)[1:]:
+                if candidate in self:
+                    return super().lookup(candidate)
+            raise
 
 
 def model_catalog() -> ModelCatalog:

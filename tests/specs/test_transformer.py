@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from pytest_roofline import DeclarationError, Transformer, UnknownNameError
+from pytest_roofline.specs.transformer import model_catalog
 
 CATALOG = [
     "llama-2-7b",
@@ -491,3 +492,25 @@ def test_hf_config_bad_values_are_one_line_errors() -> None:
     assert "kv_heads (7) must divide heads (64)" in str(info.value)
     with pytest.raises(DeclarationError, match="experts_per_token"):
         Transformer.from_hf_config({**HF_CONFIGS["mixtral-8x7b"], "num_experts_per_tok": 9})
+
+
+@pytest.mark.parametrize(
+    ("model_id", "base"),
+    [
+        # Hugging Face ids as engines write them in their result files (vLLM's model_id).
+        ("meta-llama/Meta-Llama-3-8B-Instruct", "llama-3-8b"),
+        ("meta-llama/Llama-2-70b-chat-hf", "llama-2-70b"),
+        ("meta-llama/Llama-2-70b-hf", "llama-2-70b"),
+        ("Qwen/Qwen2-72B-Instruct", "qwen2-72b"),
+        ("LLAMA-2-7B", "llama-2-7b"),
+    ],
+)
+def test_hugging_face_ids_resolve_to_their_base_model(model_id: str, base: str) -> None:
+    """A fine-tune's weights are its base model's: -Instruct, -chat and -hf, any case, with
+    or without the organisation, bound the same as the base architecture."""
+    assert model_catalog().lookup(model_id).name == base
+
+
+def test_an_unknown_hugging_face_id_still_suggests_names() -> None:
+    with pytest.raises(UnknownNameError, match="did you mean"):
+        model_catalog().lookup("meta-llama/Llama-4-9B-Instruct")
