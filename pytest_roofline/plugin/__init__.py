@@ -22,7 +22,7 @@ from pytest_roofline.plugin.stash import running_key, session_key
 
 if TYPE_CHECKING:
     from pytest_roofline.plugin.fixture import CurrentRecorder
-    from pytest_roofline.plugin.session import RooflineSession
+    from pytest_roofline.plugin.run import Run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
         start(config)
 
 
-def start(config: pytest.Config) -> RooflineSession:
+def start(config: pytest.Config) -> Run:
     """The run's session, set up on first need.
 
     The session's module is loaded here, not when pytest imports the plugin: it brings
@@ -54,7 +54,7 @@ def start(config: pytest.Config) -> RooflineSession:
     found = config.stash.get(session_key, None)
     if found is None:
         module = importlib.import_module("pytest_roofline.plugin.session")
-        made: RooflineSession = module.RooflineSession(config)
+        made: Run = module.RooflineSession(config)
         config.stash[session_key] = found = made
         config.pluginmanager.register(found, "roofline-session")
     return found

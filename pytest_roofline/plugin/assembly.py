@@ -18,7 +18,7 @@ from pytest_roofline.specs.hardware import Catalog, Hardware, default_catalog
 from pytest_roofline.specs.transformer import Transformer
 
 if TYPE_CHECKING:
-    from pytest_roofline.plugin.session import RooflineSession
+    from pytest_roofline.plugin.run import Run
 
 
 class PytestCacheStore:
@@ -77,7 +77,7 @@ def models(
 
 
 def hardware_catalog(
-    run: RooflineSession,
+    run: Run,
     config: pytest.Config,
     tables: dict[str, Any],
     pyproject: Path,

@@ -19,13 +19,13 @@ from pytest_roofline.report.format import terminal_markup
 from pytest_roofline.verdict import baseline
 
 if TYPE_CHECKING:
-    from pytest_roofline.plugin.session import RooflineSession
+    from pytest_roofline.plugin.run import Run
 
 SUMMARY_ROWS = 50
 """Rows of passing tests the terminal summary shows before counting the rest (-v: all)."""
 
 
-def terminal_summary(run: RooflineSession, terminalreporter: Any) -> None:
+def terminal_summary(run: Run, terminalreporter: Any) -> None:
     writer = terminalreporter
     verbosity = run.config.get_verbosity()
     if verbosity < 0 and run.baseline_note and run.baseline is None and not run.is_worker:
@@ -55,7 +55,7 @@ def terminal_summary(run: RooflineSession, terminalreporter: Any) -> None:
         writer.write_line(run.write_error, red=True, bold=True)
 
 
-def session_finish(run: RooflineSession, session: pytest.Session) -> None:
+def session_finish(run: Run, session: pytest.Session) -> None:
     if run.is_worker:
         return
     report_hook = run.config.hook.pytest_roofline_report
@@ -97,7 +97,7 @@ def session_finish(run: RooflineSession, session: pytest.Session) -> None:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
-def write_reports(run: RooflineSession) -> None:
+def write_reports(run: Run) -> None:
     """The JSON document, the reports rendered from it, and the report hook.
 
     A run that asked for none of them (and has no hook implementation) skips building

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_roofline.plugin.session import RooflineSession  # noqa: F401 (the key's type)
+    from pytest_roofline.plugin.run import Run  # noqa: F401 (the key's type)
 
-session_key = pytest.StashKey["RooflineSession"]()
+session_key = pytest.StashKey["Run"]()
 """The run's session, once the run uses the plugin."""
 running_key = pytest.StashKey[list[pytest.Item]]()
 """The tests being run, innermost last."""

@@ -21,7 +21,7 @@ from pytest_roofline.verdict.record import Result
 from pytest_roofline.verdict.recorder import Recorder
 
 if TYPE_CHECKING:
-    from pytest_roofline.plugin.session import RooflineSession
+    from pytest_roofline.plugin.run import Run
 
 PROPERTY = "roofline"
 """The user_properties key holding the whole result record as JSON."""
@@ -77,7 +77,7 @@ def _crash(call: pytest.CallInfo[None], report: pytest.TestReport) -> str:
 
 
 def evaluate(
-    run: RooflineSession,
+    run: Run,
     report: pytest.TestReport,
     call: pytest.CallInfo[None],
     recorder: Recorder,
@@ -112,9 +112,7 @@ def evaluate(
     return Verdict(record, failure, details, warn=run.settings.warn_only)
 
 
-def apply(
-    run: RooflineSession, item: pytest.Item, report: pytest.TestReport, verdict: Verdict
-) -> None:
+def apply(run: Run, item: pytest.Item, report: pytest.TestReport, verdict: Verdict) -> None:
     """Put a verdict where pytest shows it: the row in the test's properties, and a
     failure (or a warning) on a test that passed otherwise; the test's own failure
     stands."""
@@ -127,9 +125,7 @@ def apply(
         fail(report, verdict.long_repr, verdict.section)
 
 
-def attach(
-    run: RooflineSession, item: pytest.Item, report: pytest.TestReport, record: dict[str, Any]
-) -> None:
+def attach(run: Run, item: pytest.Item, report: pytest.TestReport, record: dict[str, Any]) -> None:
     """Give the test its row: the record goes to the item's user properties, where
     the controller (or this process) collects it from the teardown report.
 
@@ -146,7 +142,7 @@ def attach(
 
 
 def against_baseline(
-    run: RooflineSession, report: pytest.TestReport, recorder: Recorder, result: Result
+    run: Run, report: pytest.TestReport, recorder: Recorder, result: Result
 ) -> dict[str, Any]:
     """``result`` confirmed for a baseline to save, and compared with the one loaded."""
     if run.settings.save is not None and report.passed and result.ok:

@@ -64,3 +64,43 @@ def test_loading_the_plugin_loads_no_model_catalog_or_numpy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def _imports_of_ours(path: Path) -> set[str]:
+    """The modules of ours ``path`` imports, those for type checking included."""
+    found: set[str] = set()
+    known = {_module_name(p) for p in MODULES}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pytest_roofline"):
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                found.add(full if full in known else str(node.module))
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("pytest_roofline")}
+    return found
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_import_cycle_not_even_for_type_checking() -> None:
+    """import-linter leaves out imports made for type checking; a cycle among them still
+    ties modules together for a reader, so none is allowed either."""
+    graph = {_module_name(p): _imports_of_ours(p) for p in MODULES}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            name = todo.pop()
+            for nxt in graph.get(name, ()):
+                if nxt == goal:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
+    cycles = [name for name in graph if reaches(name, name)]
+    assert cycles == []
