@@ -119,15 +119,17 @@ def _serving(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
         except RooflineError as error:
             raise RooflineError(f"--params: {error}") from None
         model = Transformer(**{**model.model_dump(), "params": params})
+    # No --dtype: the model's own (a config.json's torch_dtype), else fp16.
+    dtype = {} if args.dtype is None else {"dtype": args.dtype}
     config = ServingConfig(
         model=model,
         hardware=args.hardware,
         gpus=args.gpus,
         prompt_tokens=args.prompt,
         decode_tokens=args.decode,
-        dtype=args.dtype,
         kv_dtype=args.kv_dtype,
         batch_size=args.batch,
+        **dtype,
     )
     b = bound(config)
     per_gpu = b.optimal_tokens_per_second_per_gpu
@@ -232,7 +234,9 @@ def _parser() -> argparse.ArgumentParser:
     serving.add_argument("--prompt", type=float, required=True, help="p, prompt tokens")
     serving.add_argument("--decode", type=float, required=True, help="d, output tokens")
     serving.add_argument("--batch", type=float, help="B_dense (default: what memory holds)")
-    serving.add_argument("--dtype", default="fp16")
+    serving.add_argument(
+        "--dtype", help="weights and compute (default: the config.json's torch_dtype, else fp16)"
+    )
     serving.add_argument("--kv-dtype")
     serving.add_argument("--json", action="store_true", help="print JSON")
     return parser

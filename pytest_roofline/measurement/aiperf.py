@@ -11,6 +11,7 @@ from typing import Any
 
 from pytest_roofline.errors import DeclarationError, cut
 from pytest_roofline.measurement.engine_result import TITLES, EngineResult, Figures, checked
+from pytest_roofline.measurement.latency import aiperf_latencies
 
 
 def is_metric(value: Any) -> bool:
@@ -71,4 +72,5 @@ def read_aiperf(data: dict[str, Any], source: str) -> EngineResult:
         mean_tpot_seconds=figures.optional("inter_token_latency.avg", 1e-3),
         mean_itl_seconds=figures.optional("inter_token_latency.avg", 1e-3),
         model=model if isinstance(model, str) else None,
+        latency=aiperf_latencies(data),
     )

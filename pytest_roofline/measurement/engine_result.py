@@ -7,7 +7,10 @@ The readers of each tool's files (:mod:`.engines`, :mod:`.aiperf`) build on thes
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any, Literal
+
+from pydantic import Field
 
 from pytest_roofline.core.frozen import Spec
 from pytest_roofline.core.units import MAX_COUNT
@@ -59,6 +62,12 @@ class EngineResult(Spec):
     max_concurrency: float | None = None
     failed_requests: int | None = None
     """Requests the benchmark sent that did not complete (None: the file does not say)."""
+    acceptance_length: float | None = None
+    """Speculative decoding: tokens emitted per request per decode step (vLLM's
+    ``spec_decode_acceptance_length``). With it, TPOT is a step's time divided by it."""
+    latency: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """The file's latency statistics in seconds, by figure (``ttft``, ``tpot``, ``itl``,
+    ``e2el``) and statistic (``mean``, ``p50``, ``p99``, ...), as written."""
 
     @property
     def failures(self) -> str:
@@ -152,7 +161,10 @@ class Figures:
             raise DeclarationError(
                 f"{self.source}: {key} is {value!r}, too small to be a throughput or a time"
             )
-        return value * scale
+        if scale == 1.0:
+            return value
+        # In decimal, as the file printed it: 40.81 ms is 0.04081 s, not 0.040810000000000006.
+        return float(Decimal(repr(value)) * Decimal(repr(scale)))
 
 
 def checked(duration_key: str, **fields: Any) -> EngineResult:

@@ -71,6 +71,7 @@ from pytest_roofline.measurement.engine_result import (
     Format,
     checked,
 )
+from pytest_roofline.measurement.latency import vllm_latencies
 from pytest_roofline.measurement.llmperf import is_llmperf, read_llmperf
 
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -279,6 +280,8 @@ def _online(figures: Figures, source: str, data: dict[str, Any], shape: Format) 
         model=model if isinstance(model, str) else None,
         max_concurrency=figures.optional("max_concurrency"),
         failed_requests=_failed(figures, data, completed),
+        acceptance_length=figures.optional("spec_decode_acceptance_length"),
+        latency=vllm_latencies(data),
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_roofline.measurement.engine_result import EngineResult, Figures, checked
+from pytest_roofline.measurement.latency import llmperf_latencies
 
 KEYS = ("results_num_completed_requests", "results_mean_output_throughput_token_per_s")
 """Keys llmperf's summary writes and no other format read here does."""
@@ -53,4 +54,5 @@ def read_llmperf(data: dict[str, Any], source: str) -> EngineResult:
         mean_itl_seconds=figures.optional("results_inter_token_latency_s_mean"),
         model=model if isinstance(model, str) else None,
         max_concurrency=figures.optional("num_concurrent_requests"),
+        latency=llmperf_latencies(data),
     )

@@ -15,11 +15,13 @@ the units, so pytest's header line (shown by every run) can use :func:`hardware_
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pytest_roofline.core.units import (
     format_seconds,
+    number,
 )
 
 MISSING = "-"
@@ -67,6 +69,18 @@ def intensity(value: float | None, *, bounded: bool = True, missing: str = MISSI
 def tokens_per_second(value: float | None, missing: str = MISSING) -> str:
     """A token rate as serving papers print it: '2,262 tokens/s' (no 'ktokens/s')."""
     return missing if value is None else f"{figure(value)} tokens/s"
+
+
+def failed_requests(result: Mapping[str, Any]) -> str:
+    """'20 of 500 requests failed', from the engine file a serving figure came from, or
+    "": a throughput over the requests that completed hides the ones that did not."""
+    engine = result.get("engine")
+    if not isinstance(engine, Mapping):
+        return ""
+    failed, done = number(engine.get("failed_requests")), number(engine.get("requests"))
+    if not failed or done is None:
+        return ""
+    return f"{failed:,.0f} of {failed + done:,.0f} requests failed"
 
 
 def gap(value: float | None, missing: str = MISSING) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from pytest_roofline.core.units import number, percent
 from pytest_roofline.report import json_report
 from pytest_roofline.report.format import (
+    failed_requests,
     figure,
     gap,
     intensity,
@@ -185,7 +186,12 @@ def serving_table(results: Sequence[dict[str, Any]]) -> str:
             _row_start(r)
             + cell(figure(f["gpus"]), sort_value(f["gpus"]), "num")
             + cell(tokens_per_second(f["optimal"]), sort_value(f["optimal"]), "num")
-            + cell(tokens_per_second(f["measured"]), sort_value(f["measured"]), "num")
+            + cell(
+                tokens_per_second(f["measured"])
+                + (f" ({failed})" if (failed := failed_requests(r)) else ""),
+                sort_value(f["measured"]),
+                "num",
+            )
             + cell(gap(f["gap"]), sort_value(f["gap"]), "num")
             + "".join(terms)
             + _row_end(r, rank)

@@ -16,6 +16,7 @@ from typing import Any
 from pytest_roofline.core.units import number, percent
 from pytest_roofline.report import json_report
 from pytest_roofline.report.format import (
+    failed_requests,
     figure,
     gap,
     intensity,
@@ -159,7 +160,8 @@ def serving_row(result: Mapping[str, Any]) -> list[str]:
         str(result.get("label", "")),
         f"{NONE if gpus is None else gpus} x {result.get('hardware', '')}",
         tokens_per_second(None if optimal is None else optimal / per_gpu, NONE),
-        tokens_per_second(None if measured is None else measured / per_gpu, NONE),
+        tokens_per_second(None if measured is None else measured / per_gpu, NONE)
+        + (f" ({failed})" if (failed := failed_requests(result)) else ""),
         gap(factor, NONE),
         verdict(result),
         times,

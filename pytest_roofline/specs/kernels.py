@@ -14,7 +14,7 @@ bytes, so its intensity is about 1/4 FLOP/byte, not 1/2).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -51,6 +51,12 @@ class Kernel(Spec):
     devices: int = Field(default=1, ge=1)
     """How many devices exchange the ``network_bytes`` (a tensor-parallel group): the
     bandwidth each gets depends on it (:meth:`Hardware.interconnect_bandwidth_for`)."""
+    phase: Literal["prefill", "decode"] | None = None
+    """The part of serving a request this kernel is, set by :func:`prefill` and
+    :func:`decode_step`: it picks the figure of an engine's result file that times it
+    (the time to the first token, or one decode step)."""
+    model: str | None = None
+    """The model a serving kernel runs, checked against the model an engine's file names."""
 
     @model_validator(mode="after")
     def _some_work(self) -> Kernel:
@@ -299,6 +305,8 @@ def decode_step(
         network_bytes=4 * (shards - 1) / shards * all_reduced,
         dtype=dtype,
         devices=shards,
+        phase="decode",
+        model=transformer.name,
     )
 
 
@@ -332,6 +340,8 @@ def prefill(
         bytes=(transformer.params_read(tokens) - table + rows) * dtype_bytes(canonical(dtype))
         + tokens * transformer.kv_bytes_per_token(kv_dtype or dtype),
         dtype=dtype,
+        phase="prefill",
+        model=transformer.name,
     )
 
 

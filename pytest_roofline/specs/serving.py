@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from pytest_roofline.core.dtypes import DType
 from pytest_roofline.core.frozen import Spec
@@ -62,6 +62,14 @@ class ServingConfig(Spec):
     batch_size: float | None = Field(default=None, gt=0)
     """Tokens per iteration; default: B_dense, the largest batch memory holds. A given
     batch reads the weights and its own KV cache only, and must fit in memory."""
+
+    @model_validator(mode="after")
+    def _model_dtype(self) -> ServingConfig:
+        """A model read from a ``config.json`` is served in its ``torch_dtype`` (bf16 for
+        LLaMA-3) unless the config names a dtype."""
+        if "dtype" not in self.model_fields_set and self.model.dtype is not None:
+            object.__setattr__(self, "dtype", self.model.dtype)
+        return self
 
     @property
     def label(self) -> str:

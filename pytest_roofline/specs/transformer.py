@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from pytest_roofline.core import reading
-from pytest_roofline.core.dtypes import dtype_bytes
+from pytest_roofline.core.dtypes import DType, dtype_bytes
 from pytest_roofline.core.frozen import Spec
 from pytest_roofline.core.names import normalize
 from pytest_roofline.core.units import MAX_COUNT
@@ -58,6 +58,12 @@ class Transformer(Spec):
     params: float | None = Field(default=None, gt=0)
     """P_model: parameters stored. Counted from the architecture when not given."""
     sources: dict[str, str] = Field(default_factory=dict)
+    dtype: DType | None = None
+    """The dtype its weights are published in (a ``config.json``'s ``torch_dtype``): a
+    ServingConfig that names no dtype serves the model in it. None: not stated."""
+    requested: str | None = None
+    """The Hugging Face id a test named this catalog model by
+    (``meta-llama/Meta-Llama-3-8B-Instruct`` for ``llama-3-8b``), kept for the record."""
 
     @model_validator(mode="after")
     def _complete(self) -> Transformer:
@@ -225,7 +231,9 @@ def from_hf_config(config: str | Path | Mapping[str, Any], name: str | None = No
             path = path / "config.json"
         where = str(path)
         data = reading.read_json(path, "HF config.json")
-        default_name = path.parent.name or "model"
+        # The folder holding config.json is what Hugging Face names the model after, even
+        # when the path is given relative to it ("config.json").
+        default_name = path.resolve().parent.name or "model"
     else:
         data = dict(config)
         default_name = "model"
@@ -246,6 +254,9 @@ def from_hf_config(config: str | Path | Mapping[str, Any], name: str | None = No
     if "num_local_experts" in data:
         fields["experts"] = data["num_local_experts"]
         fields["experts_per_token"] = data.get("num_experts_per_tok", 2)
+    torch_dtype = data.get("torch_dtype") or data.get("dtype")
+    if isinstance(torch_dtype, str):
+        fields["dtype"] = torch_dtype.removeprefix("torch.")
     raw_name = name or str(data.get("_name_or_path") or default_name)
     fields["name"] = normalize(raw_name.rsplit("/", 1)[-1])
     try:
@@ -283,14 +294,19 @@ class ModelCatalog(catalog.Catalog[Transformer]):
     def lookup(self, name: str | Transformer) -> Transformer:
         __tracebackhide__ = True
         try:
-            return super().lookup(name)
+            found = super().lookup(name)
         except UnknownNameError:
             if not isinstance(name, str):
                 raise
-            for candidate in base_model_ids(name)[1:]:
-                if candidate in self:
-                    return super().lookup(candidate)
-            raise
+            candidate = next((c for c in base_model_ids(name)[1:] if c in self), None)
+            if candidate is None:
+                raise
+            found = super().lookup(candidate)
+        else:
+            if not isinstance(name, str) or "/" not in name:
+                return found  # a catalog name or alias: the entry itself
+        # A Hugging Face id, kept for the record ("meta-llama/Meta-Llama-3-8B-Instruct").
+        return found.model_copy(update={"requested": name})
 
 
 def model_catalog() -> ModelCatalog:

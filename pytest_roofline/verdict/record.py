@@ -20,6 +20,7 @@ only: the best stretch has none, the median has the windows' interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -46,6 +47,7 @@ LATER_FIELDS: dict[str, Any] = {
     "mbu": None,
     "baseline_utilization": None,
     "regression": None,
+    "engine": None,
 }
 """The fields a verdict leaves empty: serving figures and the baseline's are filled later."""
 
@@ -109,6 +111,10 @@ class Result(BaseModel):
     """The utilization of the same test in the baseline compared with, if any."""
     regression: str | None = None
     """The failure line when the test regressed against the baseline."""
+    engine: dict[str, Any] | None = None
+    """What an engine's result file said, when the figure came from one: its format,
+    source, model, requests (failed ones too), concurrency, speculative decoding's
+    acceptance length, and latency statistics in seconds (``latency.tpot.p50``)."""
 
     @property
     def ok(self) -> bool:
@@ -127,10 +133,17 @@ class Result(BaseModel):
             return f"work         {self.label}\nno bound: {self.message}"
         dtype = str(self.workload.get("dtype"))
         device = hardware_line(spec, name=self.hardware, dtypes=(dtype,))
+        batch = (self.serving or {}).get("batch_size") if self.kind == "serving" else None
+        say = _speaker(batch)
+        bound = say(self.bound_seconds)
+        if batch:  # serving speaks tokens/s first, as its engine printed it
+            bound += (
+                f" (an iteration of {batch:,.0f} tokens in {format_seconds(self.bound_seconds)})"
+            )
         lines = [
             f"work         {self.label}",
             f"hardware     {device}",
-            f"bound        {format_seconds(self.bound_seconds)}, {self.bottleneck}-bound"
+            f"bound        {bound}, {self.bottleneck}-bound"
             f" (compute {format_seconds(self.compute_seconds or 0.0)},"
             f" memory {format_seconds(self.memory_seconds or 0.0)},"
             f" network {format_seconds(self.network_seconds or 0.0)})",
@@ -144,7 +157,8 @@ class Result(BaseModel):
         if self.statistics is not None and self.measured_seconds is not None:
             s = self.statistics
             if s.get("reported"):
-                lines.append(f"measured     {format_seconds(self.measured_seconds)} (reported)")
+                per = f"; {format_seconds(self.measured_seconds)} per iteration" if batch else ""
+                lines.append(f"measured     {say(self.measured_seconds)} (reported{per})")
             else:
                 windows = len(s.get("windows") or ()) or 1
                 lines.append(
@@ -164,6 +178,32 @@ class Result(BaseModel):
             )
         lines += [f"note         {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+KERNEL_ADVICE = (
+    "check the declared FLOPs and bytes, whether the data sat in a cache, and the"
+    " hardware's ceilings"
+)
+"""What to check when a kernel beats its roofline."""
+
+
+def _speaker(batch: float | None) -> Callable[[float], str]:
+    """How a time of the bounded work is said: seconds for a kernel; for serving, the
+    tokens per second an iteration of ``batch`` tokens in that time gives."""
+    if not batch:
+        return format_seconds
+    return lambda seconds: f"{batch / seconds:,.0f} tokens/s"
+
+
+def serving_advice(batch: float) -> str:
+    """What to check when serving work beats its roofline: first the batch its figures
+    were converted with, which a time per token multiplies."""
+    return (
+        f"check the batch: the bound is for {batch:,.0f} tokens per iteration, and a time"
+        " per token converted with a larger batch than the engine ran comes out too fast"
+        " (declare batch_size=, or report the engine's file, whose max_concurrency gives"
+        " it); then the model, the GPU count and the hardware's ceilings"
+    )
 
 
 def status_of(outcome: object, regression: object) -> str:
@@ -230,10 +270,14 @@ def judge(
     min_utilization: float | None,
     kind: Literal["kernel", "serving"] = "kernel",
     extra: dict[str, Any] | None = None,
+    batch: float | None = None,
+    advice: str = KERNEL_ADVICE,
 ) -> dict[str, Any]:
     """The verdict as a plain record: what :func:`evaluate` validates into a Result.
 
     ``statistics`` is the measurement as JSON (``Measurement.model_dump(mode="json")``).
+    ``batch`` (serving: tokens per iteration) makes the message speak tokens per second,
+    and ``advice`` is what it says to check when the work beats its bound.
     A cheap test's record goes from here straight to JSON (its user property); only the
     reports need Result objects, so the plugin validates them once, when the run ends.
     """
@@ -281,15 +325,18 @@ def judge(
         outcome = "impossible"
         spread = bound.ceiling_uncertainty
         allowed = f" (ceilings {uncertainty(spread)})" if spread else ""
+        say = _speaker(batch)
         message = (
-            f"roofline: {where} measured {format_seconds(measured or 0)}, faster than the"
-            f" roofline allows ({format_seconds(bound.seconds)}{allowed}, {percent(raw)} of"
-            " the bound): check the declared FLOPs and bytes, whether the data sat in a"
-            " cache, and the hardware's ceilings"
+            f"roofline: {where} measured {say(measured or 0)}, faster than the roofline"
+            f" allows ({say(bound.seconds)}{allowed}, {percent(raw)} of the bound): {advice}"
         )
     else:
         utilization = min(raw, 1.0)
         shown = _figure(utilization, raw)
+        if batch:  # serving: the rates too, as the engine printed them
+            in_window += (
+                f" ({batch / (measured or 1):,.0f} of {batch / bound.seconds:,.0f} tokens/s)"
+            )
         if min_utilization is not None and raw < min_utilization:
             outcome = "failed"
             message = (

@@ -21,6 +21,7 @@ from pytest_roofline.physics.bound import Bound
 from pytest_roofline.physics.dispatch import bound_on, hardware_for
 from pytest_roofline.specs.hardware import Catalog, Hardware
 from pytest_roofline.verdict.budgets import check_hardware
+from pytest_roofline.verdict.engine_work import engine_record
 from pytest_roofline.verdict.recheck import DEFAULT_RECHECK, Recheck, Rechecking
 from pytest_roofline.verdict.record import Result, judge
 from pytest_roofline.verdict.rows import Rows, error_record, first_non_finite_figure
@@ -79,6 +80,8 @@ class Recorder(Rechecking):
         self.measured_tokens_per_second: float | None = None
         self._closed = ""
         self._reported = ""
+        self._engine: dict[str, Any] | None = None
+        """What the record keeps of an engine's result file the figure came from."""
         """The figure the test reported ("seconds=5e-324"), named if the verdict breaks."""
         if kernel is not None:
             self.declare(kernel)
@@ -270,6 +273,7 @@ class Recorder(Rechecking):
         elapsed, tokens_per_second = kind.seconds(self.bound, name, value)
         self.measured_tokens_per_second = tokens_per_second
         kind.check_time(name, value, elapsed)
+        self._engine = None
         self.measurement = Measurement.from_reported(elapsed)
         self._again = None
         return self.measurement
@@ -281,22 +285,15 @@ class Recorder(Rechecking):
         format: str | None = None,
         run: int = -1,
         match: Mapping[str, Any] | None = None,
+        allow_model_mismatch: bool = False,
     ) -> EngineResult:
-        """Report what a serving engine's own benchmark wrote to ``path``.
+        """Report what a serving engine's own benchmark wrote to ``path`` (the formats:
+        :mod:`pytest_roofline.measurement.engines`; ``format`` forces one). ``run`` picks a
+        line or an entry, the last by default, among those holding ``match``'s values.
 
-        The file is a vLLM ``bench serve --save-result`` or ``bench throughput
-        --output-json`` result, a vLLM ``bench sweep serve`` ``summary.json`` (a list of
-        runs), or SGLang ``bench_serving`` JSON lines. ``run`` picks a line or an entry,
-        the last by default; ``match`` keeps the runs with the given values first
-        (``match={"max_concurrency": 64}``). See
-        :mod:`pytest_roofline.measurement.engines`. ``format`` names the shape when
-        detection by keys is not wanted.
-
-        For a ServingConfig the file's prompt + output tokens per second are judged, and
-        the file's mean prompt and output lengths stand in for ``prompt_tokens`` and
-        ``decode_tokens`` when the config leaves them out. For a kernel, such as
-        ``kernels.decode_step``, the file's mean time per output token (TPOT) is the
-        measured time of one decode step. Returns the parsed result, for further checks.
+        Serving work is judged on the file's prompt + output tokens per second, a prefill
+        on its TTFT, a decode step on its TPOT (:mod:`pytest_roofline.verdict.engine_work`).
+        A file naming another model is an error unless ``allow_model_mismatch``.
         """
         __tracebackhide__ = True
         self._check_open("report_engine_result")
@@ -306,7 +303,9 @@ class Recorder(Rechecking):
         if engine.failures:
             notes.append(engine.failures + "; the throughput counts the completed ones")
         try:
-            filled, figure, value = self.kind.from_engine(engine, notes)
+            filled, figure, value = self.kind.from_engine(
+                engine, notes, self.hardware, allow_model_mismatch
+            )
             if filled is not work:
                 self._kind, self._bound = kind_of(filled), None
             self.report(**{figure: value})
@@ -320,6 +319,7 @@ class Recorder(Rechecking):
         self.measurement = self.measurement.model_copy(
             update={"notes": (*self.measurement.notes, *notes)}
         )
+        self._engine = engine_record(engine)
         return engine
 
     # -- judging -----------------------------------------------------------------------
@@ -371,6 +371,8 @@ class Recorder(Rechecking):
         measured = measurement.median if measurement is not None else None
         flops = bound.attainable_flops_per_second * bound.seconds
         workload, moved, extra = self.kind.record_parts(bound, measured)
+        batch, advice = kind.speech(bound)
+        extra["engine"] = self._engine
         if measured is not None:
             extra["mfu"] = flops / measured / bound.peak_flops_per_second if flops else None
             extra["mbu"] = moved / measured / bound.memory_bandwidth if moved else None
@@ -384,6 +386,8 @@ class Recorder(Rechecking):
             statistics=measurement.model_dump(mode="json") if measurement is not None else None,
             min_utilization=budget,
             extra=extra,
+            batch=batch,
+            advice=advice,
         )
 
     def row_without_verdict(self, message: str) -> dict[str, Any]:

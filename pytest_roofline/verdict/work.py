@@ -18,8 +18,18 @@ from pytest_roofline.errors import DeclarationError, cut
 from pytest_roofline.measurement.engines import EngineResult
 from pytest_roofline.physics.bound import Bound
 from pytest_roofline.physics.serving import ServingBound
+from pytest_roofline.specs.hardware import Hardware
 from pytest_roofline.specs.kernels import Kernel
 from pytest_roofline.specs.serving import ServingConfig
+from pytest_roofline.verdict.engine_work import (
+    check_model,
+    engine_batch,
+    fill_lengths,
+    kernel_seconds,
+    model_names,
+    speculative_note,
+)
+from pytest_roofline.verdict.record import KERNEL_ADVICE, serving_advice
 
 Work = Kernel | ServingConfig
 
@@ -144,17 +154,20 @@ class KernelKind(Figures):
             return [elapsed]
         return [elapsed, self.work.flops / elapsed, self.work.bytes / elapsed]
 
-    def from_engine(self, engine: EngineResult, notes: list[str]) -> tuple[Work, str, float]:
-        """The figure an engine's result file gives this work: a decode step's time is
-        the file's mean time per output token (TPOT)."""
+    def from_engine(
+        self, engine: EngineResult, notes: list[str], device: Hardware, allow_mismatch: bool
+    ) -> tuple[Work, str, float]:
+        """The figure an engine's result file gives this work: a prefill's time is the
+        file's TTFT, a decode step's its TPOT (see :mod:`.engine_work`)."""
         __tracebackhide__ = True
-        if engine.mean_tpot_seconds is None or engine.mean_tpot_seconds <= 0:
-            raise DeclarationError(
-                f"{engine.source}: holds no mean time per output token (TPOT), which"
-                f" a kernel's bound ({self.work.label}) is judged against; declare a"
-                " ServingConfig to judge its throughput"
-            )
-        return self.work, "seconds_per_token", engine.mean_tpot_seconds
+        declared = [self.work.model] if self.work.model else []
+        check_model(engine, declared, allow_mismatch, notes)
+        return self.work, "seconds", kernel_seconds(self.work, engine, notes)
+
+    def speech(self, bound: Bound) -> tuple[float | None, str]:
+        """How the verdict speaks: in seconds (no batch), and what to check when the
+        kernel beats its bound."""
+        return None, KERNEL_ADVICE
 
     def record_parts(
         self, bound: Bound, measured: float | None
@@ -202,11 +215,24 @@ class ServingKind(Figures):
             tokens_per_second = value
         return bound.batch_size / tokens_per_second, tokens_per_second
 
-    def from_engine(self, engine: EngineResult, notes: list[str]) -> tuple[Work, str, float]:
-        """The file's prompt + output tokens per second, and its mean lengths where the
-        config leaves them out."""
+    def from_engine(
+        self, engine: EngineResult, notes: list[str], device: Hardware, allow_mismatch: bool
+    ) -> tuple[Work, str, float]:
+        """The file's prompt + output tokens per second, its mean lengths where the config
+        leaves them out, bounded at the batch it ran (see :mod:`.engine_work`)."""
         __tracebackhide__ = True
-        return fill_lengths(self.work, engine, notes), "tokens_per_second", engine.tokens_per_second
+        check_model(engine, model_names(self.work.model), allow_mismatch, notes)
+        filled = engine_batch(fill_lengths(self.work, engine, notes), engine, device, notes)
+        speculative = speculative_note(engine)
+        if speculative:
+            notes.append(speculative)
+        return filled, "tokens_per_second", engine.tokens_per_second
+
+    def speech(self, bound: Bound) -> tuple[float | None, str]:
+        """Serving verdicts speak tokens per second (an iteration of the bound's batch),
+        and a too-fast figure is first a question of that batch."""
+        assert isinstance(bound, ServingBound)
+        return bound.batch_size, serving_advice(bound.batch_size)
 
     def record_parts(
         self, bound: Bound, measured: float | None
@@ -235,37 +261,3 @@ def kind_of(work: object, call: str = "declare()") -> Kind:
         f"{call} needs a Kernel (e.g. kernels.matmul(...)) or a ServingConfig,"
         f" got {type(work).__name__}"
     )
-
-
-def fill_lengths(work: ServingConfig, engine: EngineResult, notes: list[str]) -> ServingConfig:
-    """``work`` with the file's mean lengths where it leaves them out."""
-    __tracebackhide__ = True
-    from_file = {
-        "prompt_tokens": engine.mean_prompt_tokens,
-        "decode_tokens": engine.mean_output_tokens,
-    }
-    missing = [name for name in from_file if getattr(work, name) is None]
-    unknown = [name for name in missing if from_file[name] is None]
-    if unknown:
-        raise DeclarationError(
-            f"{engine.source}: holds no mean prompt and output lengths (a"
-            f" {engine.format} result counts tokens only in total); give"
-            f" {' and '.join(f'{name}=' for name in unknown)} in the ServingConfig"
-        )
-    for name, value in from_file.items():
-        declared = getattr(work, name)
-        if declared and value is not None and abs(value - declared) > 0.1 * declared:
-            notes.append(
-                f"the file's mean {name} ({value:.0f}) differs from the declared"
-                f" {declared:g} by more than 10 %"
-            )
-    if not missing:
-        return work
-    notes.append(", ".join(f"{name}={from_file[name]:.1f}" for name in missing) + " from the file")
-    if "decode_tokens" in missing and not from_file["decode_tokens"]:
-        raise DeclarationError(
-            f"{engine.source}: its requests produced no output token"
-            " (total_output_tokens is 0), so there is no decode length to judge against"
-        )
-    # Validated again (model_copy would not): the file's lengths are input too.
-    return ServingConfig(**{**dict(work), **{name: from_file[name] for name in missing}})

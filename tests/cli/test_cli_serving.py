@@ -184,3 +184,31 @@ def test_unknown_hardware(capsys: pytest.CaptureFixture[str]) -> None:
     argv = [a if a != "a100-sxm4-80gb" else "a1000" for a in BASE]
     line = one_error_line(capsys, argv)
     assert "a1000" in line
+
+
+def test_hf_config_keeps_the_model_name_and_its_dtype(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Meta-Llama-3-8B-Instruct's config.json (meta-llama on Hugging Face) has no
+    # _name_or_path and says "torch_dtype": "bfloat16"; run from its folder, as
+    # `roofline serving --hf-config config.json`.
+    folder = tmp_path / "Meta-Llama-3-8B-Instruct"
+    folder.mkdir()
+    config = {
+        "model_type": "llama",
+        "hidden_size": 4096,
+        "intermediate_size": 14336,
+        "num_attention_heads": 32,
+        "num_hidden_layers": 32,
+        "num_key_value_heads": 8,
+        "vocab_size": 128256,
+        "torch_dtype": "bfloat16",
+    }
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    monkeypatch.chdir(folder)
+    argv = ["serving", "--hf-config", "config.json", "--hardware", "h100-sxm"]
+    assert cli.main([*argv, "--prompt", "1024", "--decode", "256"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == "meta-llama-3-8b-instruct on 1 x h100-sxm, p=1024, d=256, bf16"
+    assert cli.main([*argv, "--prompt", "1024", "--decode", "256", "--dtype", "fp8"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(", fp8")

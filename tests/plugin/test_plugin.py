@@ -807,7 +807,8 @@ def test_output_tokens(roofline):
     result.stdout.fnmatch_lines(
         [
             f"roofline: llama-2-70b serving p=1024 d=512 fp16 x8 on a100-sxm4-80gb reached"
-            f" {549 / A100_OPTIMAL_PER_GPU:.1%} of its bound, budget 30.0%",
+            f" {549 / A100_OPTIMAL_PER_GPU:.1%} of its bound ({8 * 549:,} of"
+            f" {8 * A100_OPTIMAL_PER_GPU:,.0f} tokens/s), budget 30.0%",
         ]
     )
     records = results_of(pytester.path / "out.json")

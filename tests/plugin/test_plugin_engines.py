@@ -297,3 +297,61 @@ def test_failed_requests_are_said_in_the_verdict(
         "20 of 1000 requests failed (2.0%); the throughput counts the completed ones"
         in (record["notes"])
     )
+
+
+def test_failed_requests_and_latencies_reach_every_report(
+    pytester: pytest.Pytester, run, vllm_sample, report_results
+) -> None:
+    # 480 of 500 requests completed: the throughput counts the 480, and every report
+    # says 20 failed; the JSON keeps the file's latency percentiles, in seconds.
+    data = {**json.loads(vllm_sample.read_text()), "completed": 480, "num_prompts": 500}
+    (pytester.path / "result.json").write_text(json.dumps(data))
+    pytester.makepyfile(SERVING_TEST.format(budget=0.2, lengths="", path="result.json"))
+    run(
+        "-n",
+        "2",
+        "--roofline-json",
+        "out.json",
+        "--roofline-markdown",
+        "out.md",
+        "--roofline-html",
+        "out.html",
+    ).assert_outcomes(passed=1)
+    (record,) = report_results(pytester.path / "out.json")
+    assert record["engine"]["failed_requests"] == 20
+    assert record["engine"]["latency"]["tpot"]["p50"] == 0.03962
+    assert any("20 of 500 requests failed (4.0%)" in note for note in record["notes"])
+    assert "20 of 500 requests failed" in (pytester.path / "out.md").read_text()
+    assert "20 of 500 requests failed" in (pytester.path / "out.html").read_text()
+
+
+def test_a_file_of_another_model_fails_the_test_in_one_line(
+    pytester: pytest.Pytester, run, vllm_sample
+) -> None:
+    # The sample is LLaMA-2-70B (meta-llama/Llama-2-70b-hf); the test declares LLaMA-3-8B.
+    shutil.copy(vllm_sample, pytester.path / "result.json")
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_roofline import ServingConfig
+
+        CONFIG = ServingConfig(model="llama-3-8b", hardware="h100-sxm")
+
+        @pytest.mark.roofline(serving=CONFIG, min_utilization=0.1)
+        def test_wrong(roofline):
+            roofline.report_engine_result("result.json")
+
+        @pytest.mark.roofline(serving=CONFIG)
+        def test_intended(roofline):
+            roofline.report_engine_result("result.json", allow_model_mismatch=True)
+        """
+    )
+    result = run()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E*DeclarationError: result.json: the file's model 'meta-llama/Llama-2-70b-hf'"
+            " (llama-2-70b) is not the declared llama-3-8b; pass allow_model_mismatch=True*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from pytest_roofline import DeclarationError, Transformer, UnknownNameError
+from pytest_roofline import DeclarationError, ServingConfig, Transformer, UnknownNameError
 from pytest_roofline.specs.transformer import model_catalog
 
 CATALOG = [
@@ -514,3 +514,13 @@ def test_hugging_face_ids_resolve_to_their_base_model(model_id: str, base: str) 
 def test_an_unknown_hugging_face_id_still_suggests_names() -> None:
     with pytest.raises(UnknownNameError, match="did you mean"):
         model_catalog().lookup("meta-llama/Llama-4-9B-Instruct")
+
+
+def test_hf_config_dtype_is_the_torch_dtype_a_serving_config_defaults_to() -> None:
+    # LLaMA-2-70B's config.json says "torch_dtype": "float16"; Mistral's (above) none.
+    llama = Transformer.from_hf_config({**HF_CONFIGS["llama-2-70b"], "torch_dtype": "bfloat16"})
+    assert llama.dtype == "bf16"
+    assert ServingConfig(model=llama, hardware="h100-sxm").dtype == "bf16"
+    assert ServingConfig(model=llama, hardware="h100-sxm", dtype="fp8").dtype == "fp8"
+    assert Transformer.from_hf_config(HF_CONFIGS["mistral-7b"]).dtype is None
+    assert ServingConfig(model="llama-2-70b", hardware="h100-sxm").dtype == "fp16"
