@@ -39,15 +39,23 @@ def read_aiperf(data: dict[str, Any], source: str) -> EngineResult:
         )
     duration = figures.duration("benchmark_duration.avg") * scale
     output_key = "total_output_tokens.avg" if "total_output_tokens.avg" in flat else "total_osl.avg"
-    if output_key not in flat or "total_isl.avg" not in flat:
+    if output_key not in flat:
         raise DeclarationError(
-            f"{source}: holds no input and output token totals (total_isl, total_osl), so"
-            " its prompt + output tokens per second are unknown"
+            f"{source}: holds no output token total (total_osl), so its tokens per second"
+            " are unknown"
         )
-    prompt, output = figures.number("total_isl.avg"), figures.number(output_key)
-    if prompt + output == 0:
+    output = figures.number(output_key)
+    # Without input lengths (a run whose endpoint reports none), the output rate stands
+    # alone and the ServingConfig's prompt_tokens converts it.
+    prompt = figures.number("total_isl.avg") if "total_isl.avg" in flat else None
+    if not output and not prompt:
         raise DeclarationError(f"{source}: total_isl and total_osl are both 0: no token moved")
     total = figures.optional("total_token_throughput.avg")
+    if total is None and prompt is not None:
+        total = (prompt + output) / duration
+    output_rate = figures.optional("output_token_throughput.avg") or output / duration
+    if total is None and not output_rate:
+        raise DeclarationError(f"{source}: its requests produced no output token")
     models = (
         data.get("input_config", {}).get("models", {})
         if isinstance(data.get("input_config"), dict)
@@ -62,11 +70,10 @@ def read_aiperf(data: dict[str, Any], source: str) -> EngineResult:
         source=source,
         requests=int(requests),
         duration_seconds=duration,
-        tokens_per_second=total if total else (prompt + output) / duration,
-        output_tokens_per_second=figures.optional("output_token_throughput.avg")
-        or output / duration,
+        tokens_per_second=total,
+        output_tokens_per_second=output_rate,
         requests_per_second=figures.optional("request_throughput.avg") or requests / duration,
-        mean_prompt_tokens=prompt / requests,
+        mean_prompt_tokens=None if prompt is None else prompt / requests,
         mean_output_tokens=output / requests,
         mean_ttft_seconds=figures.optional("time_to_first_token.avg", 1e-3),
         mean_tpot_seconds=figures.optional("inter_token_latency.avg", 1e-3),

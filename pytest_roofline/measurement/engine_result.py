@@ -16,15 +16,27 @@ from pytest_roofline.core.frozen import Spec
 from pytest_roofline.core.units import MAX_COUNT
 from pytest_roofline.errors import DeclarationError, cut
 
-Format = Literal["vllm-serving", "vllm-throughput", "sglang-serving", "aiperf", "llmperf"]
+Format = Literal[
+    "vllm-serving",
+    "vllm-throughput",
+    "sglang-serving",
+    "sglang-offline",
+    "aiperf",
+    "llmperf",
+    "trtllm",
+    "lmdeploy",
+]
 
 
 FORMATS: tuple[str, ...] = (
     "vllm-serving",
     "vllm-throughput",
     "sglang-serving",
+    "sglang-offline",
     "aiperf",
     "llmperf",
+    "trtllm",
+    "lmdeploy",
 )
 
 
@@ -32,8 +44,11 @@ TITLES = {
     "vllm-serving": "vLLM benchmark_serving result",
     "vllm-throughput": "vLLM benchmark_throughput result",
     "sglang-serving": "SGLang bench_serving result",
+    "sglang-offline": "SGLang bench_offline_throughput result",
     "aiperf": "AIPerf profile export",
     "llmperf": "llmperf summary",
+    "trtllm": "trtllm-bench report",
+    "lmdeploy": "LMDeploy profile_throughput CSV",
 }
 
 
@@ -46,8 +61,10 @@ class EngineResult(Spec):
     requests: int
     """Requests completed."""
     duration_seconds: float
-    tokens_per_second: float
-    """Prompt and output tokens per second: what Compute / (2 · P_model) bounds."""
+    tokens_per_second: float | None
+    """Prompt and output tokens per second: what Compute / (2 · P_model) bounds. None
+    when the file counts output tokens only and no prompt length (an AIPerf export
+    without input lengths): the config's prompt length then converts the output rate."""
     output_tokens_per_second: float | None = None
     requests_per_second: float | None = None
     mean_prompt_tokens: float | None = None
@@ -60,6 +77,8 @@ class EngineResult(Spec):
     mean_itl_seconds: float | None = None
     model: str | None = None
     max_concurrency: float | None = None
+    gpus: int | None = None
+    """The devices the engine ran on (tensor x pipeline parallel), where the file says."""
     failed_requests: int | None = None
     """Requests the benchmark sent that did not complete (None: the file does not say)."""
     acceptance_length: float | None = None
@@ -114,14 +133,18 @@ class Figures:
             )
         return float(value)
 
-    def duration(self, key: str) -> float:
-        """A benchmark's length in seconds: no run of requests is over in a microsecond."""
+    def duration(self, key: str, scale: float = 1.0) -> float:
+        """A benchmark's length in seconds (a figure in ms scaled by 1e-3): no run of
+        requests is over in a microsecond."""
         __tracebackhide__ = True
         value = self.number(key, positive=True)
+        if scale != 1.0:
+            value = float(Decimal(repr(value)) * Decimal(repr(scale)))
         if value < MIN_DURATION:
+            unit = "seconds" if scale == 1.0 else f"{scale:g} s"
             raise DeclarationError(
                 f"{self.source}: {key} is {value!r} s, shorter than any benchmark run"
-                " (it is in seconds)"
+                f" (it is in {unit})"
             )
         return value
 
@@ -154,8 +177,9 @@ class Figures:
         :data:`MIN_FIGURE` is a unit slip or a denormal: its verdict would be infinite.
         """
         __tracebackhide__ = True
-        if self.data.get(key) is None:
-            return None
+        found = self.data.get(key)
+        if found is None or (isinstance(found, float) and math.isnan(found)):
+            return None  # left out, written as null, or NaN (trtllm-bench writes it)
         value = self.number(key)
         if 0 < value < MIN_FIGURE:
             raise DeclarationError(

@@ -50,7 +50,7 @@ The shape is told from the keys; ``format=`` forces one. Every problem with a fi
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -73,11 +73,24 @@ from pytest_roofline.measurement.engine_result import (
 )
 from pytest_roofline.measurement.latency import vllm_latencies
 from pytest_roofline.measurement.llmperf import is_llmperf, read_llmperf
+from pytest_roofline.measurement.lmdeploy import (
+    csv_rows,
+    is_lmdeploy,
+    looks_like_csv,
+    read_lmdeploy,
+)
+from pytest_roofline.measurement.sglang import (
+    is_sglang_offline,
+    is_sglang_serving,
+    read_sglang_offline,
+)
+from pytest_roofline.measurement.trtllm import is_trtllm, read_trtllm
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "vllm-serving": ("completed", "duration", "total_input_tokens", "total_output_tokens"),
     "vllm-throughput": ("num_requests", "elapsed_time", "total_num_tokens"),
     "sglang-serving": ("completed", "duration", "total_input_tokens", "total_output_tokens"),
+    "sglang-offline": ("successful_requests", "total_latency"),
     "aiperf": ("request_count", "benchmark_duration"),
     "llmperf": (
         "results_num_completed_requests",
@@ -86,9 +99,18 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "results_number_input_tokens_mean",
         "results_number_output_tokens_mean",
     ),
+    "trtllm": ("performance", "request_info"),
+    "lmdeploy": (),
 }
-SGLANG_KEYS = ("dataset_name", "input_throughput", "mean_e2e_latency_ms")
-"""Keys SGLang writes and vLLM does not: they tell the two serving shapes apart."""
+READERS: dict[str, Callable[[dict[str, Any], str], EngineResult]] = {
+    "sglang-offline": read_sglang_offline,
+    "aiperf": read_aiperf,
+    "llmperf": read_llmperf,
+    "trtllm": read_trtllm,
+    "lmdeploy": read_lmdeploy,
+}
+"""The formats with a reader of their own; the vLLM and SGLang serving shapes, and vLLM's
+offline one, are read here."""
 
 
 def read_engine_result(
@@ -146,13 +168,11 @@ def parse_engine_result(data: Any, *, source: str, format: str | None = None) ->
         raise DeclarationError(
             f"{source}: not a {TITLES[shape]}: no key {', '.join(map(repr, missing))}"
         )
+    if shape in READERS:
+        return READERS[shape](data, source)
     figures = Figures(data, source)
     if shape == "vllm-throughput":
         return _offline(figures, source, data)
-    if shape == "aiperf":
-        return read_aiperf(data, source)
-    if shape == "llmperf":
-        return read_llmperf(data, source)
     return _online(figures, source, data, shape)
 
 
@@ -161,6 +181,8 @@ def _objects(text: str, name: str) -> list[tuple[str, Any]]:
     __tracebackhide__ = True
     if not text.strip():
         raise DeclarationError(f"{name}: the engine result file is empty")
+    if looks_like_csv(text):
+        return csv_rows(text, name)
     lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
     try:
         whole_file = reading.parse_json(text, name, finite=False)
@@ -230,24 +252,50 @@ def _said(values: Mapping[str, Any]) -> str:
 
 
 def _detect(data: dict[str, Any], source: str) -> Format:
+    """The format of ``data``, told by its structure: each test looks for what only its
+    format writes, so that a key two formats share decides nothing."""
     __tracebackhide__ = True
-    # By structure first: AIPerf's figures are objects with a unit, and it writes
-    # total_output_tokens too, which once made it read as a vLLM file.
+    # AIPerf's figures are objects with a unit, and it writes total_output_tokens too,
+    # which once made it read as a vLLM file.
     if "aiperf_version" in data or is_metric(data.get("request_count")):
         return "aiperf"
+    if is_trtllm(data):
+        return "trtllm"
     if is_llmperf(data):
         return "llmperf"
+    if is_lmdeploy(data):
+        return "lmdeploy"
+    if is_sglang_offline(data):
+        return "sglang-offline"
     if "elapsed_time" in data:  # the missing keys, if any, are named next
         return "vllm-throughput"
     if "completed" in data or "total_output_tokens" in data:
-        return "sglang-serving" if any(key in data for key in SGLANG_KEYS) else "vllm-serving"
-    keys = ", ".join(repr(key) for key in list(data)[:6]) or "none"
-    more = ", ..." if len(data) > 6 else ""
+        return "sglang-serving" if is_sglang_serving(data) else "vllm-serving"
     known = ", ".join(TITLES.values())
     raise DeclarationError(
-        f"{source}: not an engine result read here ({known}): no key 'completed',"
-        f" 'elapsed_time' or 'request_count'; it has keys {keys}{more}"
+        f"{source}: not an engine result read here ({known}); it holds {structure(data)}"
     )
+
+
+def structure(data: dict[str, Any], width: int = 240) -> str:
+    """The file's keys, nested ones in braces: 'engine{model, version}, performance{...}',
+    cut to ``width`` characters, so an unknown file can be recognised from the error."""
+    parts = []
+    for key, value in data.items():
+        name = _key(key)
+        if isinstance(value, dict) and value:
+            inner = ", ".join(_key(k) for k in list(value)[:6])
+            name += "{" + inner + (", ..." if len(value) > 6 else "") + "}"
+        elif isinstance(value, list):
+            name += "[...]"
+        parts.append(name)
+    return clip("keys " + ", ".join(parts), width) if parts else "no key"
+
+
+def _key(key: str) -> str:
+    """A key as the error shows it: bare when it reads plainly, else quoted and cut."""
+    plain = key.isprintable() and 0 < len(key) <= 40 and not any(c in key for c in ",{}'")
+    return key if plain else cut(key, 40)
 
 
 def _online(figures: Figures, source: str, data: dict[str, Any], shape: Format) -> EngineResult:
@@ -271,7 +319,10 @@ def _online(figures: Figures, source: str, data: dict[str, Any], shape: Format) 
         duration_seconds=duration,
         tokens_per_second=total if total else (prompt + output) / duration,
         output_tokens_per_second=figures.optional("output_throughput") or output / duration,
-        requests_per_second=figures.optional("request_throughput") or completed / duration,
+        # request_inthroughput: the 2024 benchmark_serving.py's own spelling of it.
+        requests_per_second=figures.optional("request_throughput")
+        or figures.optional("request_inthroughput")
+        or completed / duration,
         mean_prompt_tokens=prompt / completed,
         mean_output_tokens=output / completed,
         mean_ttft_seconds=figures.optional("mean_ttft_ms", 1e-3),

@@ -53,7 +53,7 @@ def _seconds(value: Any, power: int) -> float | None:
 
 
 def _statistic(name: str) -> str:
-    return {"avg": "mean", "median": "p50"}.get(name, name)
+    return {"avg": "mean", "average": "mean", "median": "p50"}.get(name, name)
 
 
 def _put(found: Latencies, figure: str, statistic: str, value: float | None) -> None:
@@ -102,4 +102,17 @@ def llmperf_latencies(data: dict[str, Any]) -> Latencies:
                 statistic.removeprefix("quantiles_"),
                 _seconds(value, 0),
             )
+    return found
+
+
+def percentile_block(block: Any, power: int) -> dict[str, float]:
+    """A block ``{"p50": ..., "p99": ..., "average": ..., "minimum": ...}`` in units of
+    10**power s (trtllm-bench's), as ``{"mean": s, "p50": s, ...}``."""
+    found: dict[str, float] = {}
+    if isinstance(block, dict):
+        for statistic, value in block.items():
+            if _STATISTIC.match(str(statistic)) or statistic == "average":
+                seconds = _seconds(value, power)
+                if seconds is not None:
+                    found[_statistic(str(statistic))] = seconds
     return found

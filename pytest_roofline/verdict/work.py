@@ -226,6 +226,9 @@ class ServingKind(Figures):
         speculative = speculative_note(engine)
         if speculative:
             notes.append(speculative)
+        if engine.tokens_per_second is None:  # output tokens only: p comes from the config
+            assert engine.output_tokens_per_second is not None
+            return filled, "output_tokens_per_second", engine.output_tokens_per_second
         return filled, "tokens_per_second", engine.tokens_per_second
 
     def speech(self, bound: Bound) -> tuple[float | None, str]:

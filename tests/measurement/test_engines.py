@@ -215,8 +215,11 @@ def test_unknown_format_suggests_the_closest() -> None:
         "vllm-serving",
         "vllm-throughput",
         "sglang-serving",
+        "sglang-offline",
         "aiperf",
         "llmperf",
+        "trtllm",
+        "lmdeploy",
     }
 
 
@@ -228,7 +231,7 @@ def test_unknown_format_suggests_the_closest() -> None:
         ('{"completed": 1,', "not JSON: Expecting property name enclosed in double quotes"),
         ("[1, 2]", "[1]: an engine result is a JSON object, got int"),  # a list of runs
         ('"text"', "a JSON object, got str"),
-        ('{"hello": 1, "world": 2}', "'elapsed_time' or 'request_count'; it has keys 'hello'"),
+        ('{"hello": 1, "world": {"a": 2}}', "; it holds keys hello, world{a}"),
         ('{"completed": 3, "duration": 1}', "no key 'total_input_tokens', 'total_output"),
     ],
 )
@@ -337,12 +340,20 @@ def test_aiperf_latencies_are_read_in_seconds(tmp_path: Path) -> None:
     assert result.duration_seconds == pytest.approx(0.034502655)
 
 
-def test_aiperf_without_token_totals_says_so(tmp_path: Path) -> None:
+def test_aiperf_without_input_lengths_keeps_its_output_rate(tmp_path: Path) -> None:
+    # An endpoint that reports no input lengths: the output rate stands alone, and the
+    # ServingConfig's prompt_tokens converts it (tests/verdict/test_engine_work.py).
     data = json.loads(AIPERF_FILE.read_text())
-    del data["total_isl"]
+    del data["total_isl"], data["total_token_throughput"]
     path = tmp_path / "profile_export_aiperf.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(DeclarationError, match=r"holds no input and output token totals"):
+    result = read_engine_result(path)
+    assert result.tokens_per_second is None
+    assert result.mean_prompt_tokens is None
+    assert result.output_tokens_per_second == data["output_token_throughput"]["avg"]
+    del data["total_osl"], data["total_output_tokens"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(DeclarationError, match=r"holds no output token total \(total_osl\)"):
         read_engine_result(path)
 
 

@@ -216,3 +216,36 @@ def test_the_record_keeps_the_latency_statistics_and_failed_requests(
     assert engine["latency"]["tpot"] == {"mean": 0.04081, "p50": 0.03962, "p99": 0.06135}
     assert engine["latency"]["ttft"]["p99"] == 5.1207
     assert engine["model"] == "meta-llama/Llama-2-70b-hf"
+
+
+DATA = Path(__file__).parent.parent / "measurement" / "data"
+
+
+def test_a_speculative_run_without_step_latencies_cannot_time_a_decode_step() -> None:
+    # The real trtllm-bench report of an Eagle3 run (acceptance length 2.36) was not
+    # streamed: it holds neither TPOT nor ITL, and its throughput is no step time.
+    r = recorder(kernels.decode_step("llama-2-70b", batch_size=10, context=768, gpus=8))
+    with pytest.raises(DeclarationError) as error:
+        r.report_engine_result(DATA / "trtllm" / "gpt_oss_120b_eagle3_8xb200_report.json")
+    message = str(error.value)
+    assert "\n" not in message
+    assert "a speculative-decoding run holds no inter-token latency or TPOT" in message
+
+
+def test_an_aiperf_export_without_input_lengths_takes_the_configs(tmp_path: Path) -> None:
+    data = json.loads((DATA / "aiperf" / "mock_chat_c4_profile_export_aiperf.json").read_text())
+    del data["total_isl"], data["total_token_throughput"]
+    path = written(tmp_path, data, "profile_export_aiperf.json")
+    with pytest.raises(DeclarationError, match=r"give prompt_tokens= in the ServingConfig"):
+        recorder(ServingConfig(model="llama-3-8b")).report_engine_result(path)
+    # With p = 550 (the run's ISL) declared, the output rate converts: tokens/s =
+    # output rate x (p + d) / d, d the file's mean output length.
+    r = recorder(ServingConfig(model="llama-3-8b", prompt_tokens=550))
+    engine = r.report_engine_result(path)
+    record = r.record()
+    assert engine.mean_output_tokens is not None
+    assert engine.output_tokens_per_second
+    d = engine.mean_output_tokens
+    assert record["workload"]["decode_tokens"] == pytest.approx(d)
+    expected = engine.output_tokens_per_second * (550 + d) / d
+    assert record["measured_tokens_per_second"] == pytest.approx(expected, rel=1e-9)
