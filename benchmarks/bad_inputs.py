@@ -15,7 +15,9 @@ surfaces (``--only`` takes these names, comma-separated):
 - ``fixture``: ``roofline.declare``, ``report``, ``measure``, ``report_engine_result``, an
   assignment, and a session-scoped fixture whose teardown calls ``report()``;
 - ``engine``: engine result files (vLLM ``bench serve`` JSON, SGLang JSON lines, vLLM offline
-  throughput JSON): missing keys, wrong types, huge or tiny numbers, deep nesting, binary;
+  throughput JSON, trtllm-bench reports, LMDeploy CSV, SGLang offline lines): missing keys,
+  wrong types, huge or tiny numbers, deep nesting, binary, a file of another model than
+  the one declared, a prefill against a file without TTFT;
 - ``hwfile``: ``--roofline-hardware-file`` TOML files;
 - ``pyproject`` and ``ini``: ``[tool.pytest-roofline]`` keys and ``roofline_*`` ini keys;
 - ``options``: command-line options, among them two outputs on one path and paths that
@@ -1053,6 +1055,29 @@ VLLM = {
 }
 VLLM_RATES = ("request_throughput", "output_throughput", "total_token_throughput")
 SGLANG = {**VLLM, "dataset_name": "random", "input_throughput": 5120.0}
+TRTLLM = {
+    "engine": {"model": "meta-llama/Llama-2-7b-hf", "version": "1.1.0"},
+    "world_info": {"tp_size": 1, "pp_size": 1, "max_batch_size": 64},
+    "request_info": {"num_requests": 100, "avg_input_length": 512.0, "avg_output_length": 128.0},
+    "performance": {
+        "total_latency_ms": 10000.0,
+        "system_total_throughput_tok_s": 6400.0,
+        "system_output_throughput_tok_s": 1280.0,
+    },
+}
+LMDEPLOY_HEADER = (
+    "batch,num_promts,RPS,RPM,FTL(ave)(s),FTL(min)(s),FTL(max)(s),50%(s),75%(s),95%(s),99%(s),"
+    "throughput(out tok/s),throughput(total tok/s)"
+)
+LMDEPLOY_ROW = "64,100,10.0,600.0,0.05,0.01,0.2,0.02,0.02,0.03,0.04,1280.0,6400.0"
+SGLANG_OFFLINE = {
+    "backend": "engine",
+    "successful_requests": 100,
+    "total_latency": 10.0,
+    "total_input_tokens": 51200,
+    "total_output_tokens": 12800,
+    "total_throughput": 6400.0,
+}
 OFFLINE = {
     "elapsed_time": 10.0,
     "num_requests": 100,
@@ -1789,6 +1814,48 @@ def engine_cases() -> list[Case]:
         ("UTF-16", json_text(VLLM).encode("utf-16")),
     ):
         cases.append(engine_case(id_, content, "engine.json"))
+    for id_, changes, culprit in (
+        ("trtllm no num_requests", {"request_info": {"avg_input_length": 512.0}}, "num_requests"),
+        ("trtllm total_latency_ms=0", {"performance": {"total_latency_ms": 0}}, "total_latency_ms"),
+        (
+            "trtllm total_latency_ms='10 s'",
+            {"performance": {"total_latency_ms": "10 s", "system_total_throughput_tok_s": 64.0}},
+            "total_latency_ms",
+        ),
+        ("trtllm performance a list", {"performance": [1, 2]}, "engine.json"),
+    ):
+        cases.append(engine_case(id_, changed(TRTLLM, **changes), f"engine.json, {culprit}"))
+    for id_, row, culprit in (
+        ("lmdeploy RPS=0", LMDEPLOY_ROW.replace("10.0,600.0", "0,0"), "RPS"),
+        ("lmdeploy total=-1", LMDEPLOY_ROW.replace(",6400.0", ",-1"), "throughput(total tok/s)"),
+        ("lmdeploy num_promts='many'", LMDEPLOY_ROW.replace("64,100", "64,many"), "num_promts"),
+        ("lmdeploy header only", None, "profile.csv"),
+    ):
+        text = LMDEPLOY_HEADER + "\r\n" + (row + "\r\n" if row else "")
+        cases.append(engine_case(id_, text, f"profile.csv, {culprit}", name="profile.csv"))
+    cases.append(
+        engine_case(
+            "sglang offline total_latency=0",
+            json.dumps({**SGLANG_OFFLINE, "total_latency": 0}) + "\n",
+            "engine.jsonl, total_latency",
+            name="engine.jsonl",
+        )
+    )
+    cases.append(
+        engine_case(
+            "another model than declared",
+            changed(VLLM, model_id="meta-llama/Llama-2-70b-hf"),
+            "engine.json, llama-2-70b, llama-2-7b, allow_model_mismatch",
+        )
+    )
+    cases.append(
+        engine_case(
+            "prefill against an offline file",
+            json_text(OFFLINE),
+            "engine.json, TTFT",
+            mark='kernels.prefill("llama-2-7b", 512), hardware="a100-sxm4-80gb"',
+        )
+    )
     for id_, call, culprit in (
         ("format='vllm'", 'roofline.report_engine_result("engine.json", format="vllm")', "vllm"),
         ("format=5", 'roofline.report_engine_result("engine.json", format=5)', "format"),

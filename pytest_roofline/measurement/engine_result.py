@@ -105,6 +105,10 @@ class EngineResult(Spec):
         return f"{TITLES[self.format]} {self.source}"
 
 
+MAX_FLOAT_INT = 2**1023
+"""Integers beyond this overflow a float: a figure that large is a corrupt file."""
+
+
 MIN_FIGURE = 1e-9
 """The smallest throughput (per second) or time per token (ms) an engine file may hold."""
 
@@ -126,6 +130,8 @@ class Figures:
         value = self.data[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise DeclarationError(f"{self.source}: {key} must be a number, got {cut(value)}")
+        if isinstance(value, int) and abs(value) > MAX_FLOAT_INT:
+            value = math.inf  # an integer past any float: no figure is that large
         if not math.isfinite(value) or value < 0 or (positive and value == 0):
             need = "> 0" if positive else ">= 0"
             raise DeclarationError(
@@ -177,9 +183,8 @@ class Figures:
         :data:`MIN_FIGURE` is a unit slip or a denormal: its verdict would be infinite.
         """
         __tracebackhide__ = True
-        found = self.data.get(key)
-        if found is None or (isinstance(found, float) and math.isnan(found)):
-            return None  # left out, written as null, or NaN (trtllm-bench writes it)
+        if self.data.get(key) is None:
+            return None
         value = self.number(key)
         if 0 < value < MIN_FIGURE:
             raise DeclarationError(

@@ -271,21 +271,24 @@ def _detect(data: dict[str, Any], source: str) -> Format:
         return "vllm-throughput"
     if "completed" in data or "total_output_tokens" in data:
         return "sglang-serving" if is_sglang_serving(data) else "vllm-serving"
-    known = ", ".join(TITLES.values())
     raise DeclarationError(
-        f"{source}: not an engine result read here ({known}); it holds {structure(data)}"
+        f"{source}: not a format read here ({KNOWN}); it holds {structure(data)}"
     )
 
 
-def structure(data: dict[str, Any], width: int = 240) -> str:
+KNOWN = "vllm-serving/-throughput, sglang-serving/-offline, aiperf, llmperf, trtllm, lmdeploy"
+"""The formats read, as an unknown file's error lists them (every one in FORMATS)."""
+
+
+def structure(data: dict[str, Any], width: int = 100) -> str:
     """The file's keys, nested ones in braces: 'engine{model, version}, performance{...}',
     cut to ``width`` characters, so an unknown file can be recognised from the error."""
     parts = []
     for key, value in data.items():
         name = _key(key)
         if isinstance(value, dict) and value:
-            inner = ", ".join(_key(k) for k in list(value)[:6])
-            name += "{" + inner + (", ..." if len(value) > 6 else "") + "}"
+            inner = ", ".join(_key(k) for k in list(value)[:4])
+            name += "{" + inner + (", ..." if len(value) > 4 else "") + "}"
         elif isinstance(value, list):
             name += "[...]"
         parts.append(name)
@@ -309,8 +312,11 @@ def _online(figures: Figures, source: str, data: dict[str, Any], shape: Format) 
             f"{source}: total_input_tokens and total_output_tokens are both 0: the benchmark"
             " moved no token"
         )
-    total = figures.optional("total_token_throughput")
-    model = data.get("model_id") or data.get("model")
+    # total_throughput, accept_length and server_info: SGLang's names (see .sglang).
+    total = figures.optional("total_token_throughput") or figures.optional("total_throughput")
+    server = data.get("server_info")
+    server = server if isinstance(server, dict) else {}
+    model = data.get("model_id") or data.get("model") or server.get("model_path")
     return checked(
         "duration",
         format=shape,
@@ -331,7 +337,8 @@ def _online(figures: Figures, source: str, data: dict[str, Any], shape: Format) 
         model=model if isinstance(model, str) else None,
         max_concurrency=figures.optional("max_concurrency"),
         failed_requests=_failed(figures, data, completed),
-        acceptance_length=figures.optional("spec_decode_acceptance_length"),
+        acceptance_length=figures.optional("spec_decode_acceptance_length")
+        or figures.optional("accept_length"),
         latency=vllm_latencies(data),
     )
 

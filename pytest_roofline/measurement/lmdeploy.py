@@ -110,6 +110,7 @@ def read_lmdeploy(data: dict[str, Any], source: str) -> EngineResult:
     figures = Figures(data, source)
 
     def figure(ours: str, scale: float = 1.0) -> float | None:
+        __tracebackhide__ = True
         column = named[ours]
         return None if column is None else figures.optional(column, scale)
 
@@ -134,6 +135,8 @@ def read_lmdeploy(data: dict[str, Any], source: str) -> EngineResult:
         total_rate = None if input_rate is None else input_rate + output_rate
     if total_rate is None:
         raise DeclarationError(f"{source}: no total throughput, nor the token counts to derive it")
+    if total_rate == 0:
+        raise DeclarationError(f"{source}: its total throughput is 0: the benchmark moved no token")
     if output_total is None and output_rate is not None:
         output_total = output_rate * duration
     if prompt_total is None and output_total is not None:

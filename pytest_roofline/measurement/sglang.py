@@ -1,7 +1,9 @@
 """SGLang's result files, and how they are told from vLLM's by their structure.
 
-``python -m sglang.bench_serving --output-file`` appends one JSON object per run with the
-same core keys as vLLM's ``bench serve`` (read by :mod:`.engines`); a 2024 vLLM
+``python -m sglang.bench_serving --output-file`` (``sglang.benchmark.serving`` in 0.5.23,
+read there) appends one JSON object per run with the same core keys as vLLM's ``bench
+serve`` (read by :mod:`.engines`), its total rate as ``total_throughput``, speculative
+decoding's ``accept_length``, and the server's ``server_info`` (``model_path``); a 2024 vLLM
 ``benchmark_serving.py`` wrote ``input_throughput`` too, so no one key tells them apart.
 Each writes keys the other never does, and the side with more of its own keys present is
 the one (see :func:`is_sglang_serving`).
@@ -30,6 +32,8 @@ SGLANG_ONLY = (
     "server_info",
     "sharegpt_output_len",
     "random_input_len",
+    "total_throughput",
+    "accept_length",
 )
 """Keys SGLang's bench_serving writes and vLLM's never has."""
 

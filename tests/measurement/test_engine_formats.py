@@ -63,7 +63,7 @@ def test_a_streamed_trtllm_report_gives_its_latencies(tmp_path: Path) -> None:
     report["streaming_metrics"] = {
         "avg_ttft_ms": 310.5,
         "avg_tpot_ms": 22.75,
-        "token_output_speed_tok_s": float("nan"),
+        "token_output_speed_tok_s": float("nan"),  # not read: NaN is no harm there
         "ttft_percentiles": {"p50": 290.0, "p99": 880.0, "average": 310.5},
         "tpot_percentiles": {**percentiles, "average": 22.75},
     }
@@ -99,6 +99,44 @@ def test_real_sglang_bench_serving_lines() -> None:
     assert last.format == "sglang-serving"
     assert last.requests == 2000
     assert last.source.endswith(":7")
+
+
+def test_sglang_bench_serving_of_0_5(tmp_path: Path) -> None:
+    # sglang.benchmark.serving in the 0.5.23 release: total_throughput, accept_length
+    # (speculative decoding) and the server's own description, server_info.
+    line = {
+        "tag": None,
+        "backend": "sglang",
+        "dataset_name": "random",
+        "request_rate": float("inf"),
+        "max_concurrency": 64,
+        "server_info": {"model_path": "meta-llama/Llama-3.1-8B-Instruct", "tp_size": 1},
+        "duration": 50.0,
+        "completed": 1000,
+        "total_input_tokens": 1_024_000,
+        "total_input_text_tokens": 1_024_000,
+        "total_input_vision_tokens": 0,
+        "total_output_tokens": 256_000,
+        "total_output_tokens_retokenized": 255_900,
+        "request_throughput": 20.0,
+        "input_throughput": 20480.0,
+        "output_throughput": 5120.0,
+        "total_throughput": 25600.5,
+        "mean_e2e_latency_ms": 3100.0,
+        "mean_ttft_ms": 120.0,
+        "median_ttft_ms": 110.0,
+        "p90_ttft_ms": 180.0,
+        "mean_tpot_ms": 4.2,
+        "mean_itl_ms": 11.9,
+        "concurrency": 61.7,
+        "accept_length": 2.85,
+    }
+    result = read_engine_result(written(tmp_path, "sglang.jsonl", json.dumps(line) + "\n"))
+    assert result.format == "sglang-serving"
+    assert result.tokens_per_second == 25600.5  # total_throughput, as written
+    assert result.acceptance_length == 2.85
+    assert result.model == "meta-llama/Llama-3.1-8B-Instruct"
+    assert result.latency["ttft"] == {"mean": 0.12, "p50": 0.11, "p90": 0.18}
 
 
 def test_sglang_offline_throughput(tmp_path: Path) -> None:
@@ -273,13 +311,16 @@ def test_an_unknown_file_shows_its_nested_structure(tmp_path: Path) -> None:
     # A trtllm-bench report cut short: its sections are what a reader recognises.
     report = json.loads(TRTLLM.read_text())
     kept = {key: report[key] for key in ("engine", "world_info")}
+    path = written(tmp_path, "cut.json", kept)
     with pytest.raises(DeclarationError) as error:
-        read_engine_result(written(tmp_path, "cut.json", kept))
+        read_engine_result(path)
     message = str(error.value)
     assert "\n" not in message
-    assert "trtllm-bench report, LMDeploy profile_throughput CSV" in message
     assert (
-        "it holds keys engine{model, model_path, engine_dir, version, backend, dtype, ...},"
-        in message
+        "not a format read here (vllm-serving/-throughput, sglang-serving/-offline, aiperf,"
+        " llmperf, trtllm, lmdeploy)" in message
     )
-    assert "world_info{tp_size, pp_size," in message
+    assert (
+        "it holds keys engine{model, model_path, engine_dir, version, ...}, world_info{" in message
+    )
+    assert len(message) - len(str(path)) < 230  # a line a CI log shows whole

@@ -19,6 +19,7 @@ from pytest_roofline.errors import (
 )
 from pytest_roofline.measurement.engines import (
     FORMATS,
+    KNOWN,
     parse_engine_result,
     read_engine_result,
 )
@@ -211,6 +212,7 @@ def test_unknown_format_suggests_the_closest() -> None:
     with pytest.raises(UnknownNameError) as info:
         parse_engine_result({}, source="x.json", format="vllm-serve")
     assert "'vllm-serving'" in one_line(info)
+    assert all(name.split("-")[0] in KNOWN for name in FORMATS)
     assert set(FORMATS) == {
         "vllm-serving",
         "vllm-throughput",

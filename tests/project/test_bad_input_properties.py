@@ -28,6 +28,7 @@ from pytest_roofline.core.reading import (
 )
 from pytest_roofline.errors import RooflineError
 from pytest_roofline.measurement.engines import (
+    FORMATS,
     parse_engine_result,
     read_engine_result,
 )
@@ -113,7 +114,7 @@ def test_any_toml_table_is_a_value_or_one_file_error(table: dict[str, Any]) -> N
 
 
 @PROPERTY
-@given(json_values, st.sampled_from([None, "vllm-serving", "sglang-serving", "vllm-throughput"]))
+@given(json_values, st.sampled_from([None, *FORMATS]))
 def test_any_engine_result_is_read_or_refused(data: Any, shape: str | None) -> None:
     result = value_or_roofline_error(parse_engine_result, data, source="x.json", format=shape)
     if result is not None:
@@ -133,6 +134,62 @@ def test_engine_figures_of_any_size_are_read_or_refused(tmp_path: Path, data: An
         assert result.tokens_per_second > 0
         assert math.isfinite(result.tokens_per_second)
         assert result.requests == data["completed"]
+
+
+TRTLLM_KEYS = {
+    "performance": [
+        "total_latency_ms",
+        "system_total_throughput_tok_s",
+        "request_throughput_req_s",
+    ],
+    "request_info": ["num_requests", "avg_input_length", "avg_output_length"],
+    "world_info": ["tp_size", "pp_size", "max_batch_size"],
+    "streaming_metrics": ["avg_ttft_ms", "avg_tpot_ms"],
+}
+
+
+@PROPERTY
+@given(
+    st.fixed_dictionaries(
+        {
+            section: st.fixed_dictionaries({key: numbers for key in keys})
+            for section, keys in TRTLLM_KEYS.items()
+        }
+    )
+)
+@example(
+    {
+        "performance": {"total_latency_ms": 0},
+        "request_info": {"num_requests": 10**400},  # once an OverflowError, not one line
+    }
+)
+def test_trtllm_figures_of_any_size_are_read_or_refused(data: Any) -> None:
+    result = value_or_roofline_error(parse_engine_result, data, source="report.json")
+    if result is not None:
+        assert result.format == "trtllm"
+        assert result.tokens_per_second is not None
+        assert math.isfinite(result.tokens_per_second)
+        assert result.tokens_per_second > 0
+
+
+LMDEPLOY_HEADER = (
+    "batch,num_promts,RPS,RPM,FTL(ave)(s),throughput(out tok/s),throughput(total tok/s)"
+)
+cells = st.one_of(numbers.map(repr), st.sampled_from(["-", "", "nan", "inf", "x", '"1,2"']))
+
+
+@PROPERTY
+@given(st.lists(cells, min_size=0, max_size=9))
+@example(["0", "1", "0", "1", "0", "0", "0"])  # a total of 0 tokens/s was once accepted
+def test_any_lmdeploy_row_is_read_or_refused(tmp_path: Path, row: list[str]) -> None:
+    path = tmp_path / "profile_throughput.csv"
+    path.write_text(LMDEPLOY_HEADER + "\r\n" + ",".join(row) + "\r\n")
+    result = value_or_roofline_error(read_engine_result, path)
+    if result is not None:
+        assert result.format == "lmdeploy"
+        assert first_non_finite(result.model_dump()) is None
+        assert result.tokens_per_second is not None
+        assert result.tokens_per_second > 0
 
 
 @PROPERTY

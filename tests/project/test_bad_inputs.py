@@ -83,7 +83,7 @@ PER_TEST: list[tuple[str, str, str]] = [
     (
         "engine_file_other_shape",
         "@R(serving=S)\ndef t(roofline): roofline.report_engine_result('other.json')",
-        "other.json: not an engine result read here (vLLM benchmark_serving",
+        "other.json: not a format read here (vllm-serving/-throughput, sglang-serving/-offline,",
     ),
     (
         "engine_file_bad_figure",
