@@ -376,7 +376,7 @@ class Recorder(Rechecking):
         if measured is not None:
             extra["mfu"] = flops / measured / bound.peak_flops_per_second if flops else None
             extra["mbu"] = moved / measured / bound.memory_bandwidth if moved else None
-        return judge(
+        verdict = judge(
             nodeid=self.nodeid,
             label=kind.work.label,
             kind=kind.name,
@@ -389,6 +389,8 @@ class Recorder(Rechecking):
             batch=batch,
             advice=advice,
         )
+        verdict["notes"] += kind.notes()
+        return verdict
 
     def row_without_verdict(self, message: str) -> dict[str, Any]:
         """The row of this test when it gets no verdict (see :func:`row_without_verdict`)."""

@@ -169,6 +169,10 @@ class KernelKind(Figures):
         kernel beats its bound."""
         return None, KERNEL_ADVICE
 
+    def notes(self) -> list[str]:
+        """What the record says about the declaration itself (nothing, for a kernel)."""
+        return []
+
     def record_parts(
         self, bound: Bound, measured: float | None
     ) -> tuple[dict[str, Any], float, dict[str, Any]]:
@@ -230,6 +234,13 @@ class ServingKind(Figures):
             assert engine.output_tokens_per_second is not None
             return filled, "output_tokens_per_second", engine.output_tokens_per_second
         return filled, "tokens_per_second", engine.tokens_per_second
+
+    def notes(self) -> list[str]:
+        """A Hugging Face id said as the base model it resolved to."""
+        model = self.work.model
+        if not model.requested:
+            return []
+        return [f"model {model.requested!r} is bounded as its base model {model.name}"]
 
     def speech(self, bound: Bound) -> tuple[float | None, str]:
         """Serving verdicts speak tokens per second (an iteration of the bound's batch),

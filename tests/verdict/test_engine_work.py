@@ -158,6 +158,10 @@ def test_a_hugging_face_id_is_kept_in_the_record(vllm_sample: Path) -> None:
     model = r.record()["workload"]["model"]
     assert model["name"] == "llama-2-70b"
     assert model["requested"] == "meta-llama/Llama-2-70b-hf"
+    assert (
+        "model 'meta-llama/Llama-2-70b-hf' is bounded as its base model llama-2-70b"
+        in (r.record()["notes"])
+    )
 
 
 def test_serving_is_bounded_at_the_batch_the_engine_ran(tmp_path: Path) -> None:
