@@ -53,7 +53,10 @@ def read_text(path: Path, what: str) -> str:
         with path.open("rb") as stream:
             data = stream.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise FileError(f"{shown}: no such {what} file") from None
+        # A relative path is read from the working directory, which a test runner may
+        # not share with the step that wrote the file: say where it was looked for.
+        where = "" if path.is_absolute() else f" in the working directory {clip_path(Path.cwd())}"
+        raise FileError(f"{shown}: no such {what} file{where}") from None
     except OSError as error:
         if error.errno == errno.ENAMETOOLONG:
             raise FileError(

@@ -32,9 +32,10 @@ Design choices, each for a reason:
 from __future__ import annotations
 
 import gc
+import inspect
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pytest_roofline.core.units import real
@@ -124,6 +125,54 @@ def _cuda_clock(loop: Callable[[int], None]) -> Callable[[int], int]:
     return timed
 
 
+def function_arguments(
+    fn: Callable[..., Any],
+    options: Mapping[str, Any],
+    loose: dict[str, Any],
+    given: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The keyword arguments for ``fn``: ``given`` (measure's ``kwargs=``) when the test
+    passed it, else the ``loose`` ones. Without ``kwargs=``, an option the test set
+    (``rounds=3``) that ``fn`` also takes by name is ambiguous: one line says how to
+    pass it, rather than measure keeping it and ``fn`` silently running with its default.
+    """
+    __tracebackhide__ = True
+    if given is not None:
+        if not isinstance(given, Mapping) or not all(isinstance(k, str) for k in given):
+            raise DeclarationError(
+                f"measure(): kwargs= must be a dict of the function's keyword arguments,"
+                f" got {cut(given)}"
+            )
+        if loose:
+            raise DeclarationError(
+                f"measure(): give the function's keyword arguments either in kwargs= or"
+                f" loose, not both (loose: {', '.join(loose)})"
+            )
+        return dict(given)
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: nothing to clash
+        return loose
+    named = {
+        name
+        for name, parameter in parameters.items()
+        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+    }
+    set_options = {
+        name: value
+        for name, value in options.items()
+        if value is not None and not (name == "timer" and value == "perf_counter")
+    }
+    for name, value in set_options.items():
+        if name in named:
+            raise DeclarationError(
+                f"measure(): {name}={cut(value, 40)} is measure's own option, and"
+                f" {getattr(fn, '__name__', 'the function')} takes {name} too; pass the"
+                f" function's as kwargs={{{name!r}: ...}} (measure's options then stay its own)"
+            )
+    return loose
+
+
 def measure(
     fn: Callable[..., Any],
     *args: Any,
@@ -133,9 +182,13 @@ def measure(
     max_time: float | None = None,
     timer: str = "perf_counter",
     reference: Callable[[], float] | None = None,
-    **kwargs: Any,
+    kwargs: Mapping[str, Any] | None = None,
+    **loose: Any,
 ) -> Measurement:
-    """Time ``fn(*args, **kwargs)`` and return the statistics of one call.
+    """Time ``fn(*args, **kwargs, **loose)`` and return the statistics of one call.
+
+    ``kwargs`` holds keyword arguments of ``fn`` named like an option here (``rounds``),
+    which could not be passed loose (see :func:`function_arguments`).
 
     ``reference``, when given, runs after every timed round (untimed) and returns the
     rate of a reference probe; see ``Measurement.paired``.
@@ -151,6 +204,7 @@ def measure(
     ``fn`` propagates.
     """
     __tracebackhide__ = True
+    arguments = {**(kwargs or {}), **loose}
     if not callable(fn):
         raise DeclarationError(f"measure() needs a callable, got {cut(fn)}")
     _check_option(warmup, "warmup", integer=True)
@@ -170,7 +224,7 @@ def measure(
         def run(loops: int) -> None:
             __tracebackhide__ = True  # an error of fn shows fn's frames, not the harness's
             for _ in range(loops):
-                target(*args, **kwargs)
+                target(*args, **arguments)
                 if synced and sync is not None and timer != "cuda":
                     sync()
 

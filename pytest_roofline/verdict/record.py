@@ -20,20 +20,24 @@ only: the best stretch has none, the median has the windows' interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from pytest_roofline.core.units import (
+    BANDWIDTH,
+    FLOP_RATE,
+    format_quantity,
     format_seconds,
     hardware_line,
+    number,
     percent,
     uncertainty,
 )
 from pytest_roofline.machine.busy import busy_line
 from pytest_roofline.measurement.figures import Measurement
 from pytest_roofline.physics.bound import Bound
+from pytest_roofline.verdict.wording import KERNEL_ADVICE, speaker, spread
 
 Outcome = Literal["passed", "failed", "impossible", "unmeasured"]
 NUMERIC_TOLERANCE = 1e-9
@@ -126,6 +130,27 @@ class Result(BaseModel):
         """What the reports show for this test: see :func:`status_of`."""
         return status_of(self.outcome, self.regression)
 
+    def _achieved(self, batch: float | None) -> list[str]:
+        """The rates the measured time gives the work beside the roofs that bound it:
+        'achieved     2.15 TFLOP/s of the 67 TFLOP/s roof (3.2%), ...' (kernels only:
+        serving speaks tokens per second)."""
+        measured = self.measured_seconds
+        flops, moved = number(self.workload.get("flops")), number(self.workload.get("bytes"))
+        if batch or not measured or flops is None or moved is None:
+            return []
+        parts = []
+        for amount, roof_seconds, kind in (
+            (flops, self.compute_seconds, FLOP_RATE),
+            (moved, self.memory_seconds, BANDWIDTH),
+        ):
+            if amount and roof_seconds:
+                parts.append(
+                    f"{format_quantity(amount / measured, kind)} of the"
+                    f" {format_quantity(amount / roof_seconds, kind)} roof"
+                    f" ({percent(roof_seconds / measured)})"
+                )
+        return [f"achieved     {', '.join(parts)}"] if parts else []
+
     def details(self) -> str:
         """The multi-line section shown under a failure: bound, bottleneck, statistics."""
         spec = self.hardware_spec
@@ -134,7 +159,7 @@ class Result(BaseModel):
         dtype = str(self.workload.get("dtype"))
         device = hardware_line(spec, name=self.hardware, dtypes=(dtype,))
         batch = (self.serving or {}).get("batch_size") if self.kind == "serving" else None
-        say = _speaker(batch)
+        say = speaker(batch)
         bound = say(self.bound_seconds)
         if batch:  # serving speaks tokens/s first, as its engine printed it
             bound += (
@@ -166,9 +191,10 @@ class Result(BaseModel):
                     f" median {format_seconds(s['median'])}"
                     f" (95% CI {format_seconds(s['ci_low'])} .. {format_seconds(s['ci_high'])}"
                     f" over {windows} window(s)), min {format_seconds(s['min'])},"
-                    f" IQR {format_seconds(s['iqr'])}, CV {s['cv']:.1%} (the rounds' spread),"
+                    f" IQR {format_seconds(s['iqr'])}, {spread(s['cv'])},"
                     f" {s['rounds']} rounds of {s['loops']} call(s)"
                 )
+            lines += self._achieved(batch)
         if self.utilization is not None:
             budget = "none" if self.min_utilization is None else f"{self.min_utilization:.1%}"
             lines.append(
@@ -178,32 +204,6 @@ class Result(BaseModel):
             )
         lines += [f"note         {note}" for note in self.notes]
         return "\n".join(lines)
-
-
-KERNEL_ADVICE = (
-    "check the declared FLOPs and bytes, whether the data sat in a cache, and the"
-    " hardware's ceilings"
-)
-"""What to check when a kernel beats its roofline."""
-
-
-def _speaker(batch: float | None) -> Callable[[float], str]:
-    """How a time of the bounded work is said: seconds for a kernel; for serving, the
-    tokens per second an iteration of ``batch`` tokens in that time gives."""
-    if not batch:
-        return format_seconds
-    return lambda seconds: f"{batch / seconds:,.0f} tokens/s"
-
-
-def serving_advice(batch: float) -> str:
-    """What to check when serving work beats its roofline: first the batch its figures
-    were converted with, which a time per token multiplies."""
-    return (
-        f"check the batch: the bound is for {batch:,.0f} tokens per iteration, and a time"
-        " per token converted with a larger batch than the engine ran comes out too fast"
-        " (declare batch_size=, or report the engine's file, whose max_concurrency gives"
-        " it); then the model, the GPU count and the hardware's ceilings"
-    )
 
 
 def status_of(outcome: object, regression: object) -> str:
@@ -325,7 +325,7 @@ def judge(
         outcome = "impossible"
         spread = bound.ceiling_uncertainty
         allowed = f" (ceilings {uncertainty(spread)})" if spread else ""
-        say = _speaker(batch)
+        say = speaker(batch)
         message = (
             f"roofline: {where} measured {say(measured or 0)}, faster than the roofline"
             f" allows ({say(bound.seconds)}{allowed}, {percent(raw)} of the bound): {advice}"

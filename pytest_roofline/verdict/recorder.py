@@ -16,7 +16,7 @@ from pytest_roofline.machine.binding_probes import PairedCalibration
 from pytest_roofline.machine.locks import RunLock
 from pytest_roofline.measurement.engines import EngineResult, read_engine_result
 from pytest_roofline.measurement.figures import Measurement
-from pytest_roofline.measurement.timing import measure
+from pytest_roofline.measurement.timing import function_arguments, measure
 from pytest_roofline.physics.bound import Bound
 from pytest_roofline.physics.dispatch import bound_on, hardware_for
 from pytest_roofline.specs.hardware import Catalog, Hardware
@@ -24,7 +24,7 @@ from pytest_roofline.verdict.budgets import check_hardware
 from pytest_roofline.verdict.engine_work import engine_record
 from pytest_roofline.verdict.recheck import DEFAULT_RECHECK, Recheck, Rechecking
 from pytest_roofline.verdict.record import Result, judge
-from pytest_roofline.verdict.rows import Rows, error_record, first_non_finite_figure
+from pytest_roofline.verdict.rows import Rows, first_non_finite_figure, unjudged_row
 from pytest_roofline.verdict.work import FIGURES, Kind, Work, kind_of
 
 
@@ -82,6 +82,8 @@ class Recorder(Rechecking):
         self._reported = ""
         self._engine: dict[str, Any] | None = None
         """What the record keeps of an engine's result file the figure came from."""
+        self._figures = 0
+        """measure() and report() calls: a later one replaces an earlier figure."""
         """The figure the test reported ("seconds=5e-324"), named if the verdict breaks."""
         if kernel is not None:
             self.declare(kernel)
@@ -131,6 +133,7 @@ class Recorder(Rechecking):
         self._kind, self._device, self._bound = kind, device, result
         self.measurement = None
         self.measured_tokens_per_second = None
+        self._figures = 0
         return result
 
     @property
@@ -185,19 +188,23 @@ class Recorder(Rechecking):
         rounds: int | None = None,
         max_time: float | None = None,
         timer: str = "perf_counter",
-        **kwargs: Any,
+        kwargs: Mapping[str, Any] | None = None,
+        **fn_kwargs: Any,
     ) -> Measurement:
-        """Time ``fn(*args, **kwargs)``; the median per call is judged against the bound.
+        """Time ``fn(*args, **fn_kwargs)``; the median per call is judged against the bound.
 
         The keyword-only options are measure's own; every other argument goes to ``fn``.
-        A later call replaces an earlier measurement. With paired calibration, the
-        binding ceiling of ``local`` is measured again right after, so a machine that
-        slows down slows the measurement and its bound alike.
+        When ``fn`` takes an argument named like an option (``rounds``), pass its
+        arguments as ``kwargs={"rounds": 3}``: otherwise the clash is an error, never a
+        silent theft. A later call replaces an earlier measurement, and the record says
+        so. With paired calibration, the binding ceiling of ``local`` is measured again
+        right after, so a machine that slows down slows the measurement and its bound alike.
         """
         __tracebackhide__ = True
         self._check_open("measure")
         self.work  # noqa: B018 - declare first, so a bad declaration is not timed
-
+        options = {"sync": sync, "warmup": warmup, "rounds": rounds, "max_time": max_time}
+        fn_kwargs = function_arguments(fn, options | {"timer": timer}, fn_kwargs, kwargs)
         reference = None
         if self._paired is not None and self.hardware.measured:
             reference = self._paired.reference(self.bound)
@@ -214,9 +221,10 @@ class Recorder(Rechecking):
                     max_time=self._max_time if max_time is None else max_time,
                     timer=timer,
                     reference=reference,
-                    **kwargs,
+                    kwargs=fn_kwargs,
                 )
 
+        self._figures += 1
         self.measurement = again()
         self._again = again
         self._pair()
@@ -232,15 +240,16 @@ class Recorder(Rechecking):
     def report(
         self,
         *,
-        seconds: float | None = None,
-        flops_per_second: float | None = None,
-        bytes_per_second: float | None = None,
-        tokens_per_second: float | None = None,
-        output_tokens_per_second: float | None = None,
-        seconds_per_token: float | None = None,
+        seconds: float | str | None = None,
+        flops_per_second: float | str | None = None,
+        bytes_per_second: float | str | None = None,
+        tokens_per_second: float | str | None = None,
+        output_tokens_per_second: float | str | None = None,
+        seconds_per_token: float | str | None = None,
         **misspelt: Any,
     ) -> Measurement:
-        """Report a figure measured elsewhere: exactly one of the keyword arguments.
+        """Report a figure measured elsewhere: exactly one of the keyword arguments, a
+        number in SI units or a quantity with its unit (``seconds="1.2 ms"``).
 
         For a kernel: ``seconds`` (the whole declared work), ``flops_per_second`` or
         ``bytes_per_second`` (converted with the declared FLOPs or bytes), or
@@ -270,6 +279,7 @@ class Recorder(Rechecking):
         kind = self.kind
         name, value = kind.figure_given(dict(zip(FIGURES, values, strict=True)))
         self._reported = f"report({name}={value!r})"
+        self._figures += 1
         elapsed, tokens_per_second = kind.seconds(self.bound, name, value)
         self.measured_tokens_per_second = tokens_per_second
         kind.check_time(name, value, elapsed)
@@ -390,28 +400,17 @@ class Recorder(Rechecking):
             advice=advice,
         )
         verdict["notes"] += kind.notes()
+        if self._figures > 1:
+            verdict["notes"].append(
+                f"measure() or report() ran {self._figures} times; the last figure is judged"
+            )
         return verdict
 
     def row_without_verdict(self, message: str) -> dict[str, Any]:
-        """The row of this test when it gets no verdict (see :func:`row_without_verdict`)."""
-        kind = self._kind
-        chosen = (self._hardware_choice,)
-        if kind is None:
-            choice = self._hardware_choice or self._default_hardware or "local"
-            name = choice.name if isinstance(choice, Hardware) else str(choice)
-            return error_record(self.nodeid, message, hardware=name)
-        try:
-            choice = hardware_for(kind.work, chosen, self._default_hardware)
-        except DeclarationError:
-            choice = "local"
-        name = choice.name if isinstance(choice, Hardware) else str(choice)
-        return error_record(
-            self.nodeid,
-            message,
-            kind=kind.name,
-            label=kind.work.label,
-            workload=kind.work.model_dump(mode="json"),
-            hardware=name,
+        """The row of this test when it gets no verdict (see :func:`unjudged_row`)."""
+        work = self._kind.work if self._kind is not None else None
+        return unjudged_row(
+            self.nodeid, message, work, self._hardware_choice, self._default_hardware
         )
 
     def __repr__(self) -> str:

@@ -16,8 +16,13 @@ from typing import Any, Literal
 
 import pydantic_core
 
+from pytest_roofline.errors import DeclarationError
+from pytest_roofline.physics.dispatch import hardware_for
 from pytest_roofline.specs.hardware import Hardware
+from pytest_roofline.specs.kernels import Kernel
+from pytest_roofline.specs.serving import ServingConfig
 from pytest_roofline.verdict.record import LATER_FIELDS
+from pytest_roofline.verdict.work import kind_of
 
 
 class Rows:
@@ -58,6 +63,33 @@ class Rows:
         finally:
             record["hardware_spec"] = spec
         return f'{rest[:-1]},"hardware_spec":{spec_text}}}'
+
+
+def unjudged_row(
+    nodeid: str,
+    message: str,
+    work: Kernel | ServingConfig | None,
+    chosen: str | Hardware | None,
+    default: str | Hardware | None,
+) -> dict[str, Any]:
+    """The row of a test that gets no verdict, with what is known of its ``work`` and the
+    hardware it would have been bounded on (``chosen`` by the test, else ``default``)."""
+    if work is None:
+        choice: str | Hardware = chosen or default or "local"
+        name = choice.name if isinstance(choice, Hardware) else str(choice)
+        return error_record(nodeid, message, hardware=name)
+    try:
+        choice = hardware_for(work, (chosen,), default)
+    except DeclarationError:
+        choice = "local"
+    return error_record(
+        nodeid,
+        message,
+        kind=kind_of(work).name,
+        label=work.label,
+        workload=work.model_dump(mode="json"),
+        hardware=choice.name if isinstance(choice, Hardware) else str(choice),
+    )
 
 
 def error_record(

@@ -13,8 +13,15 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar, Literal
 
-from pytest_roofline.core.units import real
-from pytest_roofline.errors import DeclarationError, cut
+from pytest_roofline.core.units import (
+    BANDWIDTH,
+    FLOP_RATE,
+    SECONDS,
+    TOKEN_RATE,
+    parse,
+    real,
+)
+from pytest_roofline.errors import DeclarationError, RooflineError, cut
 from pytest_roofline.measurement.engines import EngineResult
 from pytest_roofline.physics.bound import Bound
 from pytest_roofline.physics.serving import ServingBound
@@ -29,7 +36,7 @@ from pytest_roofline.verdict.engine_work import (
     model_names,
     speculative_note,
 )
-from pytest_roofline.verdict.record import KERNEL_ADVICE, serving_advice
+from pytest_roofline.verdict.wording import KERNEL_ADVICE, serving_advice
 
 Work = Kernel | ServingConfig
 
@@ -42,6 +49,16 @@ FIGURES = (
     "seconds_per_token",
 )
 """Every figure ``report()`` takes; each kind of work accepts some of them."""
+
+UNITS = {
+    "seconds": SECONDS,
+    "flops_per_second": FLOP_RATE,
+    "bytes_per_second": BANDWIDTH,
+    "tokens_per_second": TOKEN_RATE,
+    "output_tokens_per_second": TOKEN_RATE,
+    "seconds_per_token": SECONDS,
+}
+"""The quantity each figure is, so a figure given as text is read with its unit."""
 
 SERVING_SHARES = (
     "batch_size",
@@ -89,6 +106,11 @@ class Figures:
             raise DeclarationError(
                 f"report(): {name}= does not apply to {self.called}; use {_wanted(allowed)}"
             )
+        if isinstance(value, str):  # a quantity with its unit: "1.2 ms", "720 TFLOP/s"
+            try:
+                value = parse(value, UNITS[name])
+            except RooflineError as error:
+                raise DeclarationError(f"report(): {name}: {error}") from None
         number = value if type(value) is float else real(value)  # a float needs no ABC check
         if number is None or not (math.isfinite(number) and number > 0):
             raise DeclarationError(

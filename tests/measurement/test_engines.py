@@ -278,7 +278,13 @@ def test_non_finite_figures_are_named(tmp_path: Path, vllm_sample: Path) -> None
 def test_missing_file() -> None:
     with pytest.raises(DeclarationError) as info:
         read_engine_result("no/such/result.json")
-    assert one_line(info) == "no/such/result.json: no such engine result file"
+    # Relative: read from the working directory, which the message names.
+    assert one_line(info) == (
+        f"no/such/result.json: no such engine result file in the working directory {Path.cwd()}"
+    )
+    with pytest.raises(DeclarationError) as info:
+        read_engine_result("/no/such/result.json")
+    assert one_line(info) == "/no/such/result.json: no such engine result file"
 
 
 def test_a_bad_json_line_is_named_by_its_number(tmp_path: Path) -> None:

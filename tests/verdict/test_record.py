@@ -177,6 +177,28 @@ def test_details_shows_bound_bottleneck_intensity_and_ridge(judge) -> None:
     assert "40.0%" in by_key["utilization"]
 
 
+def test_details_show_the_rates_achieved_beside_the_roofs(judge) -> None:
+    # At 31.2 % of the bound: 2 * 1024^3 FLOPs in H100_BOUND_SECONDS / 0.312 is
+    # 0.312 * 989 TFLOP/s = 309 TFLOP/s, and the 6 MiB moved meanwhile are that rate
+    # over the intensity 341.3 FLOP/B: 309e12 / 341.3 = 904 GB/s, 904 / 3350 = 27.0 % of
+    # the HBM roof.
+    r = judge(Measurement.from_reported(H100_BOUND_SECONDS / 0.312), 0.4)
+    by_key = {line.split()[0]: line for line in r.details().splitlines()}
+    assert by_key["achieved"] == (
+        "achieved     309 TFLOP/s of the 989 TFLOP/s roof (31.2%),"
+        " 904 GB/s of the 3.35 TB/s roof (27.0%)"
+    )
+
+
+def test_a_wide_spread_of_rounds_is_explained(judge) -> None:
+    quiet = judge(Measurement.from_samples([1e-3] * 12), None)
+    assert "CV 0.0% (the rounds' spread)," in quiet.details()
+    noisy = judge(Measurement.from_samples([1e-3] * 10 + [2e-2] * 2), None)
+    assert "(the rounds' spread: some ran far slower, as a neighbour's load makes" in (
+        noisy.details()
+    )
+
+
 def test_details_of_a_memory_bound_kernel_says_below_the_ridge(judge) -> None:
     r = judge(Measurement.from_samples([1e-3] * 6), None, kernel=COPY, hardware=UNCERTAIN)
     text = r.details()

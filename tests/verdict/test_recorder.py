@@ -134,13 +134,43 @@ def test_report_tokens_per_second_on_a_kernel() -> None:
         r.report(tokens_per_second=1000.0)
 
 
-@pytest.mark.parametrize("value", [0, 0.0, -1.0, math.nan, math.inf, True, "1 s"])
+@pytest.mark.parametrize("value", [0, 0.0, -1.0, math.nan, math.inf, True, "0 UNIT", "-1 UNIT"])
 @pytest.mark.parametrize("name", ["seconds", "flops_per_second", "bytes_per_second"])
 def test_report_rejects_bad_values(name: str, value: object) -> None:
     r = recorder()
     r.declare(GEMM)
+    if isinstance(value, str):  # a quantity with the figure's own unit
+        unit = {"seconds": "ms", "flops_per_second": "TFLOP/s", "bytes_per_second": "GB/s"}
+        value = value.replace("UNIT", unit[name])
     with pytest.raises(DeclarationError, match=f"{name} must be a finite number > 0"):
         r.report(**{name: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "seconds"),
+    [
+        # The GEMM's 2 * 1024^3 FLOPs and 12 MiB (GEMM_FLOPS, GEMM_BYTES above).
+        ("seconds", "1.2 ms", 1.2e-3),
+        ("seconds", "850 us", 850e-6),
+        ("flops_per_second", "100 TFLOP/s", GEMM_FLOPS / 100e12),
+        ("bytes_per_second", "3.35 TB/s", GEMM_BYTES / 3.35e12),
+    ],
+)
+def test_report_takes_a_figure_with_its_unit(name: str, text: str, seconds: float) -> None:
+    r = recorder()
+    r.declare(GEMM)
+    assert r.report(**{name: text}).median == pytest.approx(seconds, rel=1e-12)
+
+
+def test_a_figure_in_the_wrong_unit_is_one_line_naming_it() -> None:
+    r = recorder()
+    r.declare(GEMM)
+    with pytest.raises(DeclarationError) as error:
+        r.report(flops_per_second="1 s")
+    assert str(error.value) == (
+        "report(): flops_per_second: unknown unit 's' in '1 s' for a FLOP rate; expected"
+        " FLOP/s with an SI prefix, e.g. '2 TFLOP/s'"
+    )
 
 
 def test_measure_before_declare() -> None:
@@ -256,3 +286,45 @@ def test_numpy_scalars_are_reported_figures() -> None:
     )
     assert recorder.report(seconds=np.float32(1e-4)).median == pytest.approx(1e-4)
     assert recorder.report(seconds=np.int64(1)).median == 1.0
+
+
+def test_an_option_the_function_also_takes_is_an_error_not_a_theft() -> None:
+    calls: list[int] = []
+
+    def step(rounds: int = 1) -> None:
+        calls.append(rounds)
+
+    r = recorder()
+    r.declare(GEMM)
+    with pytest.raises(DeclarationError) as error:
+        r.measure(step, rounds=3)
+    assert str(error.value) == (
+        "measure(): rounds=3 is measure's own option, and step takes rounds too; pass the"
+        " function's as kwargs={'rounds': ...} (measure's options then stay its own)"
+    )
+    assert calls == []  # nothing ran with its argument taken
+    # kwargs= says which is which: measure runs 5 rounds, the function gets rounds=3.
+    measured = r.measure(step, rounds=5, warmup=1, max_time=0.05, kwargs={"rounds": 3})
+    assert measured.rounds == 5
+    assert set(calls) == {3}
+    with pytest.raises(DeclarationError, match="either in kwargs= or loose, not both"):
+        r.measure(step, kwargs={"rounds": 3}, other=1)
+
+
+def test_options_the_function_does_not_take_stay_measures() -> None:
+    seen: list[tuple[int, int]] = []
+    r = recorder()
+    r.declare(GEMM)
+    r.measure(lambda a, b=0: seen.append((a, b)), 7, b=2, rounds=5, warmup=1, max_time=0.05)
+    assert set(seen) == {(7, 2)}
+
+
+def test_a_second_figure_replaces_the_first_and_the_record_says_so() -> None:
+    r = recorder()
+    r.declare(GEMM)
+    r.report(seconds=2e-3)
+    assert not any("ran" in note for note in r.record()["notes"])
+    r.report(seconds=1e-3)
+    record = r.record()
+    assert record["measured_seconds"] == 1e-3
+    assert "measure() or report() ran 2 times; the last figure is judged" in record["notes"]
