@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_roofline.errors import ConfigurationError, RooflineError, cut
+from pytest_roofline.errors import ConfigurationError, cut
 from pytest_roofline.specs import catalog as catalogs
-from pytest_roofline.specs import files, transformer
+from pytest_roofline.specs import transformer
+from pytest_roofline.specs.declared import Declared, add_hardware, add_models
 from pytest_roofline.specs.hardware import Catalog, Hardware, default_catalog
 from pytest_roofline.specs.transformer import Transformer
 
@@ -61,16 +62,8 @@ def models(
     config: pytest.Config, tables: dict[str, Any], pyproject: Path
 ) -> transformer.ModelCatalog:
     """Built-in models, plus those of pyproject.toml and of plugins."""
-    models = transformer.builtin_models().copy()
-    for key, fields in tables.items():
-        place = f"{pyproject} [tool.pytest-roofline.models.{key}]"
-        if not isinstance(fields, dict):
-            raise ConfigurationError(f"{place}: must be a table of the model's fields")
-        model = Transformer.from_data({"name": key, **fields}, place)
-        try:
-            models.add(model)
-        except RooflineError as error:
-            raise ConfigurationError(f"{place}: {error}") from None
+    declared = Declared(pyproject=pyproject, models=tables)
+    models = add_models(transformer.builtin_models(), declared)
     answers = config.hook.pytest_roofline_models(config=config)
     add_from_plugins(models, answers, "pytest_roofline_models", Transformer)
     return models
@@ -87,14 +80,9 @@ def hardware_catalog(
     catalog = default_catalog().copy(local=run.local, auto=run.auto)
     answers = config.hook.pytest_roofline_hardware(config=config)
     add_from_plugins(catalog, answers, "pytest_roofline_hardware", Hardware)
-    if tables:
-        where = f"{pyproject} [tool.pytest-roofline.hardware]"
-        devices = files.resolve(tables, catalog, where, Hardware.from_data)
-        catalog = files.extend_catalog(catalog, devices, where)
-    for path in hardware_files(config, values):
-        devices = files.load(path, catalog, Hardware.from_data)
-        catalog = files.extend_catalog(catalog, devices, str(path))
-    return catalog
+    listed = tuple(hardware_files(config, values))
+    declared = Declared(pyproject=pyproject, hardware=tables, hardware_files=listed)
+    return add_hardware(catalog, declared)
 
 
 def hardware_files(config: pytest.Config, values: dict[str, Any]) -> list[Path]:

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from pytest_roofline.core import reading
 from pytest_roofline.core.units import SECONDS, parse
 from pytest_roofline.errors import (
     ConfigurationError,
@@ -25,6 +24,7 @@ from pytest_roofline.errors import (
     did_you_mean,
 )
 from pytest_roofline.report.writers import first_clash, is_stdout
+from pytest_roofline.specs.declared import read_section
 from pytest_roofline.specs.hardware import Catalog
 from pytest_roofline.verdict.budgets import check_budget, check_drop, check_hardware
 
@@ -83,16 +83,10 @@ class Settings(BaseModel):
 
 def read_pyproject(path: Path) -> dict[str, Any]:
     """The ``[tool.pytest-roofline]`` table of a pyproject.toml (empty when absent)."""
-    if not path.is_file():
-        return {}
     try:
-        data = reading.read_toml(path, "pyproject.toml")
+        section = read_section(path)
     except FileError as error:
         raise ConfigurationError(str(error)) from None
-    tool = data.get("tool", {})
-    section = tool.get("pytest-roofline", {}) if isinstance(tool, dict) else {}
-    if not isinstance(section, dict):
-        raise ConfigurationError(f"{path}: [{PYPROJECT_SECTION}] must be a table")
     for key in section:
         if key not in PYPROJECT_KEYS:
             hint = did_you_mean(key, PYPROJECT_KEYS)

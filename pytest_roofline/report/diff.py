@@ -2,9 +2,16 @@
 
 Utilization (bound / measured) is comparable between runs of the same test even when the
 hardware figures or the machine changed, which raw times are not. Rows go largest drop
-first, because a slowdown is what a reviewer looks for; a drop of more than
-:data:`DROP_MARK` of the old figure is marked. The table is Markdown with padded columns,
-readable as it is in a terminal and rendered in a pull-request comment.
+first, because a slowdown is what a reviewer looks for. The table is Markdown with padded
+columns, readable as it is in a terminal and rendered in a pull-request comment.
+
+A drop is judged as ``--roofline-compare`` judges one against a baseline
+(:func:`pytest_roofline.verdict.baseline.drop_from`): on the best stretch, relative to
+the old figure, on the old run's bound when both reports come from one machine, and
+marked ``DROP`` past ``max_drop`` (default :data:`DROP_MARK`). A saved report cannot be
+measured again, as the plugin measures a suspected drop again, so the intervals saved
+with each result stand in for it: a drop whose interval overlaps the old one's is marked
+``within noise`` instead (see :attr:`~pytest_roofline.verdict.baseline.Drop.significant`).
 """
 
 from __future__ import annotations
@@ -14,13 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_roofline.core.units import number, percent
-from pytest_roofline.report import json_report
+from pytest_roofline.core.units import percent
+from pytest_roofline.report import json_report, machines
 from pytest_roofline.report.format import signed
 from pytest_roofline.report.markdown import escape
+from pytest_roofline.report.padded import padded_table
+from pytest_roofline.verdict.baseline import DEFAULT_MAX_DROP, Drop, Entry, compare, entry_of
 
-DROP_MARK = 0.10
-"""A test is marked when new / old - 1 falls below minus this: past run-to-run noise."""
+DROP_MARK = DEFAULT_MAX_DROP
+"""A test is marked when its best stretch fell by more than this fraction of the old
+figure, the allowance ``--roofline-compare`` gives by default."""
+DROP = "DROP"
+NOISE = "within noise"
 COLUMNS = (
     ("test", "left"),
     ("old", "right"),
@@ -40,26 +52,40 @@ def read_report(path: str | Path) -> dict[str, Any]:
     return json_report.read(Path(path), whole_results=False)
 
 
-def _utilizations(document: Mapping[str, Any]) -> dict[str, float | None]:
-    """Node id -> utilization; a test listed twice keeps its last result, as a rerun does."""
-    found: dict[str, float | None] = {}
+def entries_of(document: Mapping[str, Any]) -> dict[str, Entry | None]:
+    """Node id -> the test's figures (None: unmeasured); a test listed twice keeps its
+    last result, as a rerun does."""
+    found: dict[str, Entry | None] = {}
     results = document.get("results", [])
     for result in results if isinstance(results, list) else []:
         if not isinstance(result, Mapping) or not isinstance(result.get("nodeid"), str):
             continue
-        found[result["nodeid"]] = number(result.get("utilization"))
+        found[result["nodeid"]] = entry_of(result)
     return found
 
 
 @dataclass(frozen=True)
 class Change:
-    """One test's utilization in both reports (None: absent or unmeasured there)."""
+    """One test's figures in both reports (None: absent or unmeasured there)."""
 
     nodeid: str
-    old: float | None
-    new: float | None
+    before: Entry | None
+    after: Entry | None
     in_old: bool
     in_new: bool
+    drop: Drop | None = None
+    """The best stretch's drop, judged as against a baseline; None without both figures."""
+    max_drop: float = DROP_MARK
+
+    @property
+    def old(self) -> float | None:
+        """The old utilization."""
+        return None if self.before is None else self.before.utilization
+
+    @property
+    def new(self) -> float | None:
+        """The new utilization."""
+        return None if self.after is None else self.after.utilization
 
     @property
     def points(self) -> float | None:
@@ -76,16 +102,22 @@ class Change:
         return self.new / self.old - 1
 
     @property
+    def dropped(self) -> bool:
+        """True for a drop past ``max_drop`` that the intervals show is no noise."""
+        return self.drop is not None and self.drop.beyond(self.max_drop) and self.drop.significant
+
+    @property
     def note(self) -> str:
-        """'DROP' past the threshold; otherwise why no change could be computed."""
+        """'DROP' or 'within noise' past the allowance; else why no change was computed."""
         if not self.in_old:
             return "added"
         if not self.in_new:
             return "removed"
         if self.old is None or self.new is None:
             return "unmeasured"
-        relative = self.relative
-        return "DROP" if relative is not None and relative < -DROP_MARK else ""
+        if self.drop is None or not self.drop.beyond(self.max_drop):
+            return ""
+        return DROP if self.drop.significant else NOISE
 
     def sort_key(self) -> tuple[int, float, str]:
         """Largest drop first; then rows with no change: unmeasured, removed, added."""
@@ -96,29 +128,63 @@ class Change:
         return (rank, 0.0, self.nodeid)
 
 
-def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
-    """Every test of either report, ordered for :func:`diff_documents`."""
-    before, after = _utilizations(old), _utilizations(new)
-    rows = [
-        Change(
-            nodeid=nodeid,
-            old=before.get(nodeid),
-            new=after.get(nodeid),
-            in_old=nodeid in before,
-            in_new=nodeid in after,
+def changes(
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    max_drop: float = DROP_MARK,
+    same_machine: bool | None = None,
+) -> list[Change]:
+    """Every test of either report, ordered for :func:`diff_documents`.
+
+    ``same_machine`` None: as the documents' ``machine`` sections say
+    (:func:`pytest_roofline.report.machines.same_machine`).
+    """
+    if same_machine is None:
+        same_machine = machines.same_machine(old, new)
+    return changes_between(entries_of(old), entries_of(new), max_drop, same_machine)
+
+
+def changes_between(
+    before: Mapping[str, Entry | None],
+    after: Mapping[str, Entry | None],
+    max_drop: float = DROP_MARK,
+    same_machine: bool = False,
+) -> list[Change]:
+    """Every test of either run, given by node id as baselines hold them (a report's
+    through :func:`entries_of`), ordered for :func:`diff_documents`."""
+    rows = []
+    for nodeid in {**before, **after}:
+        first, second = before.get(nodeid), after.get(nodeid)
+        drop = None if first is None or second is None else compare(first, second, same_machine)
+        rows.append(
+            Change(
+                nodeid=nodeid,
+                before=first,
+                after=second,
+                in_old=nodeid in before,
+                in_new=nodeid in after,
+                drop=drop,
+                max_drop=max_drop,
+            )
         )
-        for nodeid in {**before, **after}
-    ]
     return sorted(rows, key=Change.sort_key)
 
 
-def diff_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+def diff_documents(
+    old: Mapping[str, Any], new: Mapping[str, Any], max_drop: float = DROP_MARK
+) -> list[str]:
     """The comparison table's lines (no trailing newlines); empty when neither has results.
 
     Columns: test, old and new utilization, the change in percentage points and
-    relative to the old figure, and a note (DROP, added, removed or unmeasured).
+    relative to the old figure, and a note (DROP, within noise, added, removed or
+    unmeasured).
     """
-    rows = [
+    return table(changes(old, new, max_drop))
+
+
+def table(rows: list[Change]) -> list[str]:
+    """The lines of :func:`diff_documents` for rows already compared."""
+    cells = [
         [
             escape(c.nodeid),
             percent(c.old),
@@ -127,22 +193,6 @@ def diff_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
             signed(None if c.relative is None else c.relative * 100, "%"),
             c.note,
         ]
-        for c in changes(old, new)
+        for c in rows
     ]
-    if not rows:
-        return []
-    names = [name for name, _ in COLUMNS]
-    widths = [max(len(names[i]), *(len(row[i]) for row in rows)) for i in range(len(COLUMNS))]
-
-    def line(cells: list[str]) -> str:
-        padded = [
-            cell.rjust(width) if align == "right" else cell.ljust(width)
-            for cell, width, (_, align) in zip(cells, widths, COLUMNS, strict=True)
-        ]
-        return ("| " + " | ".join(padded) + " |").rstrip()
-
-    rule = [
-        "-" * (width - 1) + ":" if align == "right" else "-" * width
-        for width, (_, align) in zip(widths, COLUMNS, strict=True)
-    ]
-    return [line(names), line(rule), *(line(row) for row in rows)]
+    return padded_table(COLUMNS, cells) if cells else []

@@ -24,13 +24,13 @@ import datetime
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_roofline.core import atomic, reading
-from pytest_roofline.core.units import percent, real
+from pytest_roofline.core.units import number, percent, real
 from pytest_roofline.errors import (
     FileError,
     RooflineError,
@@ -76,6 +76,10 @@ class Entry:
     hardware: str
     bound: float = 0.0
     """The bound the baseline was judged against, in seconds."""
+    outcome: str = "passed"
+    """The test's outcome when it was saved."""
+    statistics: dict[str, Any] | None = None
+    """The measurement's statistics, as the JSON report holds them."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,115 @@ def _entry(nodeid: str, raw: Any) -> Entry:
         str(raw.get("label", "")),
         str(raw.get("hardware", "")),
         figure("bound_seconds", 0.0),
+        str(raw.get("outcome", "passed")),
+        statistics if isinstance(statistics := raw.get("statistics"), dict) else None,
     )
+
+
+@dataclass(frozen=True)
+class Drop:
+    """How far a test's best stretch fell from a baseline's, both on one bound."""
+
+    before: float
+    """The baseline's best stretch utilization."""
+    now: float
+    """This run's, on the baseline's bound when both ran on the same machine."""
+    scale: float = 1.0
+    """The factor that put this run's figures on the baseline's bound (1: its own)."""
+    before_interval: tuple[float, float] | None = None
+    """The baseline's 95 % interval of the median utilization."""
+    now_interval: tuple[float, float] | None = None
+    """This run's, scaled as ``now`` is."""
+
+    @property
+    def relative(self) -> float:
+        """1 - now / before: the fraction of the baseline's figure lost (negative: a gain)."""
+        return 1 - self.now / self.before
+
+    def beyond(self, max_drop: float) -> bool:
+        """True when the drop is more than ``max_drop`` (a drop equal to it is within)."""
+        return self.relative > max_drop + DROP_TOLERANCE
+
+    @property
+    def significant(self) -> bool:
+        """True unless the two intervals overlap: a run that cannot be measured again (a
+        saved report) shows a real slowdown by its whole interval lying below the
+        baseline's, while a neighbour's load widens an interval rather than moving it.
+        Without both intervals nothing shows the drop is noise, and it counts."""
+        if self.before_interval is None or self.now_interval is None:
+            return True
+        return self.now_interval[1] < self.before_interval[0]
+
+
+def drop_from(
+    entry: Entry, now: float, bound_seconds: float, label: str, same_machine: bool = False
+) -> Drop | None:
+    """The drop of ``now``, a best stretch's utilization of the work ``label`` whose bound
+    is ``bound_seconds``, from the baseline's ``entry``; None when the baseline has none.
+
+    On the machine the baseline was saved on (``same_machine``) and for the same work,
+    ``now`` is put on the baseline's bound: the drop is then that of the best stretch's
+    throughput, and a calibration's drift between the runs stays out.
+    """
+    if entry.best <= 0:
+        return None
+    scale = 1.0
+    if same_machine and entry.bound > 0 and bound_seconds > 0 and label == entry.label:
+        scale = entry.bound / bound_seconds
+    return Drop(entry.best, now * scale, scale)
+
+
+def compare(before: Entry, now: Entry, same_machine: bool = False) -> Drop | None:
+    """The drop from ``before`` to ``now``, two saved runs of one test (baselines, or
+    reports read by :func:`entry_of`), with both intervals; None without a figure."""
+    found = drop_from(before, now.best, now.bound, now.label, same_machine)
+    if found is None:
+        return None
+    return Drop(
+        found.before,
+        found.now,
+        found.scale,
+        (before.low, before.high),
+        (now.low * found.scale, now.high * found.scale),
+    )
+
+
+def entry_of(record: Mapping[str, Any]) -> Entry | None:
+    """A result record of a JSON report as a baseline entry: a report holds the same
+    figures under its own keys (the best stretch is ``raw_utilization``, the verdict's
+    figure before capping). None for a record without a utilization. A record without
+    an interval (cut down by hand) has its one figure as its interval."""
+    utilization = number(record.get("utilization"))
+    if utilization is None or not math.isfinite(utilization):
+        return None
+    best = number(record.get("raw_utilization"))
+    interval = record.get("utilization_ci")
+    bounds = [number(v) for v in interval] if isinstance(interval, (list, tuple)) else []
+    low, high = (
+        (bounds[0], bounds[1])
+        if len(bounds) == 2 and bounds[0] is not None and bounds[1] is not None
+        else (utilization, utilization)
+    )
+    statistics = record.get("statistics")
+    return Entry(
+        utilization,
+        low,
+        high,
+        best if best is not None and best > 0 else utilization,
+        str(record.get("label", "")),
+        str(record.get("hardware", "")),
+        number(record.get("bound_seconds")) or 0.0,
+        str(record.get("outcome", "passed")),
+        statistics if isinstance(statistics, dict) else None,
+    )
+
+
+def saved_names(root: Path) -> list[str]:
+    """The names of the baselines saved under ``root/.roofline``, sorted."""
+    folder = root / FOLDER
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.json") if _NAME.match(p.stem))
 
 
 def regression(
@@ -218,37 +330,29 @@ def regression(
     """The failure line when ``result`` regressed against the baseline, else None.
 
     A regression is a relative drop of the best stretch's utilization above
-    ``max_drop``. On the machine the baseline was saved on (``same_machine``) and for
-    the same work, both runs are judged against the baseline's bound: the drop is that of
-    the best stretch's throughput.
+    ``max_drop`` (see :func:`drop_from`, which puts both runs on the baseline's bound on
+    the machine it was saved on).
     """
     entry = baseline.entries.get(result.nodeid)
-    if (
-        entry is None
-        or result.raw_utilization is None
-        or result.bound_seconds is None
-        or entry.best <= 0
-    ):
+    if entry is None or result.raw_utilization is None or result.bound_seconds is None:
         return None
-    now = result.raw_utilization
+    drop = drop_from(
+        entry, result.raw_utilization, result.bound_seconds, result.label, same_machine
+    )
+    if drop is None or not drop.beyond(max_drop):
+        return None
     median = result.median_utilization
     interval = result.utilization_ci
-    if same_machine and entry.bound > 0 and result.label == entry.label:
-        scale = entry.bound / result.bound_seconds  # the baseline's bound for both runs
-        now *= scale
-        median = median * scale if median is not None else None
-        interval = (interval[0] * scale, interval[1] * scale) if interval else None
-    drop = 1 - now / entry.best
-    if drop <= max_drop + DROP_TOLERANCE:
-        return None
+    median = median * drop.scale if median is not None else None
+    interval = (interval[0] * drop.scale, interval[1] * drop.scale) if interval else None
     median_part = (
         f"; median now {percent(median)} (95% CI {percent(interval[0])}-{percent(interval[1])})"
         if median is not None and interval is not None and result.verdict_figure != "reported"
         else ""
     )
     return (
-        f"roofline: {result.label} on {result.hardware} dropped to {percent(now)} of its"
+        f"roofline: {result.label} on {result.hardware} dropped to {percent(drop.now)} of its"
         f" bound in its best stretch from {percent(entry.best)} in baseline"
-        f" {baseline.name!r}: {drop:.1%} lower, more than the {max_drop:.1%} allowed"
+        f" {baseline.name!r}: {drop.relative:.1%} lower, more than the {max_drop:.1%} allowed"
         f"{median_part}"
     )

@@ -45,7 +45,7 @@ PER_TEST: list[tuple[str, str, str]] = [
     ("report_zero", "@R(K)\ndef t(roofline): roofline.report(seconds=0)", "got 0"),
     ("report_nan", "@R(K)\ndef t(roofline): roofline.report(seconds=float('nan'))", "got nan"),
     ("report_inf", "@R(K)\ndef t(roofline): roofline.report(seconds=float('inf'))", "got inf"),
-    ("report_a_string", "@R(K)\ndef t(roofline): roofline.report(seconds='1 parsec')", "'1 parsec'"),
+    ("report_a_string", "@R(K)\ndef t(roofline): roofline.report(seconds='1 yr')", "'1 yr'"),
     (
         "report_tokens_for_a_kernel",
         "@R(K)\ndef t(roofline): roofline.report(tokens_per_second=5)",

@@ -12,6 +12,7 @@ import pytest
 from pytest_roofline.errors import RooflineError
 from pytest_roofline.report import json_report
 from pytest_roofline.report.diff import (
+    changes,
     diff_documents,
     read_report,
 )
@@ -133,3 +134,99 @@ def test_read_report_on_a_folder_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(RooflineError, match="is a folder, not a report file") as raised:
         read_report(tmp_path)
     assert "\n" not in str(raised.value)
+
+
+# -- a drop is judged as against a baseline, and noise is not a drop --------------------
+
+
+def timed(
+    utilization: float,
+    interval: tuple[float, float],
+    *,
+    bound: float = 1e-3,
+    label: str = "matmul 1024x1024x1024 fp32",
+) -> dict[str, Any]:
+    """A timed test's record: ``utilization`` is its best stretch (as the plugin's
+    verdict figure), ``interval`` the 95 % interval of its median utilization."""
+    return {
+        "utilization": utilization,
+        "raw_utilization": utilization,
+        "utilization_ci": list(interval),
+        "median_utilization": sum(interval) / 2,
+        "bound_seconds": bound,
+        "label": label,
+        "verdict_figure": "best stretch",
+    }
+
+
+def runs(machine: dict[str, Any] | None = None, **records: dict[str, Any]) -> dict[str, Any]:
+    """A report of the given records, t.py::NAME each, from ``machine``."""
+    return {
+        "schema": json_report.SCHEMA,
+        "created": "2025-01-01T00:00:00+00:00",
+        "machine": machine or {},
+        "results": [{"nodeid": f"t.py::{name}", **r} for name, r in records.items()],
+    }
+
+
+def test_a_drop_within_the_noise_is_not_a_drop() -> None:
+    # 50 % -> 43 % is 14 % lower, past the 10 % allowance; but the new median's interval
+    # (38-52 %) overlaps the old one's (40-55 %): the run cannot tell it from a
+    # neighbour's load, and a saved report cannot be measured again to find out.
+    old = runs(gemm=timed(0.50, (0.40, 0.55)))
+    new = runs(gemm=timed(0.43, (0.38, 0.52)))
+    row = table(old, new)["t.py::gemm"]
+    assert row == ["50.0%", "43.0%", "-7.0 pp", "-14.0%", "within noise"]
+    (change,) = changes(old, new)
+    assert not change.dropped
+
+
+def test_a_drop_whose_interval_lies_below_the_old_one_is_a_drop() -> None:
+    old = runs(gemm=timed(0.50, (0.48, 0.52)))
+    new = runs(gemm=timed(0.43, (0.41, 0.45)))  # 0.45 < 0.48: the intervals are apart
+    assert table(old, new)["t.py::gemm"][-1] == "DROP"
+    (change,) = changes(old, new)
+    assert change.dropped
+    assert change.drop is not None
+    assert change.drop.relative == pytest.approx(1 - 0.43 / 0.50)  # 14 %
+
+
+def test_the_allowance_is_a_parameter() -> None:
+    old = runs(gemm=timed(0.50, (0.48, 0.52)))
+    new = runs(gemm=timed(0.43, (0.41, 0.45)))
+    # A 14 % drop is within a 15 % allowance, and past a 10 % one.
+    assert cells(diff_documents(old, new, max_drop=0.15)[2])[-1] == ""
+    assert table(old, new)["t.py::gemm"][-1] == "DROP"
+    # A drop equal to the allowance is within it (as --roofline-compare decides).
+    exact = runs(gemm=timed(0.45, (0.41, 0.45)))
+    assert not changes(old, exact, max_drop=0.10)[0].dropped
+
+
+def test_on_one_machine_both_runs_are_on_the_old_bound() -> None:
+    # As --roofline-compare on the machine a baseline was saved on: the new run's
+    # ceilings were measured 25 % lower (bound 1.25 ms instead of 1 ms) and the code got
+    # 25 % slower (2.5 ms instead of 2 ms). Each run's utilization is 50 %, but on the
+    # old bound the new run reaches 1 ms / 2.5 ms = 40 %: 1 - 0.4 / 0.5 = a 20 % drop.
+    host = {"hostname": "ci-1", "processor": "x86_64", "cpu_count": 8}
+    old = runs(host, gemm=timed(0.5, (0.5, 0.5), bound=1e-3))
+    new = runs(
+        {**host, "peak_flops": {"fp32": 1e11}},  # ceilings do not change the machine
+        gemm=timed(0.5, (0.5, 0.5), bound=1.25e-3),
+    )
+    (change,) = changes(old, new)
+    assert change.drop is not None
+    assert change.drop.now == pytest.approx(0.4)
+    assert change.drop.relative == pytest.approx(0.2)
+    assert change.note == "DROP"
+    # From another machine, utilizations are compared as they are: no change.
+    elsewhere = runs({**host, "hostname": "ci-2"}, gemm=timed(0.5, (0.5, 0.5), bound=1.25e-3))
+    assert changes(old, elsewhere)[0].note == ""
+    # Other work under the same name is not put on the old bound either.
+    other = runs(host, gemm=timed(0.5, (0.5, 0.5), bound=1.25e-3, label="matmul 2048"))
+    assert changes(old, other)[0].note == ""
+
+
+def test_a_test_listed_twice_keeps_its_last_result() -> None:
+    twice = report(a=0.5)
+    twice["results"].append({"nodeid": "t.py::a", "utilization": 0.2})
+    assert table(report(a=0.5), twice)["t.py::a"][:2] == ["50.0%", "20.0%"]

@@ -11,10 +11,14 @@ import pytest
 from pytest_roofline import Measurement, bound, kernels
 from pytest_roofline.verdict.baseline import (
     BaselineError,
+    Entry,
+    compare,
+    entry_of,
     load,
     path_for,
     regression,
     save,
+    saved_names,
 )
 from pytest_roofline.verdict.record import Result
 
@@ -148,3 +152,59 @@ def test_on_the_same_machine_the_times_are_compared(tmp_path: Path, result_at, m
     message = regression(now, baseline, 0.10, same_machine=True)
     assert message is not None
     assert "dropped to 40.0% of its bound in its best stretch from 50.0%" in message
+
+
+# -- read side: reports as entries, two saved runs compared, the saved names --------------
+
+
+def test_a_report_record_reads_as_the_entry_a_baseline_saves(tmp_path: Path, result_at) -> None:
+    result = result_at(2.0, spread=0.5)
+    saved_entry = load(saved(tmp_path, result), "main").entries["t.py::gemm"]
+    record = result.model_dump(mode="json")
+    entry = entry_of(record)
+    assert entry == saved_entry
+    assert entry.outcome == "passed"
+    assert entry.statistics == record["statistics"]
+
+
+def test_a_record_cut_down_by_hand_has_its_one_figure_as_interval() -> None:
+    entry = entry_of({"nodeid": "t.py::a", "utilization": 0.4})
+    assert entry is not None
+    assert (entry.utilization, entry.low, entry.high, entry.best) == (0.4, 0.4, 0.4, 0.4)
+    assert entry_of({"nodeid": "t.py::a", "utilization": None}) is None
+
+
+def test_compare_puts_both_runs_on_one_bound_and_keeps_the_intervals() -> None:
+    before = Entry(0.5, 0.45, 0.55, 0.5, "k", "local", bound=1e-3)
+    # New ceilings 25 % lower (bound 1.25 ms), code 25 % slower: 50 % of each bound.
+    after = Entry(0.5, 0.40, 0.52, 0.5, "k", "local", bound=1.25e-3)
+    drop = compare(before, after, same_machine=True)
+    assert drop is not None
+    # 0.5 x 1 / 1.25 = 0.4 on the old bound: 1 - 0.4 / 0.5 = 20 % lower; the interval
+    # scales alike to 0.32-0.416, which overlaps 0.45-0.55 in nothing.
+    assert drop.now == pytest.approx(0.4)
+    assert drop.relative == pytest.approx(0.2)
+    assert drop.now_interval == pytest.approx((0.32, 0.416))
+    assert drop.beyond(0.10)
+    assert drop.significant
+    # On another machine the utilizations compare as they are.
+    elsewhere = compare(before, after)
+    assert elsewhere is not None
+    assert elsewhere.relative == pytest.approx(0.0)
+
+
+def test_a_drop_whose_interval_overlaps_is_not_significant() -> None:
+    before = Entry(0.5, 0.40, 0.55, 0.5, "k", "h100-sxm")
+    after = Entry(0.43, 0.38, 0.52, 0.43, "k", "h100-sxm")
+    drop = compare(before, after)
+    assert drop is not None
+    assert drop.beyond(0.10)  # 14 % lower
+    assert not drop.significant  # 0.52 >= 0.40
+
+
+def test_saved_names(tmp_path: Path, result_at) -> None:
+    assert saved_names(tmp_path) == []
+    for name in ("release-1.2", "main"):
+        save(path_for(tmp_path, name), name, [result_at(2.0)], {})
+    (tmp_path / ".roofline" / "notes.txt").write_text("not a baseline")
+    assert saved_names(tmp_path) == ["main", "release-1.2"]
