@@ -44,7 +44,10 @@ def terminal_summary(run: Run, terminalreporter: Any) -> None:
         if run.local_spec is not None:
             writer.write_line("local: " + hardware_line(run.local_spec))
         for line, outcome in terminal.summary_rows(
-            records, writer._tw.fullwidth, verbose=verbosity > 0, limit=SUMMARY_ROWS
+            records,
+            _table_width(writer._tw),
+            verbose=verbosity > 0,
+            limit=SUMMARY_ROWS,
         ):
             writer.write_line(line, **terminal_markup(outcome))
     if run.saved:
@@ -121,3 +124,13 @@ def write_reports(run: Run) -> None:
     run.config.hook.pytest_roofline_report(
         config=run.config, results=run.results, document=document
     )
+
+
+def _table_width(screen: Any) -> int | None:
+    """The width the summary must fit: the terminal's, or None (no limit) when the
+    output is not a terminal. A CI log or a file has no width, and pytest's writer then
+    reports a default 80 columns that would only cut every long node id."""
+    stream = getattr(screen, "_file", None)
+    isatty = getattr(stream, "isatty", None)
+    width: int = screen.fullwidth
+    return width if callable(isatty) and isatty() else None

@@ -154,22 +154,107 @@ OUTCOME_COLORS = {style.name: style.colour for style in OUTCOMES}
 """Fill colour of a chart point per outcome; roofs use blues and browns so none is
 mistaken for one."""
 
+BUSY = " (busy machine)"
+"""What every report puts after the status of a result whose verdict was taken while the
+machine was busy (its record's ``noisy``). A neighbour's load can drag a figure down, so
+such a verdict says less than one taken on a quiet machine, and a reader of any report
+(terminal, Markdown, HTML, the JSON reader's :func:`.json_report.status`) must see that
+in the status itself, not only in a note."""
 
-def outcome_style(status: object) -> OutcomeStyle:
-    """The style of a status; one no report knows (a hand-edited file) reads as
-    unmeasured: nothing trustworthy was measured for it."""
-    return _BY_NAME.get(str(status), _BY_NAME["unmeasured"])
+
+@dataclass(frozen=True)
+class Status:
+    """The one status every report shows for a result: its outcome's style, qualified
+    with :data:`BUSY` when the machine was busy while it was judged.
+
+    It answers with the same names as :class:`OutcomeStyle` (``name``, ``mark``,
+    ``label``, ``colour``...), so a renderer need not know whether a status is qualified.
+
+    >>> status("passed (busy machine)").mark
+    'ok (busy machine)'
+    """
+
+    style: OutcomeStyle
+    busy: bool = False
+
+    @property
+    def qualifier(self) -> str:
+        """:data:`BUSY`, or "" for a verdict taken on a quiet machine."""
+        return BUSY if self.busy else ""
+
+    @property
+    def name(self) -> str:
+        """'passed (busy machine)': the status as the JSON reader and the HTML give it."""
+        return self.style.name + self.qualifier
+
+    @property
+    def mark(self) -> str:
+        """'ok (busy machine)': the terminal's status column."""
+        return self.style.mark + self.qualifier
+
+    @property
+    def label(self) -> str:
+        """'below budget (busy machine)': the Markdown header's word for a count."""
+        return self.style.label + self.qualifier
+
+    @property
+    def emoji(self) -> str:
+        """The Markdown's mark; the qualifier follows the row's figures."""
+        return self.style.emoji
+
+    @property
+    def colour(self) -> str:
+        """The outcome's colour: a busy pass is still a pass on a chart."""
+        return self.style.colour
+
+    @property
+    def rank(self) -> int:
+        """The outcome's rank: busy or not, a failure sorts with the failures."""
+        return self.style.rank
+
+    @property
+    def terminal(self) -> tuple[str, ...]:
+        """A pass on a busy machine is yellow, not green: it is the one a reader would
+        otherwise take for a clean pass."""
+        if self.busy and self.style.name == "passed":
+            return ("yellow",)
+        return self.style.terminal
 
 
-def terminal_markup(status: str) -> dict[str, bool]:
+def status_name(outcome: object, busy: bool) -> str:
+    """The status text of an outcome (or "regressed"), qualified when the machine was busy.
+
+    >>> status_name("passed", True), status_name("failed", False)
+    ('passed (busy machine)', 'failed')
+    """
+    return status(outcome).style.name + (BUSY if busy else "")
+
+
+def status(text: object) -> Status:
+    """The :class:`Status` a status text names (as :func:`status_name` writes it); one no
+    report knows (a hand-edited file) reads as unmeasured: nothing trustworthy was
+    measured for it."""
+    name = str(text)
+    busy = name.endswith(BUSY)
+    base = name[: -len(BUSY)] if busy else name
+    return Status(_BY_NAME.get(base, _BY_NAME["unmeasured"]), busy)
+
+
+def outcome_style(text: object) -> OutcomeStyle:
+    """The outcome's style of a status text, qualified or not."""
+    return status(text).style
+
+
+def terminal_markup(text: str) -> dict[str, bool]:
     """Keyword arguments for pytest's ``write_line`` that colour a summary row; none for
     a line that is not a test's row (the header, a breakdown)."""
-    style = _BY_NAME.get(status)
-    return {} if style is None else dict.fromkeys(style.terminal, True)
+    if not text:
+        return {}
+    return dict.fromkeys(status(text).terminal, True)
 
 
 def worst_first(
-    status: object, utilization: float | None, nodeid: str = ""
+    text: object, utilization: float | None, nodeid: str = ""
 ) -> tuple[int, float, str]:
     """The sort key of a row, the same in every report: impossible, unmeasured, then
     failed and regressed, then passed; lowest utilization first within each.
@@ -178,13 +263,48 @@ def worst_first(
     a wrong declaration or a missing measurement must be fixed before any gap is read.
     The node id breaks ties, so the order does not depend on the order of the results.
     """
-    return outcome_style(status).rank, utilization or 0.0, nodeid
+    return outcome_style(text).rank, utilization or 0.0, nodeid
 
 
-def tally(statuses: Iterable[object]) -> list[tuple[OutcomeStyle, int]]:
-    """Each outcome that occurs, with its count, in the order of :data:`OUTCOMES`.
+def tally(statuses: Iterable[object]) -> list[tuple[Status, int]]:
+    """Each status that occurs, with its count, in the order of :data:`OUTCOMES` (a
+    status qualified as busy right after the same one unqualified).
 
-    Outcomes no test had are left out, so a count line stays short.
+    Statuses no test had are left out, so a count line stays short.
     """
-    found = [outcome_style(status).name for status in statuses]
-    return [(style, found.count(style.name)) for style in OUTCOMES if style.name in found]
+    found = [status(text) for text in statuses]
+    order = [Status(style, busy) for style in OUTCOMES for busy in (False, True)]
+    return [(shown, found.count(shown)) for shown in order if shown in found]
+
+
+# -- node ids -----------------------------------------------------------------------------
+
+
+def cut_nodeid(nodeid: str, width: int) -> str:
+    """Fit a node id in ``width`` characters where something must give (a chart's key):
+    drop its folders first, then cut the file's name, keeping the test's name with its
+    parameters, which tell rows apart; a test's name too long even for that loses its
+    middle ('…').
+
+    >>> cut_nodeid("tests/perf/test_gemm.py::test_big[1024]", 28)
+    'test_gemm.py::test_big[1024]'
+    >>> cut_nodeid("tests/test_gemm.py::test_big[1024]", 24)
+    'test_ge…::test_big[1024]'
+    >>> cut_nodeid("tests/test_gemm.py::test_matmul_throughput[4096-bf16]", 30)
+    'test_gemm…hroughput[4096-bf16]'
+    """
+    if len(nodeid) <= width:
+        return nodeid
+    path, sep, test = nodeid.partition("::")
+    name = path.rsplit("/", 1)[-1]
+    short = name + sep + test
+    if len(short) <= width:
+        return short
+    if width < 2:
+        return "…"[:width]
+    tail = sep + test
+    if sep and len(tail) + 4 <= width:
+        return name[: width - 1 - len(tail)] + "…" + tail
+    keep = width - 1
+    head = keep // 3
+    return short[:head] + "…" + short[len(short) - (keep - head) :]

@@ -50,7 +50,7 @@ def tripped(rows: Sequence[Change], new: Mapping[str, Any], asked: frozenset[str
         own = [
             str(r.get("nodeid"))
             for r in new.get("results") or []
-            if json_report.status(r) == "regressed" and str(r.get("nodeid")) not in dropped
+            if json_report.outcome(r) == "regressed" and str(r.get("nodeid")) not in dropped
         ]
         if dropped:
             allowed = rows[0].max_drop if rows else 0.0

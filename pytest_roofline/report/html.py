@@ -27,9 +27,10 @@ from pytest_roofline.core.units import (
     uncertainty,
 )
 from pytest_roofline.report import json_report
-from pytest_roofline.report.chart import chart_model
+from pytest_roofline.report.chart import Chart, chart_model
 from pytest_roofline.report.format import OUTCOMES, figure, tally
 from pytest_roofline.report.html_tables import (
+    breakable,
     cell,
     kernel_table,
     serving_table,
@@ -43,13 +44,20 @@ h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid #ddd; }
 h3 { font-size: 15px; margin: 20px 0 6px; }
 .meta { color: #555; margin: 2px 0; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
-th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #ddd; padding: 4px 5px; text-align: left; vertical-align: top; }
+th { font-size: 12px; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.sortable th { cursor: pointer; user-select: none; background: #f5f5f5; }
 table.sortable th[aria-sort="ascending"]::after { content: " \\25B2"; }
 table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; }
-td.nodeid { font-family: ui-monospace, monospace; word-break: break-all; max-width: 420px; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+td.nodeid { font-family: ui-monospace, monospace; font-size: 12px; min-width: 22ch;
+  max-width: 60ch; overflow-wrap: normal; word-break: normal; }
+td.row-number { color: #555; }
+ul.unplotted { font-size: 13px; color: #555; margin: 0 0 12px; padding-left: 20px; }
+ul.unplotted code { overflow-wrap: normal; word-break: normal; }
 .status { font-weight: 600; }
+.status.busy { font-style: italic; }
 .legend span { margin-right: 14px; font-size: 13px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
   margin-right: 4px; }
@@ -130,22 +138,42 @@ def hardware_section(results: list[dict[str, Any]], hardware: str) -> str:
     ]
     if kernels:
         out += [_legend(), f'<div class="chart">{roofline_svg(mine, hardware)}</div>']
-        skipped = chart_model(mine, hardware).skipped
-        if skipped:
-            out.append(
-                f'<p class="note">{skipped} kernel result(s) not plotted: no'
-                " measurement, or no FLOPs (zero intensity has no place on a log axis).</p>"
-            )
-        out += ["<h3>kernels</h3>", kernel_table(kernels)]
+        out.append(_unplotted(chart_model(mine, hardware)))
+        out += ["<h3>kernels</h3>", _wrapped(kernel_table(kernels))]
     if serving:
         out.append("<h3>serving</h3>")
         out.append(
             '<p class="note">Serving results are not drawn on the chart: their bound is that'
             " of all their GPUs together. Gap factor = optimal / measured tokens/s.</p>"
         )
-        out.append(serving_table(serving))
+        out.append(_wrapped(serving_table(serving)))
     out.append("</section>")
     return "\n".join(out)
+
+
+UNPLOTTED_SHOWN = 20
+"""Results left off a chart named one by one; the rest are counted (the table has all)."""
+
+
+def _unplotted(chart: Chart) -> str:
+    """Which kernel results the chart leaves out, by number and node id, and why."""
+    if not chart.unplotted:
+        return ""
+    count = len(chart.unplotted)
+    items = [
+        f'<li data-nodeid="{escape(u.nodeid)}">#{u.number} <code>{breakable(u.nodeid)}</code>:'
+        f" {escape(u.reason)}</li>"
+        for u in chart.unplotted[:UNPLOTTED_SHOWN]
+    ]
+    if count > UNPLOTTED_SHOWN:
+        items.append(f"<li>and {count - UNPLOTTED_SHOWN:,} more (see the table)</li>")
+    said = "1 kernel result" if count == 1 else f"{count:,} kernel results"
+    return f'<p class="note">{said} not plotted:</p><ul class="unplotted">{"".join(items)}</ul>'
+
+
+def _wrapped(table: str) -> str:
+    """A table that scrolls sideways on a narrow page rather than squeezing its text."""
+    return f'<div class="table-wrap">{table}</div>'
 
 
 def _rows(pairs: Sequence[tuple[str, str]]) -> str:

@@ -20,11 +20,10 @@ from pytest_roofline.report.format import (
     figure,
     gap,
     intensity,
-    outcome_style,
     seconds,
+    status,
     tally,
     tokens_per_second,
-    worst_first,
 )
 
 NONE = "—"
@@ -88,17 +87,15 @@ def shown_utilization(result: Mapping[str, Any]) -> float | None:
 
 
 def verdict(result: Mapping[str, Any]) -> str:
-    """Status mark, utilization and budget in one cell: '❌ 22.9% / 30.0%'."""
-    mark = outcome_style(json_report.status(result)).emoji
+    """Status mark, utilization and budget in one cell: '❌ 22.9% / 30.0%', and
+    '✅ 80.0% / 40.0% (busy machine)' for a verdict taken on a busy machine."""
+    shown = status(json_report.status(result))
     budget = number(result.get("min_utilization"))
     shown_budget = "no budget" if budget is None else percent(budget, NONE)
-    return f"{mark} {percent(shown_utilization(result), NONE)} / {shown_budget}"
-
-
-def sort_key(result: Mapping[str, Any]) -> tuple[int, float, str]:
-    """Worst first, as every report orders its rows (see :func:`.format.worst_first`)."""
-    utilization = number(result.get("utilization"))
-    return worst_first(json_report.status(result), utilization, str(result.get("nodeid", "")))
+    return (
+        f"{shown.emoji} {percent(shown_utilization(result), NONE)} / {shown_budget}"
+        f"{shown.qualifier}"
+    )
 
 
 def table(columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -130,15 +127,6 @@ def kernel_row(result: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _gpus(result: Mapping[str, Any]) -> int | None:
-    for table_ in (result.get("serving"), result.get("workload")):
-        if isinstance(table_, Mapping):
-            gpus = number(table_.get("gpus"))
-            if gpus is not None and gpus > 0:
-                return int(gpus)
-    return None
-
-
 def serving_row(result: Mapping[str, Any]) -> list[str]:
     """One serving result: the notes' optimal against measured tokens/s per GPU.
 
@@ -146,11 +134,8 @@ def serving_row(result: Mapping[str, Any]) -> list[str]:
     numbers of GPUs. The gap factor is optimal / measured: how many times faster the
     hardware could serve than the engine did.
     """
-    gpus = _gpus(result)
-    optimal = number(result.get("optimal_tokens_per_second"))
-    measured = number(result.get("measured_tokens_per_second"))
-    per_gpu = gpus or 1
-    factor = optimal / measured if optimal is not None and measured else None
+    figures = json_report.serving_figures(result)
+    gpus = figures["gpus"]
     times = " / ".join(
         _seconds(result.get(key))
         for key in ("memory_seconds", "compute_seconds", "network_seconds")
@@ -158,11 +143,11 @@ def serving_row(result: Mapping[str, Any]) -> list[str]:
     return [
         code(str(result.get("nodeid", ""))),
         str(result.get("label", "")),
-        f"{NONE if gpus is None else gpus} x {result.get('hardware', '')}",
-        tokens_per_second(None if optimal is None else optimal / per_gpu, NONE),
-        tokens_per_second(None if measured is None else measured / per_gpu, NONE)
+        f"{NONE if gpus is None else f'{gpus:g}'} x {result.get('hardware', '')}",
+        tokens_per_second(figures["optimal"], NONE),
+        tokens_per_second(figures["measured"], NONE)
         + (f" ({failed})" if (failed := failed_requests(result)) else ""),
-        gap(factor, NONE),
+        gap(figures["gap"], NONE),
         verdict(result),
         times,
         str(result.get("bottleneck", "")),
@@ -195,11 +180,11 @@ def render_markdown(document: Mapping[str, Any]) -> str:
     )
     lines = [header(results)]
     kernels = [r for r in results if r.get("kind") != "serving"]
-    serving = sorted((r for r in results if r.get("kind") == "serving"), key=sort_key)
+    serving = json_report.in_row_order(r for r in results if r.get("kind") == "serving")
     # Tables follow the order the header names the hardware in; rows go worst first.
     for hardware in dict.fromkeys(str(r.get("hardware", "")) for r in kernels):
         on_it = [r for r in kernels if str(r.get("hardware", "")) == hardware]
-        rows = [kernel_row(r) for r in sorted(on_it, key=sort_key)]
+        rows = [kernel_row(r) for r in json_report.in_row_order(on_it)]
         lines += ["", f"### Kernels on {hardware}", "", *table(KERNEL_COLUMNS, rows)]
     if serving:
         rows = [serving_row(r) for r in serving]

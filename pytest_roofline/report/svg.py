@@ -9,30 +9,27 @@ figures and pixel positions as ``data-`` attributes, so tests check placement ex
 from __future__ import annotations
 
 import hashlib
-import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from pytest_roofline.core.units import (
-    BANDWIDTH,
-    FLOP_RATE,
-    format_quantity,
-    percent,
-)
+from pytest_roofline.core.units import FLOP_RATE, format_quantity, percent
 from pytest_roofline.report.chart import (
     GRID_COLOR,
-    LEVEL_COLOR,
-    MEMORY_COLOR,
-    ROOF_COLORS,
     Chart,
     Point,
-    Roof,
-    Slope,
-    axis_position,
     chart_model,
     decades,
+    roof_path,
+    slope_path,
+)
+from pytest_roofline.report.chart_labels import (
+    MARKER_RADIUS,
+    Frame,
+    Label,
+    lay_out,
+    roof_colour,
+    slope_colour,
 )
 from pytest_roofline.report.format import decade, figure, outcome_style, seconds, si_tick
 
@@ -42,33 +39,6 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 74, 24, 20, 52
 def _n(value: float) -> str:
     """A pixel coordinate as SVG text: two decimals, stable across platforms."""
     return f"{value:.2f}"
-
-
-@dataclass(frozen=True)
-class Frame:
-    """The plot area in SVG pixels, and the log axes that map data units onto it."""
-
-    left: float
-    top: float
-    width: float
-    height: float
-    x_range: tuple[float, float]
-    y_range: tuple[float, float]
-
-    def x(self, value: float) -> float:
-        """The pixel column of an intensity."""
-        return self.left + axis_position(value, *self.x_range, self.width)
-
-    def y(self, value: float) -> float:
-        """The pixel row of a rate: SVG rows grow downwards, FLOP/s upwards."""
-        return self.top + self.height - axis_position(value, *self.y_range, self.height)
-
-    @property
-    def slope_angle(self) -> float:
-        """The on-screen angle of a memory roof: slope 1 in decades on log-log axes."""
-        (x_lo, x_hi), (y_lo, y_hi) = self.x_range, self.y_range
-        rise = (self.height / math.log10(y_hi / y_lo)) / (self.width / math.log10(x_hi / x_lo))
-        return -math.degrees(math.atan(rise))
 
 
 def point_title(point: Point) -> str:
@@ -84,7 +54,7 @@ def point_title(point: Point) -> str:
 
 
 def roofline_svg(
-    results: list[dict[str, Any]],
+    results: Sequence[Mapping[str, Any]],
     hardware: str,
     width: int = 720,
     height: int = 460,
@@ -97,7 +67,9 @@ def roofline_svg(
     Every point is a ``<circle class="point">`` with ``data-x``/``data-y`` (intensity,
     achieved FLOP/s) and ``data-x-px``/``data-y-px`` (its centre in SVG pixels, equal to
     CSS pixels from the SVG's top-left corner), so a test can check placement; the root
-    carries the axis ranges and the plot area the same way.
+    carries the axis ranges and the plot area the same way. Each point's number (its
+    row in the kernel table) is a ``<text class="label point-label">`` with the same
+    ``data-number``.
     """
     chart = chart_model(results, hardware)
     frame = Frame(
@@ -109,11 +81,13 @@ def roofline_svg(
         chart.y_range,
     )
     clip = "clip-" + hashlib.sha1(hardware.encode()).hexdigest()[:10]
+    labels = lay_out(chart, frame, point_radius=point_radius)
     out = [*_opening(chart, frame, width, height, clip), *_grid(frame), *_axes(frame, height)]
-    # Roofs over the grid, points last: on top of every line.
+    # Roofs over the grid, points over every line, labels last (they cover nothing).
     out += [f'<g class="slopes" clip-path="url(#{clip})">', *_slopes(chart, frame), "</g>"]
     out += [f'<g class="roofs" clip-path="url(#{clip})">', *_roofs(chart, frame), "</g>"]
-    out += ['<g class="points">', *_points(chart, frame, point_radius), "</g>", "</svg>"]
+    out += ['<g class="points">', *_points(chart, frame, point_radius), "</g>"]
+    out += ['<g class="labels">', *_labels(labels), "</g>", "</svg>"]
     return "\n".join(out)
 
 
@@ -177,80 +151,45 @@ def _axes(frame: Frame, height: int) -> list[str]:
     ]
 
 
+def _path(corners: list[tuple[float, float]], frame: Frame) -> str:
+    """A path in data units as the ``points`` of an SVG polyline."""
+    return " ".join(f"{_n(frame.x(x))},{_n(frame.y(y))}" for x, y in corners)
+
+
 def _slopes(chart: Chart, frame: Frame) -> Iterator[str]:
-    """Memory roofs: main memory solid, caches dashed, each labelled along its line."""
-    top_peak = max((roof.peak for roof in chart.roofs), default=frame.y_range[1])
-    for i, slope in enumerate(chart.slopes):
-        yield from _slope(slope, i, top_peak, frame)
-
-
-def _slope(slope: Slope, index: int, top_peak: float, frame: Frame) -> Iterator[str]:
-    (x_lo, x_hi), (y_lo, y_hi) = frame.x_range, frame.y_range
-    color = LEVEL_COLOR if slope.cache else MEMORY_COLOR
-    dash = ' stroke-dasharray="6 4"' if slope.cache else ""
-    yield (
-        f'<line class="slope" data-names="{escape(" ".join(slope.names))}"'
-        f' data-bandwidth="{slope.bandwidth!r}" data-cache="{str(slope.cache).lower()}"'
-        f' x1="{_n(frame.x(x_lo))}" y1="{_n(frame.y(x_lo * slope.bandwidth))}"'
-        f' x2="{_n(frame.x(top_peak / slope.bandwidth))}" y2="{_n(frame.y(top_peak))}"'
-        f' stroke="{color}" stroke-width="1.5"{dash}/>'
-    )
-    # The label sits where the slope crosses a height staggered per slope, moved right
-    # onto the plot when that crossing is left of it.
-    label_y = y_lo * (y_hi / y_lo) ** (0.12 + 0.1 * index)
-    label_x = max(label_y / slope.bandwidth, x_lo * (x_hi / x_lo) ** 0.02)
-    lx, ly = _n(frame.x(label_x) + 4), _n(frame.y(label_x * slope.bandwidth) - 4)
-    text = f"{'/'.join(slope.names)} {format_quantity(slope.bandwidth, BANDWIDTH)}"
-    yield (
-        f'<text class="slope-label" x="{lx}" y="{ly}" fill="{color}"'
-        f' transform="rotate({frame.slope_angle:.2f} {lx} {ly})">{escape(text)}</text>'
-    )
+    """Memory roofs: main memory solid, cache levels dashed (their whole roof)."""
+    for slope in chart.slopes:
+        dash = ' stroke-dasharray="6 4"' if slope.cache else ""
+        yield (
+            f'<polyline class="slope" data-names="{escape(" ".join(slope.names))}"'
+            f' data-bandwidth="{slope.bandwidth!r}" data-cache="{str(slope.cache).lower()}"'
+            f' points="{_path(slope_path(slope, chart), frame)}" fill="none"'
+            f' stroke="{slope_colour(slope)}" stroke-width="1.5"{dash}/>'
+        )
 
 
 def _roofs(chart: Chart, frame: Frame) -> Iterator[str]:
-    """Compute roofs, highest first: the memory slope up to the ridge, then flat.
-
-    Labels of close peaks would overlap: each is pushed below the one above it.
-    """
-    last_label = -math.inf
+    """Compute roofs, highest first: flat from the ridge point, where main memory's
+    slope meets them, with a marker there."""
     for i, roof in enumerate(chart.roofs):
-        label_y = max(frame.y(roof.peak) - 4, last_label + 12)
-        last_label = label_y
-        yield from _roof(roof, ROOF_COLORS[i % len(ROOF_COLORS)], label_y, frame)
-
-
-def _roof(roof: Roof, color: str, label_y: float, frame: Frame) -> Iterator[str]:
-    x_lo = frame.x_range[0]
-    rx, ry = _n(frame.x(roof.ridge)), _n(frame.y(roof.peak))
-    dtypes = escape(" ".join(roof.dtypes))
-    yield (
-        f'<g class="roof" data-dtypes="{dtypes}" data-peak="{roof.peak!r}"'
-        f' data-bandwidth="{roof.bandwidth!r}" data-ridge="{roof.ridge!r}"'
-        f' data-ridge-x-px="{rx}" data-ridge-y-px="{ry}">'
-    )
-    yield (
-        f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
-        f"{_n(frame.x(x_lo))},{_n(frame.y(x_lo * roof.bandwidth))} {rx},{ry}"
-        f' {_n(frame.left + frame.width)},{ry}"/>'
-    )
-    yield (
-        f'<circle class="ridge" cx="{rx}" cy="{ry}" r="3.5" fill="#ffffff"'
-        f' stroke="{color}" stroke-width="1.5"><title>{dtypes} ridge point'
-        f" {figure(roof.ridge)} FLOP/B</title></circle>"
-    )
-    # Above and left of the corner: the region over the slope is empty there, while
-    # below it the next roof's label may sit.
-    yield (
-        f'<text class="ridge-label" x="{_n(frame.x(roof.ridge) - 6)}"'
-        f' y="{_n(frame.y(roof.peak) - 6)}" text-anchor="end" fill="{color}">'
-        f"ridge {figure(roof.ridge)}</text>"
-    )
-    text = f"{'/'.join(roof.dtypes)} {format_quantity(roof.peak, FLOP_RATE)}"
-    yield (
-        f'<text class="roof-label" x="{frame.left + frame.width - 4}" y="{_n(label_y)}"'
-        f' text-anchor="end" fill="{color}">{escape(text)}</text>'
-    )
-    yield "</g>"
+        colour = roof_colour(i)
+        rx, ry = _n(frame.x(roof.ridge)), _n(frame.y(roof.peak))
+        dtypes = escape(" ".join(roof.dtypes))
+        yield (
+            f'<g class="roof" data-dtypes="{dtypes}" data-peak="{roof.peak!r}"'
+            f' data-bandwidth="{roof.bandwidth!r}" data-ridge="{roof.ridge!r}"'
+            f' data-ridge-x-px="{rx}" data-ridge-y-px="{ry}">'
+        )
+        yield (
+            f'<polyline class="roof-line" points="{_path(roof_path(roof, chart), frame)}"'
+            f' fill="none" stroke="{colour}" stroke-width="2"/>'
+        )
+        yield (
+            f'<circle class="ridge" cx="{rx}" cy="{ry}" r="{MARKER_RADIUS:g}" fill="#ffffff"'
+            f' stroke="{colour}" stroke-width="1.5"><title>{dtypes} ridge point'
+            f" {figure(roof.ridge)} FLOP/B</title></circle>"
+        )
+        yield "</g>"
 
 
 def _points(chart: Chart, frame: Frame, radius: float) -> Iterator[str]:
@@ -261,7 +200,27 @@ def _points(chart: Chart, frame: Frame, radius: float) -> Iterator[str]:
             f'<circle class="point" cx="{x_px}" cy="{y_px}" r="{radius:g}"'
             f' fill="{outcome_style(p.outcome).colour}" stroke="#ffffff" stroke-width="1"'
             f' data-nodeid="{escape(p.nodeid)}" data-outcome="{escape(p.outcome)}"'
-            f' data-x="{p.intensity!r}" data-y="{p.achieved!r}"'
+            f' data-number="{p.number}" data-x="{p.intensity!r}" data-y="{p.achieved!r}"'
             f' data-x-px="{x_px}" data-y-px="{y_px}">'
             f"<title>{escape(point_title(p))}</title></circle>"
+        )
+
+
+def _labels(labels: list[Label]) -> Iterator[str]:
+    """Every label where :func:`.chart_labels.lay_out` put it; a point's number after
+    its leader line, both in a group named by the point's number."""
+    for label in labels:
+        x, y = _n(label.x), _n(label.y)
+        turn = f' transform="rotate({label.angle:.2f} {x} {y})"' if label.angle else ""
+        number = "" if label.number is None else f' data-number="{label.number}"'
+        if label.leader is not None:
+            x1, y1, x2, y2 = (_n(v) for v in label.leader)
+            yield (
+                f'<line class="leader"{number} x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}"'
+                f' stroke="#9e9e9e" stroke-width="0.8"/>'
+            )
+        yield (
+            f'<text class="label {label.kind}-label"{number} x="{x}" y="{y}"'
+            f' text-anchor="{label.anchor}" font-size="{label.size:g}" fill="{label.colour}"'
+            f"{turn}>{escape(label.text)}</text>"
         )

@@ -2,6 +2,12 @@
 
 Verbosity follows pytest's: ``-q`` gives one line for the whole run, the default a table,
 ``-v`` the table with each test's bound broken down by resource.
+
+A node id is never cut: a CI log is searched for it, and a test name that lost its start
+(``...ng.py::test_total_throughput``) is found nowhere. Each row stays one line, so a
+search for a test finds its figures too: the columns line up after the longest node id
+that fits the terminal, and a longer one pushes its own row's figures to the right (a
+terminal wraps that line; a log keeps it whole).
 """
 
 from __future__ import annotations
@@ -13,11 +19,11 @@ from pytest_roofline.core.units import percent
 from pytest_roofline.report.format import (
     figure,
     intensity,
-    outcome_style,
     seconds,
+    status,
     tally,
-    worst_first,
 )
+from pytest_roofline.report.json_report import in_row_order
 from pytest_roofline.report.json_report import status as _status
 
 Row = Mapping[str, Any]
@@ -25,22 +31,9 @@ Row = Mapping[str, Any]
 it or a JSON report stores it."""
 
 
-def shorten(nodeid: str, width: int) -> str:
-    """Fit a node id in ``width``: drop its folders first, then cut its start with '...'.
-
-    The end (the test's name and parameters) is what tells rows apart, so it is kept.
-    """
-    if len(nodeid) <= width:
-        return nodeid
-    path, sep, test = nodeid.partition("::")
-    short = path.rsplit("/", 1)[-1] + sep + test
-    if len(short) <= width:
-        return short
-    return "..." + short[-(width - 3) :]
-
-
-def _sort_key(result: Row) -> tuple[int, float, str]:
-    return worst_first(_status(result), result.get("utilization"), result["nodeid"])
+def tests(count: int) -> str:
+    """'1 test', '2 tests'."""
+    return f"{count:,} test" + ("" if count == 1 else "s")
 
 
 def _shown(result: Row) -> float | None:
@@ -54,12 +47,12 @@ def _shown(result: Row) -> float | None:
 def one_line(results: Sequence[Row]) -> str:
     """The whole run in one line (``-q``): counts per outcome and the worst test."""
     counts = tally(_status(result) for result in results)
-    parts = [f"{count} {style.mark.lower()}" for style, count in counts]
-    line = f"roofline: {len(results)} tests: {', '.join(parts)}"
+    parts = [f"{count} {shown.mark.lower()}" for shown, count in counts]
+    line = f"roofline: {tests(len(results))}: {', '.join(parts)}"
     if results:
-        worst = sorted(results, key=_sort_key)[0]
+        worst = in_row_order(results)[0]
         budget = worst.get("min_utilization")
-        line += f"; worst {shorten(worst['nodeid'], 60)} {percent(_shown(worst))}"
+        line += f"; worst {worst['nodeid']} {percent(_shown(worst))}"
         line += "" if budget is None else f", budget {percent(budget)}"
     return line
 
@@ -78,64 +71,75 @@ def breakdown(result: Row) -> str:
 
 
 def summary_rows(
-    results: Sequence[Row], width: int = 100, verbose: bool = False, limit: int | None = None
+    results: Sequence[Row],
+    width: int | None = None,
+    verbose: bool = False,
+    limit: int | None = None,
 ) -> list[tuple[str, str]]:
-    """(line, outcome) pairs: the header (outcome "") and one row per test, worst first,
-    each followed by its breakdown when ``verbose``; the outcome lets the caller colour.
+    """(line, status) pairs: the header (status "") and each test's row, worst first,
+    each followed by its breakdown when ``verbose``; the status lets the caller colour.
 
-    With ``limit``, a large run shows every test that did not pass but only the worst
-    passing ones up to ``limit`` rows, then one line counting the rest: ten thousand
-    rows would bury the ones that matter (the reports keep every row).
+    ``width`` is the terminal's (None: no limit, for a log or a file). With ``limit``, a
+    large run shows every test that did not pass but only the worst passing ones up to
+    ``limit`` rows, then one line counting the rest: ten thousand rows would bury the
+    ones that matter (the reports keep every row).
     """
-    lines = summary_lines(results, width)
-    if not lines:
+    if not results:
         return []
-    ordered = sorted(results, key=_sort_key)
-    shown = len(ordered)
-    if limit is not None and not verbose and len(ordered) > limit:
-        not_passed = sum(1 for r in ordered if _status(r) != "passed")
+    header, rows = _table(results, width)
+    shown = len(rows)
+    if limit is not None and not verbose and len(rows) > limit:
+        not_passed = sum(1 for r, _ in rows if status(_status(r)).style.name != "passed")
         shown = max(limit, not_passed)
-    rows = [(lines[0], "")]
-    for line, result in zip(lines[1 : shown + 1], ordered[:shown], strict=True):
-        rows.append((line, _status(result)))
+    out = [(header, "")]
+    for result, line in rows[:shown]:
+        out.append((line, _status(result)))
         if verbose:
-            rows.append((breakdown(result), ""))
-    if shown < len(ordered):
-        rest = ordered[shown:]
+            out.append((breakdown(result), ""))
+    if shown < len(rows):
+        rest = [r for r, _ in rows[shown:]]
         best = max((r.get("utilization") or 0.0) for r in rest)
-        rows.append(
+        out.append(
             (
                 f"... {len(rest):,} more passed, up to {percent(best)} of their bounds"
                 " (-v shows every row; the reports hold them all)",
                 "",
             )
         )
-    return rows
+    return out
 
 
-def summary_lines(results: Sequence[Row], width: int = 100) -> list[str]:
-    """Table rows: test, hardware, bottleneck, utilization, budget and status."""
-    if not results:
-        return []
-    ordered = sorted(results, key=_sort_key)
-    rows = [("test", "hardware", "bound by", "utilization", "budget", "status")]
-    rows += [
+def summary_lines(results: Sequence[Row], width: int | None = None) -> list[str]:
+    """The table's lines: test, hardware, bottleneck, utilization, budget and status."""
+    return [line for line, _ in summary_rows(results, width)]
+
+
+def _table(results: Sequence[Row], width: int | None) -> tuple[str, list[tuple[Row, str]]]:
+    """The header line, and each result (worst first) with its line."""
+    ordered = in_row_order(results)
+    head = ("test", "hardware", "bound by", "utilization", "budget", "status")
+    cells = [
         (
-            str(r["nodeid"]),
             str(r.get("hardware", "")),
             str(r.get("bottleneck", "")),
             percent(_shown(r)),
             percent(r.get("min_utilization")),
-            outcome_style(_status(r)).mark,
+            status(_status(r)).mark,
         )
         for r in ordered
     ]
-    fixed = [max(len(row[i]) for row in rows) for i in range(1, 6)]
-    name_width = max(30, min(max(len(row[0]) for row in rows), width - sum(fixed) - 10))
-    lines = []
-    for row in rows:
-        cells = [shorten(row[0], name_width).ljust(name_width)]
-        cells += [row[1].ljust(fixed[0]), row[2].ljust(fixed[1])]
-        cells += [row[3].rjust(fixed[2]), row[4].rjust(fixed[3]), row[5]]
-        lines.append("  ".join(cells).rstrip())
-    return lines
+    fixed = [max(len(row[i]) for row in [head[1:], *cells]) for i in range(5)]
+    rest = sum(fixed) + 2 * len(fixed)
+    longest = max(len(head[0]), *(len(str(r["nodeid"])) for r in ordered))
+    name_width = longest if width is None else max(len(head[0]), min(longest, width - rest))
+
+    def line(name: str, row: Sequence[str]) -> str:
+        parts = [name.ljust(name_width), row[0].ljust(fixed[0]), row[1].ljust(fixed[1])]
+        parts += [row[2].rjust(fixed[2]), row[3].rjust(fixed[3]), row[4]]
+        return "  ".join(parts).rstrip()
+
+    rows = [
+        (result, line(str(result["nodeid"]), row))
+        for result, row in zip(ordered, cells, strict=True)
+    ]
+    return line(head[0], head[1:]), rows

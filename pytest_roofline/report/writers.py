@@ -1,10 +1,12 @@
 """The only writer of report files, for the plugin and the ``roofline`` command alike.
 
 Every report is rendered from the JSON document (the source of truth, DESIGN.md section 5)
-and written whole or not at all: a temporary file renamed over the target, in a folder
-made when missing (as pytest does for ``--junit-xml``). One writer means one meaning for
-every output path, whoever asked for it:
+and written whole or not at all: a temporary file renamed over the target. One writer
+means one meaning for every output path, whoever asked for it:
 
+- a missing folder is made, as pytest makes it for ``--junit-xml``, and the line that
+  says the report was written says so (``made the folder reports/``): a mistyped path
+  then shows where the report went instead of leaving it in a folder nobody noticed;
 - ``-`` is standard output, the convention of command-line tools: the text comes back as
   the line to show (pytest shows it in its terminal summary, the command prints it);
 - the GitHub Actions job summary is asked for by name (``--roofline-github-summary``),
@@ -46,17 +48,36 @@ def is_stdout(target: Target) -> bool:
     return os.fspath(target) == STDOUT
 
 
+def missing_folder(target: Target, folder: Path = Path()) -> str | None:
+    """What ``target``'s folder lacks ("no folder out/reports", "blocker.txt is a file,
+    not a folder"), or None when it exists (or ``target`` is standard output)."""
+    if is_stdout(target):
+        return None
+    path = Path(folder, target)
+    if path.parent.is_dir():
+        return None
+    files = [p for p in path.parents if p.exists() and not p.is_dir()]
+    return f"{files[-1]} is a file, not a folder" if files else f"no folder {path.parent}"
+
+
+def _make_folder(path: Path) -> str:
+    """Make the folder ``path`` goes in; " (made the folder X)" when it was missing."""
+    missing = missing_folder(path)
+    atomic.make_folder(path)
+    return f" (made the folder {path.parent})" if missing is not None else ""
+
+
 def write_text(what: str, text: str, target: Target, folder: Path = Path()) -> Written:
     """Write one rendered report (``what`` names it in the line: "the HTML report")."""
     if is_stdout(target):
         return text.rstrip("\n"), True
     path = Path(folder, target)
     try:
-        atomic.make_folder(path)
+        made = _make_folder(path)
         atomic.write_text(path, text)
     except OSError as error:
         return _failed(path, error), False
-    return f"roofline: wrote {what} to {path}", True
+    return f"roofline: wrote {what} to {path}{made}", True
 
 
 def write_json(document: dict[str, Any], target: Target, folder: Path = Path()) -> Written:
@@ -124,10 +145,11 @@ def write_plot(document: dict[str, Any], target: Target, folder: Path = Path()) 
     """
     path = Path(folder, target)
     try:
+        made = _make_folder(path)
         plot(document, path)
     except OSError as error:
         return _failed(path, error), False
-    return f"roofline: wrote the roofline chart to {path}", True
+    return f"roofline: wrote the roofline chart to {path}{made}", True
 
 
 def first_clash(paths: Sequence[tuple[str, Path]]) -> tuple[str, str, Path] | None:

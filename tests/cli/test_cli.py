@@ -142,7 +142,7 @@ def test_report_to_files_in_a_new_folder(
     monkeypatch.chdir(tmp_path)
     assert main(["report", str(path), "--markdown", "out/gap.md", "--html", "out/gap.html"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"roofline: wrote the Markdown report to {Path('out', 'gap.md')}",
+        f"roofline: wrote the Markdown report to {Path('out', 'gap.md')} (made the folder out)",
         f"roofline: wrote the HTML report to {Path('out', 'gap.html')}",
     ]
     assert (tmp_path / "out" / "gap.md").read_text(encoding="utf-8") == render_markdown(

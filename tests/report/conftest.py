@@ -6,7 +6,10 @@
   records them (test_report_markdown.py, test_report_schema.py).
 - ``sample_document``: the JSON report the HTML, chart and plot tests draw
   (test_report_html.py, test_report_plot.py, test_report_browser.py).
+- ``shared_bandwidth_document``: a crowded report: roofs of one value, many tests, long
+  node ids (test_report_html.py, test_report_layout.py).
 - ``svgs`` and ``parsed``: the charts and the table rows of an HTML page.
+- ``browser``: headless Chromium on a page, skipping the test where it is not installed.
 
 Some test modules' assertions name the same inputs as these samples (a node id, a
 throughput); they keep their own copy of those figures as the values they expect.
@@ -15,9 +18,12 @@ throughput); they keep their own copy of those figures as the values they expect
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -249,7 +255,8 @@ def svgs() -> Callable[[str], dict[str, ET.Element]]:
 
 
 class Rows(HTMLParser):
-    """The rows of the page's tables: (table class, row attributes, cell texts)."""
+    """The rows of the page's tables: (table class, row attributes, cell texts); a line
+    break in a cell reads as a space."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -272,6 +279,8 @@ class Rows(HTMLParser):
             self.cell = []
         elif tag == "script":
             self.scripts += 1
+        elif tag == "br" and self.cell is not None:
+            self.cell.append(" ")
 
     def handle_data(self, data: str) -> None:
         if self.cell is not None:
@@ -298,3 +307,103 @@ def parsed() -> Callable[[str], Rows]:
         return parser
 
     return read
+
+
+# -- a crowded sample: shared roof values, many tests, long node ids ------------------------
+
+SHARED_LOCAL = Hardware(
+    name="local",
+    peak_flops={"fp64": 2.5e10, "fp32": 5e10},
+    memory_bandwidth=1.98e10,
+    memory_levels=(
+        MemoryLevel(name="L1", capacity=48 * KiB, bandwidth=2e11),
+        MemoryLevel(name="L2", capacity=2 * MiB, bandwidth=1e11),
+        MemoryLevel(name="L3", capacity=32 * MiB, bandwidth=1.98e10),
+    ),
+    ceiling_uncertainty=0.1,
+    measured=True,
+)
+"""``local`` whose L3 is as fast as main memory (19.8 GB/s): two roofs of one value."""
+LONG_PATH = "tests/performance/kernels/linear_algebra/test_blas_level3_throughput.py"
+H100_DTYPES = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8")
+
+
+@pytest.fixture(scope="session")
+def shared_bandwidth_document() -> Callable[[], dict[str, Any]]:
+    """``shared_bandwidth_document()``: 16 kernels on ``SHARED_LOCAL`` and 29 on h100-sxm
+    (every dtype, so roofs of equal peaks too: fp8 and int8, bf16 and fp16, fp32 and
+    fp64), under node ids of 100 characters and more, many near a roof or its label, a
+    few on one spot; one unmeasured and one judged on a busy machine; two serving
+    results under long node ids. A new document each call."""
+
+    def build() -> dict[str, Any]:
+        h100, kernel = Hardware.named("h100-sxm"), recorded_kernel_result
+        results, utilizations = [], (0.3, 0.55, 0.8, 0.97)
+        for i, size in enumerate((16, 32, 64, 128, 256, 512, 1024, 2048)):
+            for dtype in ("fp32", "fp64"):
+                test = f"{LONG_PATH}::TestMatmul::test_matmul_throughput[{size}-{size}-{size}"
+                work = kernels.matmul(size, size, size, dtype)
+                results.append(
+                    kernel(
+                        f"{test}-{dtype}-row_major]", work, SHARED_LOCAL, utilizations[i % 4], 0.4
+                    )
+                )
+        for i, dtype in enumerate(H100_DTYPES):
+            for j, size in enumerate((256, 4096)):
+                gemm, dot = kernels.matmul(size, size, size, dtype), kernels.dot(size << 12, dtype)
+                test = f"tests/gpu/test_tensor_cores.py::test_gemm_{dtype}[{size}x{size}]"
+                results.append(kernel(test, gemm, h100, utilizations[(i + j) % 4], 0.5))
+                # All on one spot of the memory roof.
+                test = f"tests/gpu/test_bandwidth.py::test_dot_{dtype}[{size << 12}]"
+                results.append(kernel(test, dot, h100, 0.9, 0.5))
+        test = "tests/gpu/test_bandwidth.py::test_not_measured"
+        results.append(kernel(test, kernels.triad(1 << 20), h100, None, 0.5))
+        results[3] = results[3].model_copy(update={"noisy": True})
+        serving = "tests/serving/test_llama_70b_serving_throughput.py::test_total_throughput"
+        results.append(serving_result(f"{serving}[vllm-0.6.3-tp8]", 0.25))
+        results.append(serving_result(f"{serving}[trtllm-0.12-tp8]", 0.5))
+        document = json_report.build_document(results)
+        document["created"] = "2026-01-02T00:00:00+00:00"
+        return document
+
+    return build
+
+
+# -- a real browser ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Callable[..., bytes]:
+    """``browser(page, *args, size=(width, height))``: run headless Chromium on the local
+    file ``page`` with ``args`` (``--dump-dom``, ``--screenshot=...``), isolated from any
+    profile and the network, and return what it printed. Skips the test when Chromium is
+    not installed (CI installs it)."""
+    found = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+    if found is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+
+    def run(page: Path, *args: str, size: tuple[int, int]) -> bytes:
+        command = [
+            str(found),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--window-size={size[0]},{size[1]}",
+            *args,
+            page.as_uri(),
+        ]
+        done = subprocess.run(command, capture_output=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+        return done.stdout
+
+    return run

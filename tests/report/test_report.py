@@ -102,30 +102,43 @@ def test_summary_of_no_results_is_empty() -> None:
     assert terminal.summary_lines([]) == []
 
 
-def test_shorten_keeps_short_ids_whole() -> None:
-    assert terminal.shorten("tests/test_a.py::test_b", 40) == "tests/test_a.py::test_b"
+LONG_ID = (
+    "tests/serving/test_llama_70b_serving_throughput.py::test_total_throughput[vllm-0.6.3-tp8]"
+)
 
 
-def test_shorten_drops_folders_first() -> None:
-    nodeid = "tests/perf/kernels/test_gemm.py::test_big[1024]"
-    assert terminal.shorten(nodeid, 35) == "test_gemm.py::test_big[1024]"
+def test_node_ids_are_never_cut_however_narrow_the_terminal(
+    kernel_result: Callable[..., Result],
+) -> None:
+    shown = [kernel_result(LONG_ID, 0.5), kernel_result("t.py::short", 0.9)]
+    records = [r.model_dump(mode="json") for r in shown]
+    lines = terminal.summary_lines(records, width=80)
+    # One line per test, its node id whole; the columns fit 80 for the ids that fit.
+    assert len(lines) == 3
+    assert lines[1].split() == [LONG_ID, "h100-sxm", "compute", "50.0%", "40.0%", "ok"]
+    assert lines[2].split()[0] == "t.py::short"
+    assert len(lines[0]) <= 80
+    assert len(lines[2]) <= 80
+    assert lines[0].index("hardware") == lines[2].index("h100-sxm")
 
 
-@pytest.mark.parametrize("width", [12, 20, 30])
-def test_shorten_keeps_the_end_of_the_test_name(width: int) -> None:
-    nodeid = "tests/perf/test_gemm.py::test_matmul_throughput[4096-bf16]"
-    short = terminal.shorten(nodeid, width)
-    assert len(short) <= width
-    assert "..." in short
-    assert short.endswith("bf16]")
+def test_without_a_width_every_row_is_one_line(kernel_result: Callable[..., Result]) -> None:
+    shown = [kernel_result(LONG_ID, 0.5), kernel_result("t.py::short", 0.9)]
+    lines = terminal.summary_lines([r.model_dump(mode="json") for r in shown])
+    assert [line.split()[0] for line in lines[1:]] == [LONG_ID, "t.py::short"]
+    # The columns line up after the longest id.
+    assert lines[1].index("h100-sxm") == lines[2].index("h100-sxm") == len(LONG_ID) + 2
+    wide = terminal.summary_lines([r.model_dump(mode="json") for r in shown], width=200)
+    assert wide == lines
 
 
-def test_summary_respects_the_width_for_long_node_ids(kernel_result: Callable[..., Result]) -> None:
-    long_id = "tests/" + "very_deep_folder/" * 6 + "test_gemm.py::test_" + "x" * 80 + "[big]"
-    shown = [kernel_result(long_id, 0.5), kernel_result("t.py::short", 0.9)]
-    lines = terminal.summary_lines([r.model_dump(mode="json") for r in shown], width=100)
-    assert all(len(line) <= 100 for line in lines)
-    assert any(line.split()[0].endswith("[big]") for line in lines)
+def test_the_one_line_summary_names_the_worst_test_whole_and_counts_in_words(
+    kernel_result: Callable[..., Result],
+) -> None:
+    one = [kernel_result(LONG_ID, 0.2).model_dump(mode="json")]
+    assert terminal.one_line(one) == f"roofline: 1 test: 1 low; worst {LONG_ID} 20.0%, budget 40.0%"
+    two = [*one, kernel_result("t.py::fine", 0.9).model_dump(mode="json")]
+    assert terminal.one_line(two).startswith("roofline: 2 tests: 1 ok, 1 low; worst ")
 
 
 # -- JSON report --------------------------------------------------------------------------
@@ -220,3 +233,34 @@ def test_write_text_failing_rename_leaves_no_temporary(
         atomic.write_text(path, "new content")
     assert path.read_text(encoding="utf-8") == "previous content\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+LONG_TEST = """
+import pytest
+from pytest_roofline import kernels
+
+@pytest.mark.roofline(kernels.dot(1_000_000), hardware="h100-sxm", min_utilization=0.5)
+@pytest.mark.parametrize("engine", ["vllm-0.6.3-tp8-with-a-long-parameter-id"])
+def test_total_throughput_of_the_serving_engine_under_load(roofline, engine):
+    roofline.report(seconds=23.9e-6)
+"""
+
+
+def test_a_ci_log_holds_the_whole_node_id_and_its_figures(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An 80-column run whose output is a pipe, as in CI: the row names its test whole."""
+    pytester.makepyfile(test_llama_70b_serving_throughput=LONG_TEST)
+    monkeypatch.setenv("COLUMNS", "80")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    nodeid = (
+        "test_llama_70b_serving_throughput.py::"
+        "test_total_throughput_of_the_serving_engine_under_load"
+        "[vllm-0.6.3-tp8-with-a-long-parameter-id]"
+    )
+    rows = [line.split() for line in result.stdout.lines if line.startswith(nodeid)]
+    assert rows == [[nodeid, "h100-sxm", "memory", "10.0%", "50.0%", "LOW"]]
+    quiet = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-q")
+    said = f"roofline: 1 test: 1 low; worst {nodeid} 10.0%, budget 50.0%"
+    assert said in quiet.stdout.lines

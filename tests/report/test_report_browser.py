@@ -11,14 +11,13 @@ than to any other outcome colour. The sample has one point per outcome on each c
 point drawn in the wrong place, or not at all, leaves the wrong colour at that spot. The
 points' 5 px radius leaves their centre pixels untouched by anti-aliasing.
 
-Skipped when Chromium is not installed (CI installs it).
+Skipped when Chromium is not installed (CI installs it). How labels and tables are laid
+out is checked in test_report_layout.py.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Callable
@@ -26,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from pytest_roofline.report.format import OUTCOME_COLORS
 from pytest_roofline.report.html import render_html
+
+Browser = Callable[..., bytes]
+"""The ``browser`` fixture (tests/report/conftest.py)."""
 
 WIDTH, HEIGHT = 1200, 2400
 
@@ -45,7 +46,7 @@ Array.prototype.forEach.call(document.querySelectorAll("svg.roofline"), function
 CLICK = """<script>
 (function () {
   var table = document.querySelector("table.kernels");
-  var head = table.tHead.rows[0].cells[6];
+  var head = table.tHead.rows[0].cells[7];
   function order() {
     return Array.prototype.map.call(table.tBodies[0].rows, function (row) {
       return row.getAttribute("data-outcome");
@@ -57,41 +58,6 @@ CLICK = """<script>
   document.body.setAttribute("data-second-click", order());
 })();
 </script>"""
-
-
-@pytest.fixture
-def chromium() -> str:
-    found = shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    )
-    if found is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return found
-
-
-def run_chromium(chromium: str, tmp_path: Path, page: Path, *args: str) -> bytes:
-    """Run headless Chromium on a local file, isolated from any profile and the network."""
-    profile = tmp_path / "profile"
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        "--force-device-scale-factor=1",
-        f"--user-data-dir={profile}",
-        f"--window-size={WIDTH},{HEIGHT}",
-        *args,
-        page.as_uri(),
-    ]
-    done = subprocess.run(command, capture_output=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
-    return done.stdout
 
 
 def decode_png(data: bytes) -> np.ndarray[Any, np.dtype[np.uint8]]:
@@ -186,7 +152,7 @@ def test_png_decoder_reads_every_filter() -> None:
 
 
 def test_report_renders_and_points_sit_at_their_coordinates(
-    chromium: str,
+    browser: Browser,
     tmp_path: Path,
     sample_document: Callable[[], dict[str, Any]],
     svgs: Callable[[str], dict[str, ET.Element]],
@@ -197,7 +163,7 @@ def test_report_renders_and_points_sit_at_their_coordinates(
     measured = tmp_path / "report.html"
     measured.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
 
-    dom = run_chromium(chromium, tmp_path, measured, "--dump-dom").decode()
+    dom = browser(measured, "--dump-dom", size=(WIDTH, HEIGHT)).decode()
     # The report's own script ran to its end without an error.
     assert re.search(r'<body[^>]*data-sortable="ready"', dom)
     offsets = {
@@ -211,7 +177,7 @@ def test_report_renders_and_points_sit_at_their_coordinates(
     assert set(offsets) == set(expected)
 
     shot = tmp_path / "report.png"
-    run_chromium(chromium, tmp_path, measured, f"--screenshot={shot}")
+    browser(measured, f"--screenshot={shot}", size=(WIDTH, HEIGHT))
     image = decode_png(shot.read_bytes())
     assert image.shape == (HEIGHT, WIDTH, 3)
     # Not blank: text, lines and fills give many distinct colours.
@@ -238,7 +204,7 @@ def test_report_renders_and_points_sit_at_their_coordinates(
 
 
 def test_clicking_a_header_sorts_the_table(
-    chromium: str,
+    browser: Browser,
     tmp_path: Path,
     sample_document: Callable[[], dict[str, Any]],
     parsed: Callable[[str], Any],
@@ -246,7 +212,7 @@ def test_clicking_a_header_sorts_the_table(
     page = render_html(sample_document())
     clicked = tmp_path / "clicked.html"
     clicked.write_text(page.replace("</body>", CLICK + "</body>"), encoding="utf-8")
-    dom = run_chromium(chromium, tmp_path, clicked, "--dump-dom").decode()
+    dom = browser(clicked, "--dump-dom", size=(WIDTH, HEIGHT)).decode()
     first = re.search(r'data-first-click="([^"]*)"', dom)
     second = re.search(r'data-second-click="([^"]*)"', dom)
     assert first is not None
@@ -256,5 +222,5 @@ def test_clicking_a_header_sorts_the_table(
     assert second[1].split(",") == ["impossible", "passed", "failed", "unmeasured"]
     rows = parsed(dom)
     heads = [a for table, name, a in rows.headers if "kernels" in table]
-    assert heads[6].get("aria-sort") == "descending"
-    assert heads[7].get("aria-sort") is None
+    assert heads[7].get("aria-sort") == "descending"
+    assert heads[8].get("aria-sort") is None

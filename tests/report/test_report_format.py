@@ -29,6 +29,8 @@ from pytest_roofline.report.format import (
     seconds,
     si_tick,
     signed,
+    status,
+    status_name,
     tally,
     terminal_markup,
     tokens_per_second,
@@ -36,6 +38,7 @@ from pytest_roofline.report.format import (
 )
 from pytest_roofline.report.html import render_html
 from pytest_roofline.report.markdown import render_markdown
+from pytest_roofline.report.plot import key_lines
 from pytest_roofline.report.svg import roofline_svg
 
 H100 = "h100-sxm"
@@ -290,7 +293,9 @@ def test_markdown_rows_and_counts(every_outcome: Callable[[], list[Result]]) -> 
 
 def test_html_rows_counts_and_legend(every_outcome: Callable[[], list[Result]]) -> None:
     page = render_html(json_report.build_document(every_outcome()))
-    assert re.findall(r'<tr data-nodeid="[^"]*" data-outcome="(\w+)"', page) == ROWS
+    assert (
+        re.findall(r'<tr data-nodeid="[^"]*" data-number="\d+" data-outcome="(\w+)"', page) == ROWS
+    )
     totals = re.search(r'class="meta totals">5 result\(s\): ([^<]*)<', page)
     assert totals is not None
     assert totals.group(1) == ", ".join(f"1 {name}" for name in COUNTS)
@@ -318,11 +323,11 @@ def test_plot_legend_lists_outcomes_in_the_same_order(
     pytest.importorskip("matplotlib")
     from matplotlib import pyplot
 
-    from pytest_roofline.report.plot import _draw
+    from pytest_roofline.report.plot import draw
 
     canvas, ax = pyplot.subplots()
     try:
-        _draw(ax, chart_model(json_report.build_document(every_outcome())["results"], H100))
+        draw(ax, chart_model(json_report.build_document(every_outcome())["results"], H100))
         labels = ax.get_legend_handles_labels()[1]
     finally:
         pyplot.close(canvas)
@@ -340,9 +345,76 @@ def test_every_report_caps_a_huge_utilization(kernel_result: Callable[..., Resul
     assert ">999%" in terminal.summary_lines(records(huge))[1]
     assert ">999%" in terminal.one_line(records(huge))
     assert "| ⚠️ >999% / 40.0% |" in render_markdown(doc)
-    assert "&gt;999% / budget 40.0%" in render_html(doc)  # escaped, as all text is
+    assert "&gt;999% /<br>budget 40.0%" in render_html(doc)  # escaped, as all text is
     svg = ET.fromstring(roofline_svg(doc["results"], H100))
     titles = [t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}title")]
     assert any("utilization >999%" in title for title in titles)
     (row,) = [line for line in diff_documents(doc, doc) if "test_huge" in line]
     assert row.count(">999%") == 2
+
+
+# -- a verdict taken on a busy machine ------------------------------------------------------
+
+
+def test_busy_is_one_status_in_every_report(kernel_result: Callable[..., Result]) -> None:
+    """A result judged while the machine was busy (``noisy``) shows as such in the JSON
+    reader, the terminal, the Markdown and the HTML: never as a plain pass."""
+    busy = kernel_result("t.py::test_busy", 0.9).model_copy(update={"noisy": True})
+    quiet = kernel_result("t.py::test_quiet", 0.8)
+    low = kernel_result("t.py::test_low", 0.2).model_copy(update={"noisy": True})
+    doc = json_report.build_document([busy, quiet, low])
+    by_id = {r["nodeid"]: r for r in doc["results"]}
+    assert json_report.status(by_id["t.py::test_busy"]) == "passed (busy machine)"
+    assert json_report.status(by_id["t.py::test_quiet"]) == "passed"
+    assert json_report.status(by_id["t.py::test_low"]) == "failed (busy machine)"
+    # What a gate decides on: the outcome, busy or not.
+    assert json_report.outcome(by_id["t.py::test_busy"]) == "passed"
+    regressed = {**by_id["t.py::test_busy"], "regression": "dropped 30% below its baseline"}
+    assert json_report.outcome(regressed) == "regressed"
+    assert json_report.status(regressed) == "regressed (busy machine)"
+
+    rows = {line.split()[0]: line for line in terminal.summary_lines(doc["results"])[1:]}
+    assert rows["t.py::test_busy"].endswith("40.0%  ok (busy machine)")
+    assert rows["t.py::test_quiet"].endswith("40.0%  ok")
+    assert rows["t.py::test_low"].endswith("40.0%  LOW (busy machine)")
+    assert terminal.one_line(doc["results"]).startswith(
+        "roofline: 3 tests: 1 ok, 1 ok (busy machine), 1 low (busy machine);"
+    )
+    assert terminal_markup("passed (busy machine)") == {"yellow": True}
+    assert terminal_markup("failed (busy machine)") == {"red": True}
+
+    markdown = render_markdown(doc)
+    assert "| ✅ 90.0% / 40.0% (busy machine) |" in markdown
+    assert "| ✅ 80.0% / 40.0% |" in markdown
+    assert "| ❌ 20.0% / 40.0% (busy machine) |" in markdown
+    assert markdown.splitlines()[0].endswith(
+        "— 1 passed, 1 passed (busy machine), 1 below budget (busy machine)"
+    )
+
+    page = render_html(doc)
+    assert re.search(
+        r'data-nodeid="t.py::test_busy" data-number="\d" data-outcome="passed \(busy machine\)"',
+        page,
+    )
+    assert '<td class="status passed busy" data-sort="2">passed<br>(busy machine)</td>' in page
+    assert "3 result(s): 1 passed, 1 passed (busy machine), 1 failed (busy machine)" in page
+    # The chart's point says it too (in its outcome's colour), and the plot's key.
+    chart = chart_model(doc["results"], H100)
+    assert {p.nodeid: p.outcome for p in chart.points}["t.py::test_busy"] == (
+        "passed (busy machine)"
+    )
+    assert "  3  passed (busy machine)   90.0%  t.py::test_busy" in key_lines(chart, 80)
+
+
+def test_a_busy_status_reads_back_as_its_outcome() -> None:
+    shown = status(status_name("regressed", True))
+    assert (shown.name, shown.mark, shown.label) == (
+        "regressed (busy machine)",
+        "REGRESSED (busy machine)",
+        "regressed (busy machine)",
+    )
+    assert shown.style is outcome_style("regressed")
+    assert outcome_style("passed (busy machine)").colour == OUTCOME_COLORS["passed"]
+    assert status("sideways (busy machine)").style is outcome_style("unmeasured")
+    # Busy results sort with their outcome (a rank of their own would hide a failure).
+    assert worst_first("failed (busy machine)", 0.2) == worst_first("failed", 0.2)

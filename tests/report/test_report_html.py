@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from pytest_roofline import Hardware
 from pytest_roofline.report import json_report
 from pytest_roofline.report.chart import (
     axis_position,
@@ -27,10 +26,8 @@ from pytest_roofline.report.chart import (
 )
 from pytest_roofline.report.format import OUTCOME_COLORS
 from pytest_roofline.report.html import render_html
-from pytest_roofline.report.html_tables import (
-    serving_figures,
-    worst_first_rows,
-)
+from pytest_roofline.report.html_tables import breakable
+from pytest_roofline.report.json_report import in_row_order, serving_figures
 from pytest_roofline.report.svg import roofline_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -90,22 +87,27 @@ def test_kernel_rows_are_worst_first_and_carry_the_figures(page: str, parsed: Pa
     assert h100 == ["impossible", "unmeasured", "failed", "passed"]
     cells = {a["data-nodeid"]: c for a, c in rows}
     gemm = cells["tests/test_gemm.py::test_gemm"]
-    # test, work, bottleneck, intensity vs ridge, bound, measured, utilization, status
-    assert gemm[1] == "matmul 1024x1024x1024 bf16"
-    assert gemm[2] == "compute"
-    assert gemm[3] == "341 FLOP/B, above ridge 295"  # 1024/3 and 989e12 / 3.35e12
-    assert gemm[6] == "50.0% / budget 40.0%"
-    assert gemm[7] == "passed"
-    assert cells[SCRIPT_NODEID][7] == "failed"
-    assert cells["tests/test_half.py::test_unmeasured"][5] == "-"
+    # #, test, work, bottleneck, intensity vs ridge, bound, measured, utilization, status
+    assert gemm[0] == "4"  # the fourth row on h100-sxm
+    assert gemm[1] == "tests/test_gemm.py::test_gemm"
+    assert gemm[2] == "matmul 1024x1024x1024 bf16"
+    assert gemm[3] == "compute"
+    assert gemm[4] == "341 FLOP/B, above ridge 295"  # 1024/3 and 989e12 / 3.35e12
+    assert gemm[7] == "50.0% / budget 40.0%"
+    assert gemm[8] == "passed"
+    assert cells[SCRIPT_NODEID][8] == "failed"
+    assert cells["tests/test_half.py::test_unmeasured"][6] == "-"
+    # Numbered from 1 on each hardware, in row order.
+    assert [c[0] for _, c in rows] == ["1", "2", "3", "4", "1", "2", "3"]
 
 
 def test_headers_are_sortable_with_status_the_default(page: str, parsed: Parse) -> None:
     p = parsed(page)
     assert p.scripts == 1
     heads = [(name, a) for table, name, a in p.headers if "kernels" in table]
-    names = [name for name, _ in heads[:8]]
+    names = [name for name, _ in heads[:9]]
     assert names == [
+        "#",
         "test",
         "work",
         "bottleneck",
@@ -115,7 +117,7 @@ def test_headers_are_sortable_with_status_the_default(page: str, parsed: Parse) 
         "utilization vs budget",
         "status",
     ]
-    assert [a.get("aria-sort") for _, a in heads[:8]] == [None] * 7 + ["ascending"]
+    assert [a.get("aria-sort") for _, a in heads[:9]] == [None] * 8 + ["ascending"]
     assert "table.sortable" in page
     assert 'addEventListener("click"' in page
 
@@ -268,50 +270,72 @@ def test_pixels_follow_the_log_axes(page: str, svgs: Charts) -> None:
             assert dy * dpy < 0
 
 
-def test_one_roof_per_dtype_meeting_at_the_ridge(page: str, svgs: Charts) -> None:
+def _corners(element: ET.Element) -> list[tuple[float, float]]:
+    pairs = [corner.split(",") for corner in element.attrib["points"].split()]
+    return [(float(x), float(y)) for x, y in pairs]
+
+
+def test_one_roof_per_dtype_used_flat_from_its_ridge(page: str, svgs: Charts) -> None:
     svg = svgs(page)[H100]
     roofs = [g for g in svg.iter(f"{SVG}g") if g.attrib.get("class") == "roof"]
+    # Only the dtypes the tests compute in: bf16, fp32 and fp16 (no fp8, int8, tf32).
     covered = [d for g in roofs for d in g.attrib["data-dtypes"].split()]
-    assert sorted(covered) == sorted(Hardware.named(H100).peak_flops)
+    assert sorted(covered) == ["bf16", "fp16", "fp32"]
     by_dtype = {d: g for g in roofs for d in g.attrib["data-dtypes"].split()}
     # Equal peaks share one roof: bf16 and fp16 on H100.
     assert by_dtype["bf16"] is by_dtype["fp16"]
+    right_edge = float(svg.attrib["data-plot-left"]) + float(svg.attrib["data-plot-width"])
     for dtype, peak in (("bf16", H100_BF16), ("fp32", H100_FP32)):
         g = by_dtype[dtype]
         assert float(g.attrib["data-peak"]) == peak
         assert float(g.attrib["data-ridge"]) == pytest.approx(peak / H100_BW)
         line = g.find(f"{SVG}polyline")
         assert line is not None
-        corners = [tuple(map(float, c.split(","))) for c in line.attrib["points"].split()]
         ridge = (float(g.attrib["data-ridge-x-px"]), float(g.attrib["data-ridge-y-px"]))
-        # slope up to the ridge, then flat to the right edge
-        assert corners[1] == ridge
-        assert corners[2][1] == ridge[1]
-        assert corners[0][0] < ridge[0] < corners[2][0]
-        assert corners[0][1] > ridge[1]
+        # Flat from the ridge to the right edge; main memory's slope leads up to it.
+        assert _corners(line) == [ridge, (pytest.approx(right_edge), ridge[1])]
         marker = g.find(f"{SVG}circle")
         assert marker is not None
         assert marker.attrib["class"] == "ridge"
-        labels = [t.text or "" for t in g.iter(f"{SVG}text")]
-        assert any(t.startswith("ridge ") for t in labels)
+    labels = {t.text for t in svg.iter(f"{SVG}text") if "roof-label" in t.attrib.get("class", "")}
+    assert labels == {"bf16 = fp16 989 TFLOP/s", "fp32 67 TFLOP/s"}
+    ridges = {t.text for t in svg.iter(f"{SVG}text") if "ridge-label" in t.attrib.get("class", "")}
+    assert ridges == {"ridge 295", "ridge 20"}
 
 
-def test_cache_levels_get_dashed_labelled_slopes(page: str, svgs: Charts) -> None:
+def test_every_slope_reaches_across_its_whole_range(page: str, svgs: Charts) -> None:
     svg = svgs(page)["local"]
     slopes = {
         line.attrib["data-names"]: line
-        for line in svg.iter(f"{SVG}line")
+        for line in svg.iter(f"{SVG}polyline")
         if line.attrib.get("class") == "slope"
     }
     assert set(slopes) == {"memory", "L1", "L2", "L3"}
     assert "stroke-dasharray" not in slopes["memory"].attrib
+    top = min(
+        float(g.attrib["data-ridge-y-px"])
+        for g in svg.iter(f"{SVG}g")
+        if g.attrib.get("class") == "roof"
+    )
+    left = float(svg.attrib["data-plot-left"])
+    right = left + float(svg.attrib["data-plot-width"])
+    memory = _corners(slopes["memory"])
+    # Main memory from the left edge up to the highest ridge, where the highest roof goes on.
+    assert memory[0][0] == pytest.approx(left)
+    assert memory[-1][1] == pytest.approx(top)
     for name, bandwidth in (("L1", 9e10), ("L2", 6e10), ("L3", 4e10)):
         assert slopes[name].attrib["stroke-dasharray"]
         assert float(slopes[name].attrib["data-bandwidth"]) == bandwidth
-    labels = {t.text for t in svg.iter(f"{SVG}text") if t.attrib.get("class") == "slope-label"}
+        # A cache roof: its slope from the left edge, then the highest peak to the right
+        # edge, never stopping in mid-air.
+        corners = _corners(slopes[name])
+        assert corners[0][0] == pytest.approx(left)
+        assert corners[1][1] == pytest.approx(top)
+        assert corners[-1] == (pytest.approx(right), pytest.approx(top))
+    labels = {t.text for t in svg.iter(f"{SVG}text") if "slope-label" in t.attrib.get("class", "")}
     assert labels == {"memory 17 GB/s", "L1 90 GB/s", "L2 60 GB/s", "L3 40 GB/s"}
     roofs = [g for g in svg.iter(f"{SVG}g") if g.attrib.get("class") == "roof"]
-    assert sorted(g.attrib["data-dtypes"] for g in roofs) == ["fp32", "fp64"]
+    assert sorted(g.attrib["data-dtypes"] for g in roofs) == ["fp32"]  # no test used fp64
 
 
 def test_axes_reach_every_corner_and_point_with_margin(document: dict[str, Any]) -> None:
@@ -331,11 +355,20 @@ def test_axes_reach_every_corner_and_point_with_margin(document: dict[str, Any])
         assert math.log10(y_hi) == round(math.log10(y_hi))
 
 
-def test_copy_without_flops_is_left_off_the_chart_and_said_so(page: str, svgs: Charts) -> None:
+def test_results_left_off_the_chart_are_named_with_why(page: str, svgs: Charts) -> None:
     local = page[page.index('data-hardware="local"') :]
-    assert "1 kernel result(s) not plotted" in local
+    assert '<p class="note">1 kernel result not plotted:</p>' in local
+    assert (
+        '<li data-nodeid="tests/test_local.py::test_copy">#3 <code>'
+        + breakable("tests/test_local.py::test_copy")
+        + "</code>: no FLOPs: zero intensity has no place on a log axis</li>"
+    ) in local
     nodes = [p.attrib["data-nodeid"] for p in points(svgs(page)["local"])]
     assert sorted(nodes) == ["tests/test_local.py::test_sgemm", "tests/test_local.py::test_sgemm32"]
+    h100 = page[page.index('data-hardware="h100-sxm"') : page.index('data-hardware="local"')]
+    assert "tests/test_half.py::test_unmeasured</code>: no measurement</li>" in h100.replace(
+        "<wbr>", ""
+    )
 
 
 def test_decade_ticks_are_labelled(page: str, svgs: Charts) -> None:
@@ -361,7 +394,7 @@ def test_helpers() -> None:
 
 
 def test_worst_first_orders_outcomes_then_utilization(document: dict[str, Any]) -> None:
-    ordered = worst_first_rows(document["results"])
+    ordered = in_row_order(document["results"])
     ranks = [("impossible", "unmeasured", "failed", "passed").index(r["outcome"]) for r in ordered]
     assert ranks == sorted(ranks)
     passed = [r["utilization"] for r in ordered if r["outcome"] == "passed"]

@@ -23,6 +23,7 @@ from pytest_roofline.core.units import (
     parse,
 )
 from pytest_roofline.report import json_report
+from pytest_roofline.report.html import render_html
 from pytest_roofline.report.markdown import render_markdown
 from pytest_roofline.verdict.record import Result
 
@@ -210,3 +211,23 @@ def test_round_trip_through_json_shows_the_json_numbers(
         expected = [result[k] for k in ("memory_seconds", "compute_seconds", "network_seconds")]
         assert times == pytest.approx(expected, rel=5e-3)
         assert percents(row[6])[0] == pytest.approx(result["utilization"], abs=5e-4)
+
+
+def test_html_and_markdown_show_the_same_serving_figures(
+    document: Callable[[], dict[str, Any]], parsed: Callable[[str], Any]
+) -> None:
+    """One token-rate format and one per-GPU figure in both reports, also where a record
+    keeps the bound's own per-GPU figure and it is not the total over the GPUs."""
+    doc = document()
+    vllm = next(r for r in doc["results"] if r["nodeid"].endswith("test_vllm"))
+    vllm["serving"]["optimal_tokens_per_second_per_gpu"] = 61_580.0
+    markdown = {nodeid(row[0]): row for row in rows(render_markdown(doc), "Serving")}
+    page = render_html(doc)
+    html_rows = {a["data-nodeid"]: cells for t, a, cells in parsed(page).rows if "serving" in t}
+    assert set(html_rows) == set(markdown)
+    for test, cells in html_rows.items():
+        # optimal / GPU, measured / GPU and the gap, in the Markdown's columns 3 to 5 and
+        # the HTML's 3 to 5 (after the test, the work and the GPUs)
+        assert cells[3:6] == markdown[test][3:6], test
+    assert markdown["tests/test_s.py::test_vllm"][3] == "61,580 tokens/s"
+    assert "ktokens" not in page

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_roofline import Result
+from pytest_roofline.errors import clip_path
 from pytest_roofline.report import json_report, writers
 from pytest_roofline.report.html import render_html
 from pytest_roofline.report.markdown import render_markdown
@@ -33,13 +34,12 @@ def test_a_dash_is_standard_output_for_every_report(
     assert list(tmp_path.iterdir()) == []  # no file called "-"
 
 
-def test_files_are_written_whole_in_folders_made_for_them(
-    doc: dict[str, Any], tmp_path: Path
-) -> None:
+def test_files_are_written_whole(doc: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
     lines = writers.write_all(
         doc, markdown="out/gap.md", html="out/gap.html", json="out/r.json", folder=tmp_path
     )
-    out = tmp_path / "out"
     assert lines == [
         (f"roofline: wrote 5 results to {out / 'r.json'}", True),
         (f"roofline: wrote the Markdown report to {out / 'gap.md'}", True),
@@ -82,6 +82,44 @@ def test_a_report_that_cannot_be_written_is_one_line(doc: dict[str, Any], tmp_pa
         f" {tmp_path / 'blocker.txt'} is a file, not a folder"
     )
     assert (tmp_path / "ok.md").exists()
+
+
+def test_a_missing_folder_is_made_and_said(doc: dict[str, Any], tmp_path: Path) -> None:
+    """A missing folder is made, as pytest makes it for --junit-xml, and the line says so:
+    a mistyped path then shows where the report went."""
+    missing = tmp_path / "nonexistent" / "dir"
+    lines = writers.write_all(
+        doc,
+        markdown=missing / "gap.md",
+        html=missing / "gap.html",
+        json=missing / "r.json",
+        folder=tmp_path,
+    )
+    assert lines == [
+        (
+            f"roofline: wrote {len(doc['results'])} results to {missing / 'r.json'}"
+            f" (made the folder {missing})",
+            True,
+        ),
+        (f"roofline: wrote the Markdown report to {missing / 'gap.md'}", True),
+        (f"roofline: wrote the HTML report to {missing / 'gap.html'}", True),
+    ]
+    assert sorted(p.name for p in missing.iterdir()) == ["gap.html", "gap.md", "r.json"]
+    assert writers.missing_folder(tmp_path / "elsewhere" / "x.png") == (
+        f"no folder {tmp_path / 'elsewhere'}"
+    )
+    assert writers.missing_folder(missing / "x.png") is None
+    assert writers.missing_folder("-") is None
+
+
+def test_a_file_where_a_folder_should_be_is_one_line(doc: dict[str, Any], tmp_path: Path) -> None:
+    (tmp_path / "blocker.txt").write_text("x")
+    line, ok = writers.write_text("the HTML report", "<p>", tmp_path / "blocker.txt" / "r.html")
+    assert not ok
+    assert line == (
+        f"roofline: could not write {clip_path(tmp_path / 'blocker.txt' / 'r.html')}:"
+        f" {tmp_path / 'blocker.txt'} is a file, not a folder"
+    )
 
 
 def test_a_figure_json_cannot_hold_is_a_failure_line(tmp_path: Path) -> None:
