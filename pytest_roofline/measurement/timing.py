@@ -48,6 +48,7 @@ from pytest_roofline.measurement.figures import Measurement
 from pytest_roofline.measurement.windows import (
     WINDOWS,
 )
+from pytest_roofline.specs.counted import is_jax_function
 
 MIN_ROUND_SECONDS = 1e-4
 """Shortest round worth timing: 100 µs is 1000x the resolution of perf_counter_ns."""
@@ -171,6 +172,22 @@ def function_arguments(
                 f" function's as kwargs={{{name!r}: ...}} (measure's options then stay its own)"
             )
     return loose
+
+
+def jax_synced(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` itself, or for a JAX function, ``fn`` that waits for its result: JAX
+    dispatches work asynchronously, and a timer stopped before ``block_until_ready``
+    times the dispatch, not the work."""
+    if not is_jax_function(fn):
+        return fn
+    import jax  # optional; already imported, since fn is a JAX function
+
+    wait: Callable[[Any], Any] = jax.block_until_ready
+
+    def synced(*args: Any, **kwargs: Any) -> Any:
+        return wait(fn(*args, **kwargs))
+
+    return synced
 
 
 def measure(

@@ -74,6 +74,13 @@ OPTIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
         "re-measure the binding ceiling of 'local' next to each test's measurement",
     ),
     (
+        "strict-work",
+        "",
+        {"action": "store_true"},
+        "fail a test whose declared FLOPs or bytes disagree with the work counted"
+        " (by XLA for a JAX function, the arrays' bytes for numpy)",
+    ),
+    (
         "hardware-file",
         "PATH",
         {"action": "append"},

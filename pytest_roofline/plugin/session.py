@@ -241,6 +241,7 @@ class RooflineSession:
             paired=self.paired,
             prober=self.prober,
             rows=self.rows,
+            strict_work=self.settings.strict_work,
             **declared,
         )
 

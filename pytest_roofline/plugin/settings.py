@@ -40,6 +40,7 @@ SETTING_KEYS = (
     "compare",
     "max_drop",
     "paired",
+    "strict_work",
     "markdown",
     "html",
     "github_summary",
@@ -72,6 +73,8 @@ class Settings(BaseModel):
     baseline a usage error; from a configuration file, a note)."""
     max_drop: float = 0.10
     paired: bool = False
+    strict_work: bool = False
+    """A declared kernel whose work disagrees with the counted work fails its test."""
     markdown: str | None = None
     """Markdown report path, or "-" for standard output."""
     html: str | None = None
@@ -195,6 +198,7 @@ def resolve(
         compare_source=compare[0] if compare else "",
         max_drop=get("max_drop", check_drop) or 0.10,
         paired=bool(get("paired", _as_bool)),
+        strict_work=bool(get("strict_work", _as_bool)),
         markdown=get("markdown", _as_text),
         html=get("html", _as_text),
         github_summary=bool(get("github_summary", _as_bool)),

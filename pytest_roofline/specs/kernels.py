@@ -30,6 +30,7 @@ from pytest_roofline.errors import (
     DeclarationError,
     cut,
 )
+from pytest_roofline.specs.counted import xla_cost
 from pytest_roofline.specs.transformer import Transformer, model_catalog
 
 
@@ -57,6 +58,10 @@ class Kernel(Spec):
     (the time to the first token, or one decode step)."""
     model: str | None = None
     """The model a serving kernel runs, checked against the model an engine's file names."""
+    transcendentals: FlopCount = 0.0
+    """Transcendental operations (exp, log, ...) a compiler counted apart from the FLOPs."""
+    counted_by: str | None = None
+    """What counted the work, when a compiler did (:func:`from_jax`); None: declared."""
 
     @model_validator(mode="after")
     def _some_work(self) -> Kernel:
@@ -345,6 +350,35 @@ def prefill(
     )
 
 
+def from_jax(fn: Any, *args: Any, **kwargs: Any) -> Kernel:
+    """The work of ``fn(*args, **kwargs)`` as XLA counts it (see :mod:`.counted`).
+
+    ``fn`` is compiled with ``jax.jit`` for these arguments (a jitted function is used as
+    it is). FLOPs and bytes come from XLA's cost analysis, the dtype from the largest
+    array argument, the name from the function, and the transcendental operations are
+    kept beside the FLOPs. XLA's bytes are those its operations access, fused ones once,
+    which for one fused kernel is the traffic a roofline counts. A backend that reports
+    no cost analysis is a one-line error: declare the kernel by hand then. For
+    ``from_jax(lambda a, b: a @ b, jnp.ones((256, 512)), jnp.ones((512, 128)))`` the
+    kernel holds 33,554,432 FLOPs and 917,504 bytes, the hand counts.
+    """
+    __tracebackhide__ = True
+    found = xla_cost(fn, args, kwargs)
+    if found.flops == 0 and found.bytes == 0:
+        raise DeclarationError(
+            f"kernels.from_jax(): XLA counts no FLOPs and no bytes for {found.name}; it"
+            " does no work a roofline bounds"
+        )
+    return Kernel(
+        name=found.name,
+        flops=found.flops,
+        bytes=found.bytes,
+        dtype=found.dtype,
+        transcendentals=found.transcendentals,
+        counted_by=found.counted_by,
+    )
+
+
 __all__ = [
     "Kernel",
     "attention",
@@ -353,6 +387,7 @@ __all__ = [
     "decode_step",
     "dot",
     "elementwise",
+    "from_jax",
     "matmul",
     "prefill",
     "triad",

@@ -16,15 +16,16 @@ from pytest_roofline.machine.binding_probes import PairedCalibration
 from pytest_roofline.machine.locks import RunLock
 from pytest_roofline.measurement.engines import EngineResult, read_engine_result
 from pytest_roofline.measurement.figures import Measurement
-from pytest_roofline.measurement.timing import function_arguments, measure
+from pytest_roofline.measurement.timing import function_arguments, jax_synced, measure
 from pytest_roofline.physics.bound import Bound
 from pytest_roofline.physics.dispatch import bound_on, hardware_for
 from pytest_roofline.specs.hardware import Catalog, Hardware
 from pytest_roofline.verdict.budgets import check_hardware
+from pytest_roofline.verdict.counting import counted_work, strict
 from pytest_roofline.verdict.engine_work import engine_record
 from pytest_roofline.verdict.recheck import DEFAULT_RECHECK, Recheck, Rechecking
 from pytest_roofline.verdict.record import Result, judge
-from pytest_roofline.verdict.rows import Rows, first_non_finite_figure, unjudged_row
+from pytest_roofline.verdict.rows import Rows, check_finite, unjudged_row
 from pytest_roofline.verdict.work import FIGURES, Kind, Work, kind_of
 
 
@@ -57,6 +58,7 @@ class Recorder(Rechecking):
         max_drop: float | None = None,
         recheck: Recheck = DEFAULT_RECHECK,
         rows: Rows | None = None,
+        strict_work: bool = False,
     ) -> None:
         self.nodeid = nodeid
         self.rows = rows or Rows()
@@ -84,6 +86,9 @@ class Recorder(Rechecking):
         """What the record keeps of an engine's result file the figure came from."""
         self._figures = 0
         """measure() and report() calls: a later one replaces an earlier figure."""
+        self._strict_work = strict_work
+        self._work_notes: list[str] = []
+        """Where the declared work disagrees with the work counted (see .counting)."""
         """The figure the test reported ("seconds=5e-324"), named if the verdict breaks."""
         if kernel is not None:
             self.declare(kernel)
@@ -148,8 +153,8 @@ class Recorder(Rechecking):
         __tracebackhide__ = True
         if self._kind is None:
             raise DeclarationError(
-                "no work declared: pass a kernel (or serving=) to @pytest.mark.roofline or"
-                " call roofline.declare(...)"
+                "no work declared: pass a kernel (or serving=) to @pytest.mark.roofline,"
+                " call roofline.declare(...), or measure a jitted JAX function (XLA counts it)"
             )
         return self._kind
 
@@ -202,9 +207,12 @@ class Recorder(Rechecking):
         """
         __tracebackhide__ = True
         self._check_open("measure")
-        self.work  # noqa: B018 - declare first, so a bad declaration is not timed
         options = {"sync": sync, "warmup": warmup, "rounds": rounds, "max_time": max_time}
         fn_kwargs = function_arguments(fn, options | {"timer": timer}, fn_kwargs, kwargs)
+        if self._kind is None and (counted := counted_work(fn, args, fn_kwargs)) is not None:
+            self.declare(counted)  # nothing declared: the compiler's count is the work
+        self._work_notes = self.kind.check(fn, args, fn_kwargs)  # declare first: none timed
+        fn = fn if sync is not None else jax_synced(fn)
         reference = None
         if self._paired is not None and self.hardware.measured:
             reference = self._paired.reference(self.bound)
@@ -358,20 +366,8 @@ class Recorder(Rechecking):
         )
         if self._again_failed:
             verdict["notes"].append(self._again_failed)
-        self._check_finite(verdict)
+        check_finite(verdict, self.work.label, self._reported)
         return verdict
-
-    def _check_finite(self, verdict: dict[str, Any]) -> None:
-        """Every figure of the verdict is a finite number, or this test's one-line error:
-        an infinite one would cost every test of the run its report (JSON has none)."""
-        __tracebackhide__ = True
-        key = first_non_finite_figure(verdict)
-        if key is not None:
-            source = self._reported or "the work declared and the time measured"
-            raise DeclarationError(
-                f"{self.work.label}: its {key} comes out as a number that is not finite,"
-                f" from {source}; check the sizes and figures given"
-            )
 
     def _record(self, budget: float | None) -> dict[str, Any]:
         bound = self.bound  # raises when nothing is declared, or lengths are missing
@@ -400,6 +396,7 @@ class Recorder(Rechecking):
             advice=advice,
         )
         verdict["notes"] += kind.notes()
+        strict(verdict, self._work_notes, self._strict_work)
         if self._figures > 1:
             verdict["notes"].append(
                 f"measure() or report() ran {self._figures} times; the last figure is judged"

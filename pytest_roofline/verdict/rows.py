@@ -177,3 +177,16 @@ def first_non_finite(value: Any, key: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def check_finite(verdict: dict[str, Any], label: str, reported: str) -> None:
+    """Every figure of the verdict is a finite number, or this test's one-line error:
+    an infinite one would cost every test of the run its report (JSON has none)."""
+    __tracebackhide__ = True
+    key = first_non_finite_figure(verdict)
+    if key is not None:
+        source = reported or "the work declared and the time measured"
+        raise DeclarationError(
+            f"{label}: its {key} comes out as a number that is not finite, from {source};"
+            " check the sizes and figures given"
+        )

@@ -11,6 +11,7 @@ types; :func:`kind_of` is the one place that looks at the type.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 from pytest_roofline.core.units import (
@@ -28,6 +29,7 @@ from pytest_roofline.physics.serving import ServingBound
 from pytest_roofline.specs.hardware import Hardware
 from pytest_roofline.specs.kernels import Kernel
 from pytest_roofline.specs.serving import ServingConfig
+from pytest_roofline.verdict.counting import check_declared
 from pytest_roofline.verdict.engine_work import (
     check_model,
     engine_batch,
@@ -192,8 +194,21 @@ class KernelKind(Figures):
         return None, KERNEL_ADVICE
 
     def notes(self) -> list[str]:
-        """What the record says about the declaration itself (nothing, for a kernel)."""
-        return []
+        """What the record says about the declaration itself: who counted the work."""
+        work = self.work
+        if work.counted_by is None:
+            return []
+        return [
+            f"work counted by {work.counted_by}: {work.flops:,.0f} FLOPs, {work.bytes:,.0f}"
+            f" bytes, {work.transcendentals:,.0f} transcendental operations"
+        ]
+
+    def check(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> list[str]:
+        """Where the declared kernel disagrees with the work of ``fn`` counted."""
+        __tracebackhide__ = True
+        return check_declared(self.work, fn, args, kwargs)
 
     def record_parts(
         self, bound: Bound, measured: float | None
@@ -256,6 +271,12 @@ class ServingKind(Figures):
             assert engine.output_tokens_per_second is not None
             return filled, "output_tokens_per_second", engine.output_tokens_per_second
         return filled, "tokens_per_second", engine.tokens_per_second
+
+    def check(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> list[str]:
+        """Nothing to count for serving work: its figures come from an engine."""
+        return []
 
     def notes(self) -> list[str]:
         """A Hugging Face id said as the base model it resolved to."""
