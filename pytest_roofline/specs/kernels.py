@@ -81,8 +81,12 @@ class Kernel(Spec):
 
     @property
     def label(self) -> str:
-        """How reports name the kernel: its name, with the dtype if the name lacks it."""
-        return self.name if self.dtype in self.name.split() else f"{self.name} {self.dtype}"
+        """How reports name the kernel: its name, with the dtype if the name lacks it, and
+        what counted its work when a compiler did ('matmul fp32, counted by XLA')."""
+        named = self.name if self.dtype in self.name.split() else f"{self.name} {self.dtype}"
+        if self.counted_by is None:
+            return named
+        return f"{named}, counted by {self.counted_by.split()[0]}"
 
 
 def _size(value: Any, what: str, factory: str) -> int:
