@@ -2,8 +2,9 @@
 
 The figures are those of :func:`pytest_roofline.physics.sweep.serving_sweep`, one row
 per configuration, read from :meth:`ServingSweep.as_dict` (plain lists, so this module
-needs no numpy). The table speaks the notes' terms (B_dense, T_memory, T_compute,
-T_net) in the units of the single-configuration table; the CSV keeps the sweep's own
+needs no numpy). The table speaks the notes' terms (T_memory, T_compute, T_net) in the
+units of the single-configuration table, and ``batch`` is the tokens per iteration: the
+``--batch`` given, or B_dense, the largest that memory holds; the CSV keeps the sweep's own
 field names and plain SI numbers, an empty cell where a configuration does not fit.
 """
 
@@ -39,7 +40,7 @@ COLUMNS = (
     ("GPUs", "right"),
     ("p", "right"),
     ("d", "right"),
-    ("B_dense", "right"),
+    ("batch", "right"),
     ("T_memory", "right"),
     ("T_compute", "right"),
     ("T_net", "right"),

@@ -36,7 +36,7 @@ def test_gpus_by_batch_as_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     out = run(capsys, "--gpus", "1,2,4,8", "--batch", "1,8,64", *LENGTHS).splitlines()
     assert out[0] == "llama-2-70b on a100-sxm4-80gb, fp16: 12 configurations"
     header = [c.strip() for c in out[1].split("|")[1:-1]]
-    assert header[:4] == ["GPUs", "p", "d", "B_dense"]
+    assert header[:4] == ["GPUs", "p", "d", "batch"]
     rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out[3:]]
     assert [(r[0], r[3]) for r in rows] == [
         (g, b if g != "1" else "-") for g in ("1", "2", "4", "8") for b in ("1", "8", "64")
