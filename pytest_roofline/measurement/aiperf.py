@@ -11,7 +11,7 @@ from typing import Any
 
 from pytest_roofline.errors import DeclarationError, cut
 from pytest_roofline.measurement.engine_result import TITLES, EngineResult, Figures, checked
-from pytest_roofline.measurement.latency import aiperf_latencies
+from pytest_roofline.measurement.latency import AIPERF_UNITS, aiperf_latencies
 
 
 def is_metric(value: Any) -> bool:
@@ -31,13 +31,13 @@ def read_aiperf(data: dict[str, Any], source: str) -> EngineResult:
         if key not in flat:
             raise DeclarationError(f"{source}: not an {TITLES['aiperf']}: no figure {key!r}")
     requests = figures.count("request_count.avg")
-    scale = {"ms": 1e-3, "sec": 1.0, "s": 1.0}.get(str(units["benchmark_duration.avg"]))
+    scale = AIPERF_UNITS.get(str(units["benchmark_duration.avg"]))
     if scale is None:
         raise DeclarationError(
             f"{source}: benchmark_duration is in {cut(units['benchmark_duration.avg'])},"
-            " not sec or ms"
+            f" not a time unit AIPerf writes ({', '.join(AIPERF_UNITS)})"
         )
-    duration = figures.duration("benchmark_duration.avg") * scale
+    duration = figures.duration("benchmark_duration.avg", scale)
     output_key = "total_output_tokens.avg" if "total_output_tokens.avg" in flat else "total_osl.avg"
     if output_key not in flat:
         raise DeclarationError(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field
 
@@ -28,16 +28,8 @@ Format = Literal[
 ]
 
 
-FORMATS: tuple[str, ...] = (
-    "vllm-serving",
-    "vllm-throughput",
-    "sglang-serving",
-    "sglang-offline",
-    "aiperf",
-    "llmperf",
-    "trtllm",
-    "lmdeploy",
-)
+FORMATS: tuple[str, ...] = get_args(Format)
+"""Every format read, in the order detection and errors name them."""
 
 
 TITLES = {
@@ -144,8 +136,7 @@ class Figures:
         requests is over in a microsecond."""
         __tracebackhide__ = True
         value = self.number(key, positive=True)
-        if scale != 1.0:
-            value = float(Decimal(repr(value)) * Decimal(repr(scale)))
+        value = as_printed(value, scale)
         if value < MIN_DURATION:
             unit = "seconds" if scale == 1.0 else f"{scale:g} s"
             raise DeclarationError(
@@ -190,10 +181,27 @@ class Figures:
             raise DeclarationError(
                 f"{self.source}: {key} is {value!r}, too small to be a throughput or a time"
             )
-        if scale == 1.0:
-            return value
-        # In decimal, as the file printed it: 40.81 ms is 0.04081 s, not 0.040810000000000006.
-        return float(Decimal(repr(value)) * Decimal(repr(scale)))
+        return as_printed(value, scale)
+
+    def token_totals(self, prompt_key: str, output_key: str) -> tuple[float, float]:
+        """The run's prompt and output token totals; both 0 is one line, since the
+        benchmark then moved no token to judge."""
+        __tracebackhide__ = True
+        prompt, output = self.number(prompt_key), self.number(output_key)
+        if prompt + output == 0:
+            raise DeclarationError(
+                f"{self.source}: {prompt_key} and {output_key} are both 0: the benchmark"
+                " moved no token"
+            )
+        return prompt, output
+
+
+def as_printed(value: float, scale: float) -> float:
+    """``value`` times ``scale`` (a power of ten: 1e-3 for ms) in decimal, as the file
+    printed it: 40.81 ms is 0.04081 s, where 40.81 * 1e-3 is 0.040810000000000006."""
+    if scale == 1.0:
+        return value
+    return float(Decimal(repr(value)) * Decimal(repr(scale)))
 
 
 def checked(duration_key: str, **fields: Any) -> EngineResult:

@@ -305,13 +305,7 @@ def _online(figures: Figures, source: str, data: dict[str, Any], shape: Format) 
     __tracebackhide__ = True
     completed = figures.count("completed")
     duration = figures.duration("duration")
-    prompt = figures.number("total_input_tokens")
-    output = figures.number("total_output_tokens")
-    if prompt + output == 0:
-        raise DeclarationError(
-            f"{source}: total_input_tokens and total_output_tokens are both 0: the benchmark"
-            " moved no token"
-        )
+    prompt, output = figures.token_totals("total_input_tokens", "total_output_tokens")
     # total_throughput, accept_length and server_info: SGLang's names (see .sglang).
     total = figures.optional("total_token_throughput") or figures.optional("total_throughput")
     server = data.get("server_info")

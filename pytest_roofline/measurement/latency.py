@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 from typing import Any
+
+from pytest_roofline.measurement.engine_result import as_printed
 
 Latencies = dict[str, dict[str, float]]
 
@@ -37,19 +38,18 @@ _AIPERF_METRICS = {
     "request_latency": "e2el",
 }
 _LLMPERF_FIGURES = {"ttft": "ttft", "inter_token_latency": "itl", "end_to_end_latency": "e2el"}
-_AIPERF_UNITS = {"ms": -3, "sec": 0, "s": 0, "us": -6, "ns": -9}
-"""The power of ten of each unit in seconds."""
+AIPERF_UNITS = {"ms": 1e-3, "sec": 1.0, "s": 1.0, "us": 1e-6, "ns": 1e-9}
+"""Seconds in each time unit AIPerf writes in a metric's ``unit``."""
 _STATISTIC = re.compile(r"^(avg|mean|median|p\d+(?:\.\d+)?)$")
 
 
-def _seconds(value: Any, power: int) -> float | None:
-    """``value`` units of 10**power s, in seconds as the file printed it: 39.62 ms is
-    0.03962 s, where 39.62 * 1e-3 would be 0.039619999999999995."""
+def _seconds(value: Any, scale: float) -> float | None:
+    """``value`` in a unit of ``scale`` seconds, as seconds (see :func:`.as_printed`)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if not math.isfinite(value) or value < 0:
         return None
-    return float(Decimal(repr(value)).scaleb(power))
+    return as_printed(float(value), scale)
 
 
 def _statistic(name: str) -> str:
@@ -69,7 +69,7 @@ def vllm_latencies(data: dict[str, Any]) -> Latencies:
         if match:
             statistic, figure = match.groups()
             figure = "e2el" if figure == "e2e_latency" else figure
-            _put(found, figure, statistic, _seconds(value, -3))
+            _put(found, figure, statistic, _seconds(value, 1e-3))
     return found
 
 
@@ -80,7 +80,7 @@ def aiperf_latencies(data: dict[str, Any]) -> Latencies:
         entry = data.get(metric)
         if not isinstance(entry, dict):
             continue
-        per_second = _AIPERF_UNITS.get(str(entry.get("unit")))
+        per_second = AIPERF_UNITS.get(str(entry.get("unit")))
         if per_second is None:
             continue
         for statistic, value in entry.items():
@@ -100,19 +100,19 @@ def llmperf_latencies(data: dict[str, Any]) -> Latencies:
                 found,
                 _LLMPERF_FIGURES[name],
                 statistic.removeprefix("quantiles_"),
-                _seconds(value, 0),
+                _seconds(value, 1.0),
             )
     return found
 
 
-def percentile_block(block: Any, power: int) -> dict[str, float]:
+def percentile_block(block: Any, scale: float) -> dict[str, float]:
     """A block ``{"p50": ..., "p99": ..., "average": ..., "minimum": ...}`` in units of
-    10**power s (trtllm-bench's), as ``{"mean": s, "p50": s, ...}``."""
+    ``scale`` seconds (trtllm-bench's), as ``{"mean": s, "p50": s, ...}``."""
     found: dict[str, float] = {}
     if isinstance(block, dict):
         for statistic, value in block.items():
             if _STATISTIC.match(str(statistic)) or statistic == "average":
-                seconds = _seconds(value, power)
+                seconds = _seconds(value, scale)
                 if seconds is not None:
                     found[_statistic(str(statistic))] = seconds
     return found

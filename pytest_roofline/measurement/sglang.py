@@ -77,13 +77,7 @@ def read_sglang_offline(data: dict[str, Any], source: str) -> EngineResult:
             )
     requests = figures.count("successful_requests")
     duration = figures.duration("total_latency")
-    prompt = figures.number("total_input_tokens")
-    output = figures.number("total_output_tokens")
-    if prompt + output == 0:
-        raise DeclarationError(
-            f"{source}: total_input_tokens and total_output_tokens are both 0: the benchmark"
-            " moved no token"
-        )
+    prompt, output = figures.token_totals("total_input_tokens", "total_output_tokens")
     return checked(
         "total_latency",
         format="sglang-offline",

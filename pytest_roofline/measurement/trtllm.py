@@ -106,7 +106,7 @@ def _latencies(data: dict[str, Any]) -> Latencies:
         ("tpot", streaming.get("tpot_percentiles")),
         ("e2el", _section(data, "performance").get("request_latency_percentiles_ms")),
     ):
-        statistics = percentile_block(block, -3)
+        statistics = percentile_block(block, 1e-3)
         if statistics:
             found[figure] = statistics
     return found

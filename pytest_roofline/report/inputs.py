@@ -24,6 +24,7 @@ from pytest_roofline.report import json_report
 from pytest_roofline.report.diff import entries_of
 from pytest_roofline.verdict import baseline
 from pytest_roofline.verdict.record import Result
+from pytest_roofline.verdict.rows import error_record
 
 Root = Callable[[], Path]
 """Gives the project's root folder; asked only when a baseline is named, so a command
@@ -115,25 +116,12 @@ def _record(nodeid: str, entry: baseline.Entry, name: str) -> dict[str, Any]:
     workload, a report would call the work's intensity infinite."""
     reported = bool((entry.statistics or {}).get("reported"))
     return {
-        "nodeid": nodeid,
+        **error_record(nodeid, f"saved in baseline {name!r}", hardware=entry.hardware),
         "label": entry.label,
-        "workload": {},
-        "hardware": entry.hardware,
-        "hardware_spec": {},
-        "bound_seconds": None,
-        "compute_seconds": None,
-        "memory_seconds": None,
-        "network_seconds": None,
-        "measured_seconds": None,
         "utilization": entry.utilization,
         "raw_utilization": entry.best,
-        "min_utilization": None,
         "bottleneck": "",
-        "intensity": None,
-        "ridge_point": None,
-        "ceiling_uncertainty": 0.0,
         "outcome": entry.outcome,
-        "message": f"saved in baseline {name!r}",
         "statistics": entry.statistics,
         "utilization_ci": (entry.low, entry.high),
         "verdict_figure": "reported" if reported else "best stretch",
